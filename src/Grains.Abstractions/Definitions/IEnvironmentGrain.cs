@@ -1,0 +1,61 @@
+using System.Collections.Immutable;
+using Orleans.Concurrency;
+
+namespace BudgetCluster.Grains.Abstractions.Definitions;
+
+/// <summary>
+/// An environment: its definition, the catalog of its models and API keys, and the gateways
+/// known in it. Key: <c>environment_id</c>. Pushes every catalog change to the known gateways.
+/// </summary>
+[Alias("budgetcluster.environment")]
+public interface IEnvironmentGrain : IGrainWithStringKey
+{
+    /// <summary>Creates or renames the environment; idempotent. Throws <see cref="DefinitionConflictException"/> on an org change.</summary>
+    [Alias("put-environment")]
+    Task PutEnvironmentAsync(EnvironmentDefinition definition);
+
+    /// <summary>The environment, or null when it was never created.</summary>
+    [Alias("get-environment")]
+    Task<EnvironmentDefinition?> GetEnvironmentAsync();
+
+    /// <summary>Adds or replaces a model in the catalog; idempotent.</summary>
+    [Alias("upsert-model")]
+    Task UpsertModelAsync(string modelId, ModelDefinition model);
+
+    /// <summary>Removes a model from the catalog (it moved to another environment); idempotent.</summary>
+    [Alias("remove-model")]
+    Task RemoveModelAsync(string modelId);
+
+    /// <summary>Adds or replaces an API key binding in the catalog; idempotent.</summary>
+    [Alias("upsert-api-key")]
+    Task UpsertApiKeyAsync(string apiKeyId, ApiKeyBinding binding);
+
+    /// <summary>Removes an API key from the catalog (it moved to another environment); idempotent.</summary>
+    [Alias("remove-api-key")]
+    Task RemoveApiKeyAsync(string apiKeyId);
+
+    /// <summary>Records a gateway of this environment (certificate issued); idempotent, durable when it returns.</summary>
+    [Alias("register-gateway")]
+    Task RegisterGatewayAsync(string dpId);
+
+    /// <summary>
+    /// Same as <see cref="RegisterGatewayAsync"/>, sent by a gateway grain as it activates.
+    /// One-way so that a gateway grain never waits on this grain while this grain may be pushing
+    /// a catalog to it; registration is idempotent, so order does not matter.
+    /// </summary>
+    [OneWay]
+    [Alias("announce-gateway")]
+    Task AnnounceGatewayAsync(string dpId);
+
+    /// <summary>The ids of the gateways known in this environment, sorted.</summary>
+    [Alias("list-gateways")]
+    Task<ImmutableArray<string>> ListGatewaysAsync();
+
+    /// <summary>
+    /// The current catalog. Interleaves with other calls: it only reads an immutable snapshot,
+    /// and a gateway grain calls it while activating, possibly while this grain pushes to it.
+    /// </summary>
+    [AlwaysInterleave]
+    [Alias("get-catalog")]
+    Task<EnvironmentCatalog> GetCatalogAsync();
+}

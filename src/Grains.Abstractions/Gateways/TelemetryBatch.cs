@@ -1,0 +1,14 @@
+using System.Collections.Immutable;
+
+namespace BudgetCluster.Grains.Abstractions.Gateways;
+
+/// <summary>The valid events of one <c>POST /dp/telemetry</c> body, in body order.</summary>
+[GenerateSerializer, Immutable]
+[Alias("budgetcluster.telemetry-batch")]
+public sealed record TelemetryBatch
+{
+    [Id(0)] public required ImmutableArray<UsageEvent> Events { get; init; }
+    /// <summary>How many events of the same body the ingress rejected; kept for telemetry health.</summary>
+    [Id(1)] public int RejectedCount { get; init; }
+    [Id(2)] public required DateTimeOffset ReceivedAt { get; init; }
+}

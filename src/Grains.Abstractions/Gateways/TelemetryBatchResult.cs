@@ -1,0 +1,8 @@
+namespace BudgetCluster.Grains.Abstractions.Gateways;
+
+/// <summary>Outcome of a batch: every event is either newly accepted (durable) or a duplicate.</summary>
+[GenerateSerializer, Immutable]
+[Alias("budgetcluster.telemetry-batch-result")]
+public sealed record TelemetryBatchResult(
+    [property: Id(0)] int Accepted,
+    [property: Id(1)] int Duplicates);

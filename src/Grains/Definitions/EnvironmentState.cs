@@ -1,0 +1,17 @@
+using BudgetCluster.Grains.Abstractions.Definitions;
+
+namespace BudgetCluster.Grains.Definitions;
+
+
+/// <summary>Persisted state of an <see cref="EnvironmentGrain"/>.</summary>
+[GenerateSerializer]
+[Alias("budgetcluster.environment-state.v1")]
+public sealed class EnvironmentState
+{
+    [Id(0)] public EnvironmentDefinition? Definition { get; set; }
+    [Id(1)] public Dictionary<string, ModelDefinition> Models { get; set; } = new(StringComparer.Ordinal);
+    [Id(2)] public Dictionary<string, ApiKeyBinding> ApiKeys { get; set; } = new(StringComparer.Ordinal);
+    [Id(3)] public SortedSet<string> Gateways { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>Increases with every catalog change, across restarts, so gateways can ignore stale pushes.</summary>
+    [Id(4)] public long CatalogVersion { get; set; }
+}

@@ -1,0 +1,247 @@
+using System.Collections.Immutable;
+using BudgetCluster.Grains.Abstractions.Definitions;
+using BudgetCluster.Grains.Abstractions.Gateways;
+using BudgetCluster.Grains.Ledger;
+using BudgetCluster.Grains.Pricing;
+using BudgetCluster.Grains.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace BudgetCluster.Grains.Gateways;
+
+/// <summary>
+/// One gateway's ingest order. Key: <c>{environment_id}/{dp_id}</c>.
+/// <para>
+/// Durability: a batch's events are appended to the usage ledger (the durable record) before the
+/// call returns; totals are kept in memory and a snapshot (<see cref="GatewayState"/>) with the
+/// ledger watermark it covers is persisted every <see cref="GatewayGrainOptions.SnapshotInterval"/> when
+/// changed, and on deactivation. On activation the grain loads the snapshot and replays its ledger
+/// rows above the watermark, so a crash at any point loses no accepted event and counts none twice.
+/// When an append fails its outcome is unknown, so the grain refuses further batches and
+/// deactivates; the next activation rebuilds from the ledger.
+/// </para>
+/// </summary>
+[GrainType("gateway")]
+internal sealed partial class GatewayGrain : Grain, IGatewayGrain
+{
+    private readonly IPersistentState<GatewayState> _state;
+    private readonly IUsageLedger _ledger;
+    private readonly GatewayGrainOptions _options;
+    private readonly ILogger<GatewayGrain> _logger;
+    private string _environmentId = "";
+    private string _dpId = "";
+    private EnvironmentCatalog _catalog = EnvironmentCatalog.Empty;
+    private long _lastSequence;
+    private bool _dirty;
+    private bool _mustRecover;
+
+    public GatewayGrain(
+        [PersistentState("gateway", GrainStorageNames.Default)] IPersistentState<GatewayState> state,
+        IUsageLedger ledger,
+        IOptions<GatewayGrainOptions> options,
+        ILogger<GatewayGrain> logger)
+    {
+        _state = state;
+        _ledger = ledger;
+        _options = options.Value;
+        _logger = logger;
+    }
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        (_environmentId, _dpId) = GatewayKey.Parse(this.GetPrimaryKeyString());
+        var environment = GrainFactory.GetGrain<IEnvironmentGrain>(_environmentId);
+        _catalog = await environment.GetCatalogAsync();
+        await environment.AnnounceGatewayAsync(_dpId);
+
+        var state = _state.State;
+        var replay = await _ledger.ReadGatewayAsync(_environmentId, _dpId, state.LedgerWatermark, cancellationToken);
+        foreach (var entry in replay)
+        {
+            state.Totals.Apply(entry);
+            state.LedgerWatermark = entry.Sequence;
+        }
+
+        _lastSequence = state.LedgerWatermark;
+        _dirty = replay.Count > 0;
+        if (replay.Count > 0)
+        {
+            LogReplayed(_logger, this.GetPrimaryKeyString(), replay.Count, state.LedgerWatermark);
+        }
+
+        this.RegisterGrainTimer(
+            static (grain, _) => grain.PersistSnapshotAsync(),
+            this,
+            new GrainTimerCreationOptions(_options.SnapshotInterval, _options.SnapshotInterval));
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
+        PersistSnapshotAsync();
+
+    public async Task<TelemetryBatchResult> IngestTelemetryAsync(TelemetryBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (_mustRecover)
+        {
+            throw new LedgerUnavailableException("The gateway is recovering from a failed ledger append; retry.");
+        }
+
+        var entries = new List<LedgerEntry>(batch.Events.Length);
+        var seen = new HashSet<(string, int)>();
+        var duplicates = 0;
+        var sequence = _lastSequence;
+        foreach (var usage in batch.Events)
+        {
+            if (!seen.Add((usage.RequestId, usage.AttemptIndex)))
+            {
+                duplicates++;
+                continue;
+            }
+
+            entries.Add(ToLedgerEntry(usage, ++sequence, batch.ReceivedAt));
+        }
+
+        bool[] inserted;
+        try
+        {
+            inserted = await _ledger.AppendAsync(entries);
+        }
+        catch (Exception ex)
+        {
+            // Some rows may be committed with sequences this activation would reuse: rebuild from the ledger.
+            _mustRecover = true;
+            this.DeactivateOnIdle();
+            LogAppendFailed(_logger, ex, this.GetPrimaryKeyString());
+            throw new LedgerUnavailableException("The usage ledger could not record the batch.", ex);
+        }
+
+        var state = _state.State;
+        var accepted = 0;
+        for (var i = 0; i < entries.Count; i++)
+        {
+            if (inserted[i])
+            {
+                state.Totals.Apply(entries[i]);
+                accepted++;
+            }
+            else
+            {
+                duplicates++;
+            }
+        }
+
+        _lastSequence = sequence;
+        state.LedgerWatermark = sequence;
+        state.EventsDuplicate += duplicates;
+        state.EventsRejected += batch.RejectedCount;
+        state.LastBatchAt = batch.ReceivedAt;
+        _dirty = true;
+        return new TelemetryBatchResult(accepted, duplicates);
+    }
+
+    public Task RecordHeartbeatAsync(GatewayHeartbeat heartbeat)
+    {
+        ArgumentNullException.ThrowIfNull(heartbeat);
+        _state.State.Instances[heartbeat.InstanceId] = new GatewayInstanceState
+        {
+            Hostname = heartbeat.Hostname,
+            Version = heartbeat.Version,
+            UptimeSeconds = heartbeat.UptimeSeconds,
+            AppliedRevision = heartbeat.AppliedRevision,
+            ConfigHash = heartbeat.ConfigHash,
+            LastHeartbeatAt = heartbeat.ReceivedAt,
+        };
+        _dirty = true;
+        return Task.CompletedTask;
+    }
+
+    public Task<GatewayDetail> GetGatewayDetailAsync()
+    {
+        var state = _state.State;
+        var totals = state.Totals;
+        var detail = new GatewayDetail
+        {
+            DpId = _dpId,
+            Instances = state.Instances
+                .OrderBy(pair => pair.Key, StringComparer.Ordinal)
+                .Select(pair => new GatewayInstance(pair.Key, pair.Value.Hostname, pair.Value.Version, pair.Value.LastHeartbeatAt))
+                .ToImmutableArray(),
+            Telemetry = new GatewayTelemetry(
+                state.LastBatchAt, totals.Events, state.EventsDuplicate, state.EventsRejected, totals.Unpriced),
+            Usage = new GatewayUsage(
+                totals.Requests, totals.PromptTokens, totals.CompletionTokens, totals.SpendUsd, totals.CacheSavingsUsd),
+        };
+        return Task.FromResult(detail);
+    }
+
+    public Task UpdateCatalogAsync(EnvironmentCatalog catalog)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        if (catalog.Version > _catalog.Version)
+        {
+            _catalog = catalog;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private LedgerEntry ToLedgerEntry(UsageEvent usage, long sequence, DateTimeOffset receivedAt)
+    {
+        var pricing = _catalog.Models.TryGetValue(usage.ModelId, out var model) ? model.Pricing : null;
+        var priced = UsagePricer.Price(usage, pricing);
+        return new LedgerEntry
+        {
+            EnvironmentId = _environmentId,
+            RequestId = usage.RequestId,
+            AttemptIndex = usage.AttemptIndex,
+            DpId = _dpId,
+            Sequence = sequence,
+            OccurredAt = usage.OccurredAt,
+            ReceivedAt = receivedAt,
+            ModelId = usage.ModelId,
+            ApiKeyId = usage.ApiKeyId,
+            PromptTokens = usage.PromptTokens,
+            CompletionTokens = usage.CompletionTokens,
+            CachedPromptTokens = usage.CachedPromptTokens,
+            CacheCreationTokens = usage.CacheCreationTokens,
+            CacheReadTokens = usage.CacheReadTokens,
+            ReasoningTokens = usage.ReasoningTokens,
+            StatusCode = usage.StatusCode,
+            UpstreamLatencyMs = usage.UpstreamLatencyMs,
+            CostUsd = priced.CostUsd,
+            CacheSavingsUsd = priced.CacheSavingsUsd,
+            Unpriced = priced.Unpriced,
+            CacheHit = usage.CacheHit,
+        };
+    }
+
+    private async Task PersistSnapshotAsync()
+    {
+        if (!_dirty)
+        {
+            return;
+        }
+
+        try
+        {
+            // Cleared before the write: a batch landing during it marks the state dirty again.
+            _dirty = false;
+            await _state.WriteStateAsync();
+        }
+        catch (Exception ex)
+        {
+            // The ledger still holds everything; a missed snapshot only lengthens the next replay.
+            _dirty = true;
+            LogSnapshotFailed(_logger, ex, this.GetPrimaryKeyString());
+        }
+    }
+
+    [LoggerMessage(1001, LogLevel.Information, "Gateway {Gateway} replayed {Count} ledger rows up to sequence {Watermark}")]
+    private static partial void LogReplayed(ILogger logger, string gateway, int count, long watermark);
+
+    [LoggerMessage(1002, LogLevel.Error, "Gateway {Gateway} could not append to the usage ledger; deactivating to recover")]
+    private static partial void LogAppendFailed(ILogger logger, Exception exception, string gateway);
+
+    [LoggerMessage(1003, LogLevel.Warning, "Gateway {Gateway} could not persist its snapshot; will retry")]
+    private static partial void LogSnapshotFailed(ILogger logger, Exception exception, string gateway);
+}

@@ -1,0 +1,42 @@
+using BudgetCluster.Grains.Ledger;
+
+namespace BudgetCluster.Grains.Gateways;
+
+/// <summary>
+/// A gateway's usage totals, derived only from its ledger rows, so live ingest and replay
+/// after a crash compute the same numbers by the same code.
+/// </summary>
+[GenerateSerializer]
+[Alias("budgetcluster.gateway-totals")]
+public sealed class GatewayTotals
+{
+    /// <summary>Accepted upstream attempts.</summary>
+    [Id(0)] public long Events { get; set; }
+    /// <summary>Gateway requests: accepted events with attempt index 0 (every request has exactly one).</summary>
+    [Id(1)] public long Requests { get; set; }
+    [Id(2)] public long PromptTokens { get; set; }
+    [Id(3)] public long CompletionTokens { get; set; }
+    [Id(4)] public decimal SpendUsd { get; set; }
+    [Id(5)] public decimal CacheSavingsUsd { get; set; }
+    /// <summary>Events with tokens whose model had no pricing.</summary>
+    [Id(6)] public long Unpriced { get; set; }
+
+    public void Apply(LedgerEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        Events++;
+        if (entry.AttemptIndex == 0)
+        {
+            Requests++;
+        }
+
+        PromptTokens += entry.PromptTokens;
+        CompletionTokens += entry.CompletionTokens;
+        SpendUsd += entry.CostUsd;
+        CacheSavingsUsd += entry.CacheSavingsUsd;
+        if (entry.Unpriced)
+        {
+            Unpriced++;
+        }
+    }
+}

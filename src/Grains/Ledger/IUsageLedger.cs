@@ -1,0 +1,19 @@
+namespace BudgetCluster.Grains.Ledger;
+
+/// <summary>
+/// The append-only usage ledger: the durable record every total is derived from.
+/// Deduplicates on (environment, request_id, attempt_index) over its whole content.
+/// </summary>
+public interface IUsageLedger
+{
+    /// <summary>
+    /// Appends rows durably. The returned array says, per row, whether it was new (true) or
+    /// already in the ledger (false). When it throws, the outcome is unknown: some or all rows
+    /// may have been committed, so a caller must rebuild its view from the ledger.
+    /// </summary>
+    Task<bool[]> AppendAsync(IReadOnlyList<LedgerEntry> entries, CancellationToken cancellationToken = default);
+
+    /// <summary>A gateway's rows with a sequence above <paramref name="afterSequence"/>, in sequence order.</summary>
+    Task<IReadOnlyList<LedgerEntry>> ReadGatewayAsync(
+        string environmentId, string dpId, long afterSequence, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,254 @@
+using System.Globalization;
+using System.Threading.Channels;
+using BudgetCluster.Grains.Abstractions.Gateways;
+using Microsoft.Data.Sqlite;
+
+namespace BudgetCluster.Grains.Ledger;
+
+/// <summary>
+/// The usage ledger in a SQLite file (the embedded default). One writer task owns the write
+/// connection and group-commits: every append waiting when a commit starts shares that
+/// transaction and its fsync, so ingest is not capped at one fsync per batch.
+/// </summary>
+public sealed class SqliteUsageLedger : IUsageLedger, IAsyncDisposable
+{
+    private const int MaxRowsPerCommit = 20_000;
+
+    private const string InsertSql = """
+        INSERT INTO usage_ledger (
+            environment_id, request_id, attempt_index, dp_id, seq, occurred_at_ms, received_at_ms,
+            model_id, api_key_id, prompt_tokens, completion_tokens, cached_prompt_tokens,
+            cache_creation_tokens, cache_read_tokens, reasoning_tokens, status_code,
+            upstream_latency_ms, cost_usd, cache_savings_usd, unpriced, cache_hit)
+        VALUES ($env, $req, $att, $dp, $seq, $occ, $rcv, $model, $key, $pt, $ct, $cpt, $cct, $crt, $rt,
+                $status, $lat, $cost, $sav, $unpriced, $hit)
+        ON CONFLICT (environment_id, request_id, attempt_index) DO NOTHING
+        """;
+
+    private const string ReadGatewaySql = """
+        SELECT environment_id, request_id, attempt_index, dp_id, seq, occurred_at_ms, received_at_ms,
+               model_id, api_key_id, prompt_tokens, completion_tokens, cached_prompt_tokens,
+               cache_creation_tokens, cache_read_tokens, reasoning_tokens, status_code,
+               upstream_latency_ms, cost_usd, cache_savings_usd, unpriced, cache_hit
+        FROM usage_ledger
+        WHERE environment_id = $env AND dp_id = $dp AND seq > $after
+        ORDER BY seq
+        """;
+
+    private readonly string _connectionString;
+    private readonly Channel<PendingAppend> _pending = Channel.CreateUnbounded<PendingAppend>(
+        new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _writer;
+
+    public SqliteUsageLedger(string connectionString)
+    {
+        _connectionString = connectionString;
+        _writer = Task.Run(WriteLoopAsync);
+    }
+
+    public Task<bool[]> AppendAsync(IReadOnlyList<LedgerEntry> entries, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        if (entries.Count == 0)
+        {
+            return Task.FromResult(Array.Empty<bool>());
+        }
+
+        var pending = new PendingAppend(entries);
+        ObjectDisposedException.ThrowIf(!_pending.Writer.TryWrite(pending), this);
+
+        return pending.Completion.Task;
+    }
+
+    public async Task<IReadOnlyList<LedgerEntry>> ReadGatewayAsync(
+        string environmentId, string dpId, long afterSequence, CancellationToken cancellationToken = default)
+    {
+        await using var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = ReadGatewaySql;
+        command.Parameters.AddWithValue("$env", environmentId);
+        command.Parameters.AddWithValue("$dp", dpId);
+        command.Parameters.AddWithValue("$after", afterSequence);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var rows = new List<LedgerEntry>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(ReadEntry(reader));
+        }
+
+        return rows;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _pending.Writer.TryComplete();
+        await _writer;
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        Writer? writer = null;
+        var group = new List<PendingAppend>();
+        while (await _pending.Reader.WaitToReadAsync())
+        {
+            group.Clear();
+            var rows = 0;
+            while (rows < MaxRowsPerCommit && _pending.Reader.TryRead(out var next))
+            {
+                group.Add(next);
+                rows += next.Entries.Count;
+            }
+
+            bool[][] results;
+            try
+            {
+                writer ??= Writer.Open(_connectionString);
+                results = writer.Commit(group);
+            }
+            catch (Exception ex) when (ex is SqliteException or InvalidOperationException or IOException)
+            {
+                // The connection may be unusable (disk full, file removed): reopen it for the next group.
+                writer?.Dispose();
+                writer = null;
+                foreach (var pending in group)
+                {
+                    pending.Completion.TrySetException(new LedgerUnavailableException("The usage ledger could not commit.", ex));
+                }
+
+                continue;
+            }
+
+            for (var i = 0; i < group.Count; i++)
+            {
+                group[i].Completion.TrySetResult(results[i]);
+            }
+        }
+
+        writer?.Dispose();
+    }
+
+    private static LedgerEntry ReadEntry(SqliteDataReader reader) => new()
+    {
+        EnvironmentId = reader.GetString(0),
+        RequestId = reader.GetString(1),
+        AttemptIndex = reader.GetInt32(2),
+        DpId = reader.GetString(3),
+        Sequence = reader.GetInt64(4),
+        OccurredAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)),
+        ReceivedAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6)),
+        ModelId = reader.GetString(7),
+        ApiKeyId = reader.GetString(8),
+        PromptTokens = reader.GetInt64(9),
+        CompletionTokens = reader.GetInt64(10),
+        CachedPromptTokens = reader.GetInt64(11),
+        CacheCreationTokens = reader.GetInt64(12),
+        CacheReadTokens = reader.GetInt64(13),
+        ReasoningTokens = reader.GetInt64(14),
+        StatusCode = reader.GetInt32(15),
+        UpstreamLatencyMs = reader.GetInt64(16),
+        CostUsd = decimal.Parse(reader.GetString(17), NumberStyles.Number, CultureInfo.InvariantCulture),
+        CacheSavingsUsd = decimal.Parse(reader.GetString(18), NumberStyles.Number, CultureInfo.InvariantCulture),
+        Unpriced = reader.GetInt64(19) != 0,
+        CacheHit = reader.GetInt64(20) != 0,
+    };
+
+    private sealed record PendingAppend(IReadOnlyList<LedgerEntry> Entries)
+    {
+        public TaskCompletionSource<bool[]> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>The write connection with its prepared insert, whose parameters are bound anew for every row.</summary>
+    private sealed class Writer : IDisposable
+    {
+        private readonly SqliteConnection _connection;
+        private readonly SqliteCommand _insert;
+        private readonly SqliteParameter[] _p;
+
+        private Writer(SqliteConnection connection)
+        {
+            _connection = connection;
+            _insert = connection.CreateCommand();
+            _insert.CommandText = InsertSql;
+            string[] names =
+            [
+                "$env", "$req", "$att", "$dp", "$seq", "$occ", "$rcv", "$model", "$key", "$pt", "$ct", "$cpt",
+                "$cct", "$crt", "$rt", "$status", "$lat", "$cost", "$sav", "$unpriced", "$hit",
+            ];
+            _p = names.Select(name => _insert.Parameters.Add(new SqliteParameter { ParameterName = name })).ToArray();
+        }
+
+        public static Writer Open(string connectionString)
+        {
+            var connection = new SqliteConnection(connectionString);
+            try
+            {
+                connection.Open();
+                using var pragma = connection.CreateCommand();
+                // WAL lets replays read while the writer commits; FULL makes every commit an fsync.
+                pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;";
+                pragma.ExecuteNonQuery();
+                return new Writer(connection);
+            }
+            catch
+            {
+                connection.Dispose();
+                throw;
+            }
+        }
+
+        /// <summary>Inserts every group member's rows in one transaction; per row, whether it was new.</summary>
+        public bool[][] Commit(List<PendingAppend> group)
+        {
+            var results = new bool[group.Count][];
+            using var transaction = _connection.BeginTransaction();
+            _insert.Transaction = transaction;
+            for (var i = 0; i < group.Count; i++)
+            {
+                var entries = group[i].Entries;
+                var inserted = new bool[entries.Count];
+                for (var j = 0; j < entries.Count; j++)
+                {
+                    Bind(entries[j]);
+                    inserted[j] = _insert.ExecuteNonQuery() == 1;
+                }
+
+                results[i] = inserted;
+            }
+
+            transaction.Commit();
+            return results;
+        }
+
+        public void Dispose()
+        {
+            _insert.Dispose();
+            _connection.Dispose();
+        }
+
+        private void Bind(LedgerEntry e)
+        {
+            _p[0].Value = e.EnvironmentId;
+            _p[1].Value = e.RequestId;
+            _p[2].Value = e.AttemptIndex;
+            _p[3].Value = e.DpId;
+            _p[4].Value = e.Sequence;
+            _p[5].Value = e.OccurredAt.ToUnixTimeMilliseconds();
+            _p[6].Value = e.ReceivedAt.ToUnixTimeMilliseconds();
+            _p[7].Value = e.ModelId;
+            _p[8].Value = e.ApiKeyId;
+            _p[9].Value = e.PromptTokens;
+            _p[10].Value = e.CompletionTokens;
+            _p[11].Value = e.CachedPromptTokens;
+            _p[12].Value = e.CacheCreationTokens;
+            _p[13].Value = e.CacheReadTokens;
+            _p[14].Value = e.ReasoningTokens;
+            _p[15].Value = e.StatusCode;
+            _p[16].Value = e.UpstreamLatencyMs;
+            _p[17].Value = e.CostUsd.ToString(CultureInfo.InvariantCulture);
+            _p[18].Value = e.CacheSavingsUsd.ToString(CultureInfo.InvariantCulture);
+            _p[19].Value = e.Unpriced ? 1 : 0;
+            _p[20].Value = e.CacheHit ? 1 : 0;
+        }
+    }
+}

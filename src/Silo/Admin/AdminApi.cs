@@ -1,0 +1,26 @@
+using BudgetCluster.Silo.Admin.ApiKeys;
+using BudgetCluster.Silo.Admin.Environments;
+using BudgetCluster.Silo.Admin.Gateways;
+using BudgetCluster.Silo.Admin.Models;
+using BudgetCluster.Silo.Admin.Orgs;
+
+namespace BudgetCluster.Silo.Admin;
+
+/// <summary>The admin surface on the admin listener: <c>/api/v1</c>, <c>/healthz</c>, the OpenAPI document.</summary>
+public static class AdminApi
+{
+    public static WebApplication MapAdminApi(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapGroup("/api/v1")
+            .WithTags("admin")
+            .MapOrgsApi()
+            .MapEnvironmentsApi()
+            .MapApiKeysApi()
+            .MapModelsApi()
+            .MapGatewaysApi();
+        app.MapGet("/healthz", () => TypedResults.Json(new HealthView("ok"), AdminJsonContext.Default.HealthView));
+        app.MapOpenApi("/openapi/{documentName}.json");
+        return app;
+    }
+}

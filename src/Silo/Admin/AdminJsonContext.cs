@@ -1,0 +1,25 @@
+using System.Text.Json.Serialization;
+using BudgetCluster.Silo.Admin.ApiKeys;
+using BudgetCluster.Silo.Admin.Environments;
+using BudgetCluster.Silo.Admin.Gateways;
+using BudgetCluster.Silo.Admin.Models;
+using BudgetCluster.Silo.Admin.Orgs;
+
+namespace BudgetCluster.Silo.Admin;
+
+/// <summary>Source-generated (de)serializers of every admin API body; snake_case on the wire.</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(OrgBody))]
+[JsonSerializable(typeof(OrgView))]
+[JsonSerializable(typeof(EnvironmentBody))]
+[JsonSerializable(typeof(EnvironmentView))]
+[JsonSerializable(typeof(ApiKeyBody))]
+[JsonSerializable(typeof(ApiKeyView))]
+[JsonSerializable(typeof(ModelBody))]
+[JsonSerializable(typeof(ModelView))]
+[JsonSerializable(typeof(CertificateBody))]
+[JsonSerializable(typeof(CertificateView))]
+[JsonSerializable(typeof(GatewayView))]
+[JsonSerializable(typeof(IReadOnlyList<GatewayView>))]
+[JsonSerializable(typeof(HealthView))]
+public sealed partial class AdminJsonContext : JsonSerializerContext;

@@ -1,0 +1,4 @@
+namespace BudgetCluster.Silo.Admin;
+
+/// <summary><c>GET /healthz</c>.</summary>
+public sealed record HealthView(string Status);

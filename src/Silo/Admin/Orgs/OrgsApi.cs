@@ -1,0 +1,79 @@
+using BudgetCluster.Grains.Abstractions.Definitions;
+using BudgetCluster.TelemetryIngress.Hosting;
+using Microsoft.AspNetCore.Mvc;
+
+namespace BudgetCluster.Silo.Admin.Orgs;
+
+/// <summary><c>/api/v1/orgs</c>.</summary>
+public static class OrgsApi
+{
+    public static RouteGroupBuilder MapOrgsApi(this RouteGroupBuilder api)
+    {
+        api.MapPut("/orgs/{org_id}", PutAsync)
+            .Accepts<OrgBody>("application/json")
+            .Produces<OrgView>()
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+        api.MapGet("/orgs/{org_id}", GetAsync)
+            .Produces<OrgView>()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        return api;
+    }
+
+    public static string Format(FailMode mode) => mode switch
+    {
+        FailMode.Open => "open",
+        FailMode.Closed => "closed",
+        _ => "sticky",
+    };
+
+    private static async Task<IResult> PutAsync([FromRoute(Name = "org_id")] string orgId, HttpRequest request, IGrainFactory grains)
+    {
+        if (Ids.Check(orgId, "org_id") is { } badId)
+        {
+            return badId;
+        }
+
+        var (body, problem) = await AdminBody.ReadAsync(request, AdminJsonContext.Default.OrgBody);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (Text.RequiredName(body!.Name, "name") is { } badName)
+        {
+            return badName;
+        }
+
+        FailMode? mode = body.FailMode switch
+        {
+            null or "sticky" => FailMode.Sticky,
+            "open" => FailMode.Open,
+            "closed" => FailMode.Closed,
+            _ => null,
+        };
+        if (mode is null)
+        {
+            return Problems.BadRequest($"'fail_mode' must be one of sticky, open, closed (got '{body.FailMode}')");
+        }
+
+        var definition = new OrgDefinition(body.Name!, mode.Value);
+        await grains.GetGrain<IOrgGrain>(orgId).PutOrgAsync(definition);
+        return TypedResults.Json(View(orgId, definition), AdminJsonContext.Default.OrgView);
+    }
+
+    private static async Task<IResult> GetAsync([FromRoute(Name = "org_id")] string orgId, IGrainFactory grains)
+    {
+        if (Ids.Check(orgId, "org_id") is { } badId)
+        {
+            return badId;
+        }
+
+        var definition = await grains.GetGrain<IOrgGrain>(orgId).GetOrgAsync();
+        return definition is null
+            ? Problems.NotFound($"org '{orgId}' not found")
+            : TypedResults.Json(View(orgId, definition), AdminJsonContext.Default.OrgView);
+    }
+
+    private static OrgView View(string orgId, OrgDefinition definition) =>
+        new(orgId, definition.Name, Format(definition.FailMode));
+}

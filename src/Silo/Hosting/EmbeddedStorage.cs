@@ -1,0 +1,55 @@
+using BudgetCluster.Grains.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace BudgetCluster.Silo.Hosting;
+
+/// <summary>
+/// The embedded default: two SQLite files under the data directory, <c>ledger.db</c> (the usage
+/// ledger, written by one group-committing writer) and <c>grains.db</c> (Orleans grain state),
+/// kept apart so that snapshot writes never wait on the ledger's write lock.
+/// </summary>
+public sealed class EmbeddedStorage
+{
+    private EmbeddedStorage(string ledgerConnectionString, string grainsConnectionString)
+    {
+        LedgerConnectionString = ledgerConnectionString;
+        GrainsConnectionString = grainsConnectionString;
+    }
+
+    public string LedgerConnectionString { get; }
+
+    public string GrainsConnectionString { get; }
+
+    /// <summary>Creates the data directory and both databases as needed and applies the schema scripts.</summary>
+    public static EmbeddedStorage Prepare(string dataDirectory)
+    {
+        Directory.CreateDirectory(dataDirectory);
+        var ledger = ConnectionString(Path.Combine(dataDirectory, "ledger.db"));
+        var grains = ConnectionString(Path.Combine(dataDirectory, "grains.db"));
+        Migrate(ledger, "Sqlite/Ledger");
+        Migrate(grains, "Sqlite/Grains");
+        return new EmbeddedStorage(ledger, grains);
+    }
+
+    private static string ConnectionString(string path) => new SqliteConnectionStringBuilder
+    {
+        DataSource = Path.GetFullPath(path),
+        Mode = SqliteOpenMode.ReadWriteCreate,
+        Pooling = true,
+        DefaultTimeout = 30,
+    }.ToString();
+
+    private static void Migrate(string connectionString, string scriptSet)
+    {
+        using var connection = new SqliteConnection(connectionString);
+        connection.Open();
+        using (var wal = connection.CreateCommand())
+        {
+            // WAL is a property of the file: readers never block the writer, and it survives restarts.
+            wal.CommandText = "PRAGMA journal_mode=WAL;";
+            wal.ExecuteNonQuery();
+        }
+
+        SchemaMigrator.ApplyAsync(connection, scriptSet).GetAwaiter().GetResult();
+    }
+}

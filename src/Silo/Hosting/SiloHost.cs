@@ -1,0 +1,130 @@
+using BudgetCluster.Grains.Gateways;
+using BudgetCluster.Grains.Ledger;
+using BudgetCluster.Grains.Storage;
+using BudgetCluster.Silo.Admin;
+using BudgetCluster.TelemetryIngress.Hosting;
+using BudgetCluster.TelemetryIngress.Security;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.Extensions.Configuration.Memory;
+using Orleans.Configuration;
+using Orleans.Dashboard;
+using Orleans.Serialization;
+using Orleans.Storage;
+
+namespace BudgetCluster.Silo.Hosting;
+
+/// <summary>
+/// Composes the single-process system: an Orleans silo, the admin API and dashboard on the admin
+/// listener (<c>Urls</c>), and the co-hosted data plane (<c>DataPlane:Url</c>). Every choice of
+/// storage, ports and paths comes from configuration; the defaults below are the embedded setup.
+/// </summary>
+public static partial class SiloHost
+{
+    private static readonly Dictionary<string, string?> Defaults = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["Urls"] = "http://127.0.0.1:8080",
+        ["Storage:Provider"] = "Sqlite",
+        ["Storage:DataDirectory"] = "data",
+        ["Logging:LogLevel:Default"] = "Information",
+        ["Logging:LogLevel:Orleans"] = "Warning",
+        ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+        ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
+        ["Logging:LogLevel:Polly"] = "Warning",
+    };
+
+    public static WebApplication Build(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        // Lowest precedence: appsettings, environment variables and arguments all override these.
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = Defaults });
+        builder.AddBudgetCluster();
+
+        var app = builder.Build();
+        app.UseExceptionHandler(errors => errors.Run(WriteUnhandledProblemAsync));
+        app.UseStatusCodePages();
+        app.UseAdminAuthentication();
+        app.MapAdminApi();
+        app.MapOrleansDashboard(routePrefix: "/dashboard");
+        app.Lifetime.ApplicationStarted.Register(() => LogStarted(
+            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SiloHost)),
+            string.Join(", ", app.Urls),
+            app.Services.GetRequiredService<AdminToken>().FilePath ?? "configuration Admin:Token"));
+        return app;
+    }
+
+    private static void AddBudgetCluster(this WebApplicationBuilder builder)
+    {
+        var configuration = builder.Configuration;
+        var storageOptions = configuration.GetSection(StorageOptions.SectionName).Get<StorageOptions>() ?? new StorageOptions();
+        var siloOptions = configuration.GetSection(SiloOptions.SectionName).Get<SiloOptions>() ?? new SiloOptions();
+        var dataPlaneOptions = configuration.GetSection(DataPlaneOptions.SectionName).Get<DataPlaneOptions>() ?? new DataPlaneOptions();
+        if (!string.Equals(storageOptions.Provider, "Sqlite", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException(
+                $"Storage:Provider '{storageOptions.Provider}' is not supported by this version; use 'Sqlite'.");
+        }
+
+        var dataDirectory = Path.GetFullPath(storageOptions.DataDirectory);
+        var storage = EmbeddedStorage.Prepare(dataDirectory);
+        var time = TimeProvider.System;
+        var authority = CertificateAuthority.LoadOrCreate(dataPlaneOptions, dataDirectory, time);
+        var serverCertificate = authority.LoadOrCreateServerCertificate(dataPlaneOptions, dataDirectory);
+
+        var services = builder.Services;
+        services.AddSingleton(time);
+        services.AddSingleton(AdminToken.Resolve(configuration["Admin:Token"], dataDirectory));
+        services.AddSingleton<IUsageLedger>(new SqliteUsageLedger(storage.LedgerConnectionString));
+        services.AddOptions<GatewayGrainOptions>().Bind(configuration.GetSection(GatewayGrainOptions.SectionName));
+        services.AddSingleton(authority);
+        services.AddSingleton(new DataPlaneTls(authority, serverCertificate));
+        services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
+        {
+            // Bodies the framework rejects before a handler runs still say what to fix.
+            if (context.ProblemDetails.Status == StatusCodes.Status415UnsupportedMediaType)
+            {
+                context.ProblemDetails.Detail = "admin request bodies must be JSON: send 'Content-Type: application/json'";
+            }
+        });
+        services.AddOpenApi();
+        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, AdminJsonContext.Default));
+
+        builder.UseOrleans(silo =>
+        {
+            silo.UseLocalhostClustering(
+                siloOptions.SiloPort, siloOptions.GatewayPort, serviceId: siloOptions.ServiceId, clusterId: siloOptions.ClusterId);
+            silo.AddAdoNetGrainStorage(GrainStorageNames.Default, options =>
+            {
+                // Orleans' name for SQLite; it is served by Microsoft.Data.Sqlite.
+                options.Invariant = "System.Data.SQLite";
+                options.ConnectionString = storage.GrainsConnectionString;
+            });
+            // Orleans' own serializer: version tolerant by [Id] and pinned by [Alias], so renaming a
+            // C# type never orphans stored state.
+            silo.Services.AddOptions<AdoNetGrainStorageOptions>(GrainStorageNames.Default)
+                .Configure<Serializer>((options, serializer) => options.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer));
+            silo.AddDashboard();
+        });
+
+        // After the silo, so the data plane starts once grains can be called and stops first.
+        services.AddDataPlane(configuration);
+    }
+
+    [LoggerMessage(3001, LogLevel.Information, "BudgetCluster admin API and dashboard on {Urls}; admin token from {TokenSource}")]
+    private static partial void LogStarted(ILogger logger, string urls, string tokenSource);
+
+    private static async Task WriteUnhandledProblemAsync(HttpContext context)
+    {
+        var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+        var unavailable = error is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException;
+        var status = unavailable ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status500InternalServerError;
+        var detail = unavailable
+            ? "the cluster did not answer in time; retry"
+            : "an unexpected error occurred; the server log has the details";
+        if (unavailable)
+        {
+            context.Response.Headers.RetryAfter = "2";
+        }
+
+        await Problems.Create(status, unavailable ? "Service unavailable" : "Internal error", detail).ExecuteAsync(context);
+    }
+}

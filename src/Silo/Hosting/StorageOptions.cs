@@ -1,0 +1,13 @@
+namespace BudgetCluster.Silo.Hosting;
+
+/// <summary>Configuration section <c>Storage</c>.</summary>
+public sealed class StorageOptions
+{
+    public const string SectionName = "Storage";
+
+    /// <summary><c>Sqlite</c> (embedded default). PostgreSQL arrives with the production topology.</summary>
+    public string Provider { get; set; } = "Sqlite";
+
+    /// <summary>Where the embedded databases, the PKI and the generated admin token live.</summary>
+    public string DataDirectory { get; set; } = "data";
+}

@@ -1,0 +1,40 @@
+namespace BudgetCluster.TelemetryIngress.Hosting;
+
+/// <summary>Configuration section <c>DataPlane</c>: the gateway-facing mTLS listener.</summary>
+public sealed class DataPlaneOptions
+{
+    public const string SectionName = "DataPlane";
+
+    /// <summary>Where the data plane listens; always HTTPS with required client certificates.</summary>
+    public string Url { get; set; } = "https://127.0.0.1:7944";
+
+    /// <summary>Largest request body on the wire (compressed, when gzip); larger bodies get 413.</summary>
+    public long MaxBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Largest body after gzip decompression; protects against compression bombs (413).</summary>
+    public long MaxDecompressedBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>Most events in one telemetry batch; more get 413.</summary>
+    public int MaxEventsPerBatch { get; set; } = 1000;
+
+    /// <summary>How far in the future an event's <c>occurred_at</c> may be before it is rejected.</summary>
+    public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The <c>Retry-After</c> seconds of a 503 answer.</summary>
+    public int RetryAfterSeconds { get; set; } = 2;
+
+    /// <summary>PEM of the CA that issues gateway certificates; created under the data directory when unset.</summary>
+    public string? CaCertificatePath { get; set; }
+
+    /// <summary>PEM private key of the CA; needed to issue gateway certificates.</summary>
+    public string? CaKeyPath { get; set; }
+
+    /// <summary>PEM of the data plane's server certificate; created (signed by the CA) when unset.</summary>
+    public string? ServerCertificatePath { get; set; }
+
+    /// <summary>PEM private key of the server certificate.</summary>
+    public string? ServerKeyPath { get; set; }
+
+    /// <summary>Validity of gateway certificates issued by the admin API.</summary>
+    public TimeSpan GatewayCertificateValidity { get; set; } = TimeSpan.FromDays(365);
+}

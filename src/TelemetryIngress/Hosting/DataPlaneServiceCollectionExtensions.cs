@@ -1,0 +1,17 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace BudgetCluster.TelemetryIngress.Hosting;
+
+/// <summary>Wires the data plane into a host that already provides an <see cref="IGrainFactory"/>.</summary>
+public static class DataPlaneServiceCollectionExtensions
+{
+    /// <summary>Adds the <c>/dp/*</c> listener; the caller registers <see cref="DataPlaneTls"/>.</summary>
+    public static IServiceCollection AddDataPlane(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<DataPlaneOptions>().Bind(configuration.GetSection(DataPlaneOptions.SectionName));
+        services.AddSingleton<DataPlaneServer>();
+        services.AddHostedService(provider => provider.GetRequiredService<DataPlaneServer>());
+        return services;
+    }
+}

@@ -1,0 +1,245 @@
+using System.Formats.Asn1;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using BudgetCluster.TelemetryIngress.Hosting;
+
+namespace BudgetCluster.TelemetryIngress.Security;
+
+/// <summary>
+/// The cluster's certificate authority: issues gateway client certificates (URI SANs
+/// <c>x-aisix://env/…</c> and <c>x-aisix://dp/…</c>) and the data plane's server certificate,
+/// and verifies client certificates against itself. Keys are ECDSA P-256.
+/// </summary>
+public sealed class CertificateAuthority : IDisposable
+{
+    private const string ClientAuthOid = "1.3.6.1.5.5.7.3.2";
+    private const string ServerAuthOid = "1.3.6.1.5.5.7.3.1";
+    private const string SubjectAltNameOid = "2.5.29.17";
+
+    private readonly TimeProvider _time;
+
+    private CertificateAuthority(X509Certificate2 certificate, TimeProvider time)
+    {
+        Certificate = certificate;
+        _time = time;
+    }
+
+    /// <summary>The CA certificate; carries its private key when this process may issue.</summary>
+    public X509Certificate2 Certificate { get; }
+
+    public string CertificatePem => Certificate.ExportCertificatePem();
+
+    /// <summary>
+    /// Loads the CA named by <paramref name="options"/>, or, when none is configured, the one under
+    /// <c>{dataDirectory}/pki/</c>, creating it there on first start (key readable by the owner only).
+    /// </summary>
+    public static CertificateAuthority LoadOrCreate(DataPlaneOptions options, string dataDirectory, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.CaCertificatePath is { } configured)
+        {
+            var certificate = options.CaKeyPath is { } keyPath
+                ? X509Certificate2.CreateFromPemFile(configured, keyPath)
+                : X509Certificate2.CreateFromPem(File.ReadAllText(configured));
+            return new CertificateAuthority(certificate, time);
+        }
+
+        var pki = Path.Combine(dataDirectory, "pki");
+        var certPath = Path.Combine(pki, "ca.crt.pem");
+        var keyPathDefault = Path.Combine(pki, "ca.key.pem");
+        if (File.Exists(certPath) && File.Exists(keyPathDefault))
+        {
+            return new CertificateAuthority(X509Certificate2.CreateFromPemFile(certPath, keyPathDefault), time);
+        }
+
+        Directory.CreateDirectory(pki);
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=BudgetCluster gateway CA", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(
+            X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+        var now = time.GetUtcNow();
+        var created = request.CreateSelfSigned(now.AddMinutes(-5), now.AddYears(10));
+        WritePem(keyPathDefault, key.ExportPkcs8PrivateKeyPem(), ownerOnly: true);
+        WritePem(certPath, created.ExportCertificatePem(), ownerOnly: false);
+        return new CertificateAuthority(created, time);
+    }
+
+    /// <summary>
+    /// The data plane's server certificate: the configured one, or one under <c>{dataDirectory}/pki/</c>
+    /// signed by this CA for <c>localhost</c> and <c>127.0.0.1</c>, renewed when it has under 30 days left.
+    /// </summary>
+    public X509Certificate2 LoadOrCreateServerCertificate(DataPlaneOptions options, string dataDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.ServerCertificatePath is { } configured)
+        {
+            return X509Certificate2.CreateFromPemFile(configured, options.ServerKeyPath);
+        }
+
+        var pki = Path.Combine(dataDirectory, "pki");
+        var certPath = Path.Combine(pki, "server.crt.pem");
+        var keyPath = Path.Combine(pki, "server.key.pem");
+        var now = _time.GetUtcNow();
+        if (File.Exists(certPath) && File.Exists(keyPath))
+        {
+            var existing = X509Certificate2.CreateFromPemFile(certPath, keyPath);
+            if (existing.NotAfter.ToUniversalTime() > now.UtcDateTime.AddDays(30) && existing.Issuer == Certificate.Subject)
+            {
+                return existing;
+            }
+
+            existing.Dispose();
+        }
+
+        Directory.CreateDirectory(pki);
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddDnsName("localhost");
+        names.AddIpAddress(System.Net.IPAddress.Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(ServerAuthOid)], false));
+        using var issued = request.Create(Certificate, now.AddMinutes(-5), Min(now.AddYears(1), Certificate.NotAfter), NewSerial());
+        var withKey = issued.CopyWithPrivateKey(key);
+        WritePem(keyPath, key.ExportPkcs8PrivateKeyPem(), ownerOnly: true);
+        WritePem(certPath, withKey.ExportCertificatePem(), ownerOnly: false);
+        return withKey;
+    }
+
+    /// <summary>Issues a client certificate for gateway <paramref name="dpId"/> of <paramref name="environmentId"/>.</summary>
+    public IssuedCertificate IssueGatewayCertificate(string environmentId, string dpId, TimeSpan validity)
+    {
+        if (!Certificate.HasPrivateKey)
+        {
+            throw new InvalidOperationException("The configured CA has no private key (DataPlane:CaKeyPath), so it cannot issue certificates.");
+        }
+
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={dpId}", key, HashAlgorithmName.SHA256);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddUri(new Uri(GatewayIdentity.EnvironmentSanPrefix + environmentId));
+        names.AddUri(new Uri(GatewayIdentity.DataPlaneSanPrefix + dpId));
+        request.CertificateExtensions.Add(names.Build());
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(ClientAuthOid)], false));
+        var now = _time.GetUtcNow();
+        var notAfter = Min(now + validity, Certificate.NotAfter);
+        using var issued = request.Create(Certificate, now.AddMinutes(-5), notAfter, NewSerial());
+        return new IssuedCertificate(
+            dpId, issued.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem(), CertificatePem, notAfter);
+    }
+
+    /// <summary>Verifies a client certificate: issued by this CA, valid now, carrying both gateway SANs.</summary>
+    public CertificateCheck Check(X509Certificate2? certificate)
+    {
+        if (certificate is null)
+        {
+            return CertificateCheck.Unauthenticated("a client certificate issued by this cluster's CA is required");
+        }
+
+        using (var chain = new X509Chain())
+        {
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.Add(Certificate);
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            chain.ChainPolicy.VerificationTime = _time.GetUtcNow().UtcDateTime;
+            chain.ChainPolicy.VerificationTimeIgnored = false;
+            if (!chain.Build(certificate))
+            {
+                var flags = chain.ChainStatus.Aggregate(X509ChainStatusFlags.NoError, (all, s) => all | s.Status);
+                return flags.HasFlag(X509ChainStatusFlags.NotTimeValid)
+                    ? CertificateCheck.Unauthenticated(
+                        $"the client certificate is not valid now (valid from {certificate.NotBefore.ToUniversalTime():O} to {certificate.NotAfter.ToUniversalTime():O})")
+                    : CertificateCheck.Unauthenticated("the client certificate was not issued by this cluster's CA");
+            }
+        }
+
+        var uris = ReadUriNames(certificate);
+        var environmentId = SingleWithPrefix(uris, GatewayIdentity.EnvironmentSanPrefix);
+        var dpId = SingleWithPrefix(uris, GatewayIdentity.DataPlaneSanPrefix);
+        if (environmentId is null)
+        {
+            return CertificateCheck.Forbidden($"the client certificate has no '{GatewayIdentity.EnvironmentSanPrefix}<environment_id>' URI SAN");
+        }
+
+        if (dpId is null)
+        {
+            return CertificateCheck.Forbidden($"the client certificate has no '{GatewayIdentity.DataPlaneSanPrefix}<dp_id>' URI SAN");
+        }
+
+        return CertificateCheck.Accepted(new GatewayIdentity(environmentId, dpId));
+    }
+
+    public void Dispose() => Certificate.Dispose();
+
+    private static string? SingleWithPrefix(List<string> uris, string prefix)
+    {
+        var matches = uris.Where(uri => uri.StartsWith(prefix, StringComparison.Ordinal)).ToList();
+        return matches.Count == 1 && matches[0].Length > prefix.Length ? matches[0][prefix.Length..] : null;
+    }
+
+    /// <summary>The uniformResourceIdentifier [6] entries of the subjectAltName extension.</summary>
+    private static List<string> ReadUriNames(X509Certificate2 certificate)
+    {
+        var uris = new List<string>();
+        var extension = certificate.Extensions[SubjectAltNameOid];
+        if (extension is null)
+        {
+            return uris;
+        }
+
+        try
+        {
+            var reader = new AsnReader(extension.RawData, AsnEncodingRules.DER).ReadSequence();
+            var uriTag = new Asn1Tag(TagClass.ContextSpecific, 6);
+            while (reader.HasData)
+            {
+                if (reader.PeekTag().HasSameClassAndValue(uriTag))
+                {
+                    uris.Add(reader.ReadCharacterString(UniversalTagNumber.IA5String, uriTag));
+                }
+                else
+                {
+                    reader.ReadEncodedValue();
+                }
+            }
+        }
+        catch (AsnContentException)
+        {
+            uris.Clear();
+        }
+
+        return uris;
+    }
+
+    private static byte[] NewSerial()
+    {
+        var serial = RandomNumberGenerator.GetBytes(16);
+        serial[0] &= 0x7F;
+        return serial;
+    }
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTime b)
+    {
+        var other = new DateTimeOffset(b.ToUniversalTime(), TimeSpan.Zero);
+        return a < other ? a : other;
+    }
+
+    private static void WritePem(string path, string pem, bool ownerOnly)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (ownerOnly && !OperatingSystem.IsWindows())
+        {
+            // Created with the restrictive mode, so the key is never readable by others, not even briefly.
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using var writer = new StreamWriter(path, System.Text.Encoding.ASCII, options);
+        writer.Write(pem);
+    }
+}

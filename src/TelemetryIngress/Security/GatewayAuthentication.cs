@@ -1,0 +1,41 @@
+using BudgetCluster.TelemetryIngress.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace BudgetCluster.TelemetryIngress.Security;
+
+/// <summary>
+/// Admits a data plane request only with a client certificate this cluster's CA issued, carrying
+/// both gateway SANs; otherwise answers 401/403 with the reason. The TLS handshake accepts any
+/// certificate so that a refused gateway learns why instead of seeing a broken connection.
+/// </summary>
+public static class GatewayAuthentication
+{
+    private static readonly object IdentityKey = new();
+
+    public static IApplicationBuilder UseGatewayAuthentication(this IApplicationBuilder app) =>
+        app.Use(async (context, next) =>
+        {
+            var authority = context.RequestServices.GetRequiredService<CertificateAuthority>();
+            var certificate = await context.Connection.GetClientCertificateAsync(context.RequestAborted);
+            var check = authority.Check(certificate);
+            if (check.Identity is null)
+            {
+                var title = check.StatusCode == StatusCodes.Status401Unauthorized ? "Unauthenticated" : "Forbidden";
+                await Problems.Create(check.StatusCode, title, check.Error!).ExecuteAsync(context);
+                return;
+            }
+
+            context.Items[IdentityKey] = check.Identity;
+            await next(context);
+        });
+
+    /// <summary>The verified identity of the calling gateway.</summary>
+    public static GatewayIdentity GetGatewayIdentity(this HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return context.Items[IdentityKey] as GatewayIdentity
+            ?? throw new InvalidOperationException("The gateway authentication middleware did not run.");
+    }
+}

@@ -1,0 +1,96 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using BudgetCluster.Grains.Abstractions.Gateways;
+using BudgetCluster.TelemetryIngress.Hosting;
+using BudgetCluster.TelemetryIngress.Security;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace BudgetCluster.TelemetryIngress.Telemetry;
+
+/// <summary><c>POST /dp/telemetry</c>: validate per event, then hand the valid ones to the gateway's grain in one call.</summary>
+internal static partial class TelemetryEndpoint
+{
+    public static async Task<IResult> HandleAsync(
+        HttpContext context,
+        IGrainFactory grains,
+        IOptions<DataPlaneOptions> options,
+        TimeProvider time,
+        ILoggerFactory loggers)
+    {
+        var settings = options.Value;
+        var identity = context.GetGatewayIdentity();
+        var (body, problem) = await RequestBody.ReadAsync(
+            context.Request, settings.MaxBodyBytes, settings.MaxDecompressedBytes, context.RequestAborted);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        TelemetryBody? parsed;
+        try
+        {
+            parsed = JsonSerializer.Deserialize(body, DataPlaneJsonContext.Default.TelemetryBody);
+        }
+        catch (JsonException ex)
+        {
+            return Problems.BadRequest(
+                $"the body must be a JSON object {{\"events\": [...]}}: {JsonFieldError.Describe(ex, BodyRules)}");
+        }
+
+        if (parsed?.Events is null)
+        {
+            return Problems.BadRequest("the body must be a JSON object with an 'events' array");
+        }
+
+        if (parsed.Events.Count > settings.MaxEventsPerBatch)
+        {
+            return Problems.Create(StatusCodes.Status413PayloadTooLarge, "Too many events",
+                $"the batch has {parsed.Events.Count} events; the limit is {settings.MaxEventsPerBatch} (DataPlane:MaxEventsPerBatch)");
+        }
+
+        var now = time.GetUtcNow();
+        var valid = ImmutableArray.CreateBuilder<UsageEvent>(parsed.Events.Count);
+        var rejected = new List<RejectedEvent>();
+        for (var i = 0; i < parsed.Events.Count; i++)
+        {
+            var usage = UsageEventValidator.Validate(parsed.Events[i], now, settings.MaxClockSkew, out var error);
+            if (usage is null)
+            {
+                rejected.Add(new RejectedEvent(i, error!));
+            }
+            else
+            {
+                valid.Add(usage);
+            }
+        }
+
+        var batch = new TelemetryBatch { Events = valid.ToImmutable(), RejectedCount = rejected.Count, ReceivedAt = now };
+        TelemetryBatchResult result;
+        try
+        {
+            var gateway = grains.GetGrain<IGatewayGrain>(GatewayKey.Format(identity.EnvironmentId, identity.DpId));
+            result = await gateway.IngestTelemetryAsync(batch);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
+        {
+            // Whatever failed, durability of this batch cannot be promised: the gateway must send it again.
+            LogIngestUnavailable(loggers.CreateLogger(typeof(TelemetryEndpoint)), ex, identity.EnvironmentId, identity.DpId);
+            return Problems.Unavailable(context, settings.RetryAfterSeconds,
+                "the usage ledger is unavailable; nothing of this batch was acknowledged, send it again");
+        }
+
+        return TypedResults.Json(
+            new TelemetryResponse(result.Accepted, result.Duplicates, rejected),
+            DataPlaneJsonContext.Default.TelemetryResponse);
+    }
+
+    private static readonly Dictionary<string, string> BodyRules = new(StringComparer.Ordinal)
+    {
+        ["events"] = "must be an array of event objects",
+    };
+
+    [LoggerMessage(2001, LogLevel.Warning, "Telemetry of gateway {EnvironmentId}/{DpId} answered 503")]
+    private static partial void LogIngestUnavailable(ILogger logger, Exception exception, string environmentId, string dpId);
+}

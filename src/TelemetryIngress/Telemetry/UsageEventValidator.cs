@@ -1,0 +1,274 @@
+using System.Globalization;
+using System.Text.Json;
+using BudgetCluster.Grains.Abstractions.Gateways;
+using BudgetCluster.TelemetryIngress.Hosting;
+
+namespace BudgetCluster.TelemetryIngress.Telemetry;
+
+/// <summary>
+/// Checks one raw event of a telemetry batch against API.md §3 and builds the domain
+/// <see cref="UsageEvent"/>, or says precisely why the event is rejected.
+/// </summary>
+internal static class UsageEventValidator
+{
+    public const long MaxTokens = int.MaxValue;
+    public const int MaxAttemptIndex = 10_000;
+    public const int MaxIdLength = 256;
+    public const decimal MaxCostUsd = 1_000_000m;
+    public const decimal MaxAudioSeconds = 100_000_000m;
+
+    private const string TokenRule = "must be an integer from 0 to 2147483647";
+    private const string StringRule = "must be a string";
+    private const string BoolRule = "must be true or false";
+    private const string MillisecondsRule = "must be a non-negative integer number of milliseconds";
+
+    private static readonly Dictionary<string, string> Rules = new(StringComparer.Ordinal)
+    {
+        ["request_id"] = StringRule,
+        ["occurred_at"] = "must be an RFC 3339 timestamp string such as 2026-11-28T10:00:00Z",
+        ["model_id"] = StringRule,
+        ["api_key_id"] = StringRule,
+        ["prompt_tokens"] = TokenRule,
+        ["completion_tokens"] = TokenRule,
+        ["cached_prompt_tokens"] = TokenRule,
+        ["reasoning_tokens"] = TokenRule,
+        ["cache_creation_tokens"] = TokenRule,
+        ["cache_read_tokens"] = TokenRule,
+        ["cache_hit_saved_input_tokens"] = TokenRule,
+        ["cache_hit_saved_output_tokens"] = TokenRule,
+        ["upstream_latency_ms"] = MillisecondsRule,
+        ["latency_ms"] = MillisecondsRule,
+        ["upstream_ttft_ms"] = MillisecondsRule,
+        ["ttft_ms"] = MillisecondsRule,
+        ["downstream_latency_ms"] = MillisecondsRule,
+        ["status_code"] = "must be an integer from 0 to 999",
+        ["cost_usd"] = "must be a non-negative number or numeric string",
+        ["audio_duration_seconds"] = "must be a non-negative number or numeric string",
+        ["guardrail_blocked"] = BoolRule,
+        ["usage_estimated"] = BoolRule,
+        ["attempt_index"] = $"must be an integer from 0 to {MaxAttemptIndex}",
+        ["requested_model"] = StringRule,
+        ["attempt_kind"] = StringRule,
+        ["cache_status"] = StringRule,
+        ["error_class"] = StringRule,
+        ["finish_reason"] = StringRule,
+        ["provider_kind"] = StringRule,
+        ["branded_provider"] = StringRule,
+        ["inbound_protocol"] = StringRule,
+        ["trace_id"] = StringRule,
+    };
+
+    /// <returns>The event, or null with <paramref name="error"/> set.</returns>
+    public static UsageEvent? Validate(JsonElement element, DateTimeOffset now, TimeSpan maxClockSkew, out string? error)
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            error = $"event must be a JSON object, not {Describe(element.ValueKind)}";
+            return null;
+        }
+
+        UsageEventDto dto;
+        try
+        {
+            dto = element.Deserialize(DataPlaneJsonContext.Default.UsageEventDto)!;
+        }
+        catch (JsonException ex)
+        {
+            error = JsonFieldError.Describe(ex, Rules);
+            return null;
+        }
+
+        var problems = new List<string>();
+        var requestId = Required(dto.RequestId, "request_id", problems);
+        var occurredAtText = Required(dto.OccurredAt, "occurred_at", problems);
+        var modelId = Required(dto.ModelId, "model_id", problems);
+        var apiKeyId = Required(dto.ApiKeyId, "api_key_id", problems);
+        var promptTokens = Required(dto.PromptTokens, "prompt_tokens", problems);
+        var completionTokens = Required(dto.CompletionTokens, "completion_tokens", problems);
+        var latency = Required(dto.UpstreamLatencyMs ?? dto.LatencyMs, "upstream_latency_ms", problems);
+        var statusCode = Required(dto.StatusCode, "status_code", problems);
+        var cost = Required(dto.CostUsd, "cost_usd", problems);
+        var guardrailBlocked = Required(dto.GuardrailBlocked, "guardrail_blocked", problems);
+        var attemptIndex = Required(dto.AttemptIndex, "attempt_index", problems);
+
+        if (requestId is not null && !IsVisibleAscii(requestId, MaxIdLength))
+        {
+            problems.Add("'request_id' must be 1-256 visible ASCII characters (0x21-0x7E), without spaces");
+        }
+
+        DateTimeOffset occurredAt = default;
+        if (occurredAtText is not null)
+        {
+            if (!TryParseRfc3339(occurredAtText, out occurredAt))
+            {
+                problems.Add($"'occurred_at' {Rules["occurred_at"]}");
+            }
+            else if (occurredAt > now + maxClockSkew)
+            {
+                problems.Add(
+                    $"'occurred_at' {occurredAtText} is more than {maxClockSkew.TotalMinutes:0.##} minutes in the future");
+            }
+        }
+
+        CheckLength(modelId, "model_id", problems);
+        CheckLength(apiKeyId, "api_key_id", problems);
+        CheckTokens(promptTokens, "prompt_tokens", problems);
+        CheckTokens(completionTokens, "completion_tokens", problems);
+        CheckTokens(dto.CachedPromptTokens, "cached_prompt_tokens", problems);
+        CheckTokens(dto.ReasoningTokens, "reasoning_tokens", problems);
+        CheckTokens(dto.CacheCreationTokens, "cache_creation_tokens", problems);
+        CheckTokens(dto.CacheReadTokens, "cache_read_tokens", problems);
+        CheckTokens(dto.CacheHitSavedInputTokens, "cache_hit_saved_input_tokens", problems);
+        CheckTokens(dto.CacheHitSavedOutputTokens, "cache_hit_saved_output_tokens", problems);
+        CheckNonNegative(latency, dto.UpstreamLatencyMs is null ? "latency_ms" : "upstream_latency_ms", problems);
+        CheckNonNegative(dto.UpstreamTtftMs ?? dto.TtftMs, dto.UpstreamTtftMs is null ? "ttft_ms" : "upstream_ttft_ms", problems);
+        CheckNonNegative(dto.DownstreamLatencyMs, "downstream_latency_ms", problems);
+        if (statusCode is < 0 or > 999)
+        {
+            problems.Add($"'status_code' {Rules["status_code"]}");
+        }
+
+        if (cost is < 0m or > MaxCostUsd)
+        {
+            problems.Add($"'cost_usd' must be from 0 to {MaxCostUsd}");
+        }
+
+        if (dto.AudioDurationSeconds is < 0m or > MaxAudioSeconds)
+        {
+            problems.Add($"'audio_duration_seconds' must be from 0 to {MaxAudioSeconds}");
+        }
+
+        if (attemptIndex is < 0 or > MaxAttemptIndex)
+        {
+            problems.Add($"'attempt_index' {Rules["attempt_index"]}");
+        }
+
+        if (dto.CachedPromptTokens > promptTokens)
+        {
+            problems.Add("'cached_prompt_tokens' must not exceed 'prompt_tokens'");
+        }
+
+        if (problems.Count > 0)
+        {
+            error = string.Join("; ", problems);
+            return null;
+        }
+
+        error = null;
+        return new UsageEvent
+        {
+            RequestId = requestId!,
+            AttemptIndex = attemptIndex!.Value,
+            OccurredAt = occurredAt,
+            ModelId = modelId!,
+            ApiKeyId = apiKeyId!,
+            PromptTokens = promptTokens!.Value,
+            CompletionTokens = completionTokens!.Value,
+            CachedPromptTokens = dto.CachedPromptTokens ?? 0,
+            CacheCreationTokens = dto.CacheCreationTokens ?? 0,
+            CacheReadTokens = dto.CacheReadTokens ?? 0,
+            ReasoningTokens = dto.ReasoningTokens ?? 0,
+            AudioDurationSeconds = dto.AudioDurationSeconds ?? 0m,
+            StatusCode = statusCode!.Value,
+            UpstreamLatencyMs = latency!.Value,
+            UpstreamTtftMs = dto.UpstreamTtftMs ?? dto.TtftMs,
+            ReportedCostUsd = cost!.Value,
+            GuardrailBlocked = guardrailBlocked!.Value,
+            CacheHit = string.Equals(dto.CacheStatus, "hit", StringComparison.OrdinalIgnoreCase),
+            CacheHitSavedInputTokens = dto.CacheHitSavedInputTokens ?? 0,
+            CacheHitSavedOutputTokens = dto.CacheHitSavedOutputTokens ?? 0,
+            RequestedModel = dto.RequestedModel,
+            AttemptKind = dto.AttemptKind,
+            ErrorClass = dto.ErrorClass,
+        };
+    }
+
+    /// <summary>RFC 3339 date-time: a full date, 'T', a time and an explicit offset or 'Z'.</summary>
+    internal static bool TryParseRfc3339(string text, out DateTimeOffset value)
+    {
+        value = default;
+        if (text.Length < 20 || (text[10] != 'T' && text[10] != 't'))
+        {
+            return false;
+        }
+
+        var last = text[^1];
+        var hasOffset = last is 'Z' or 'z' || (text.Length > 6 && text[^6] is '+' or '-' && text[^3] == ':');
+        return hasOffset && DateTimeOffset.TryParse(
+            text, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal, out value);
+    }
+
+    private static bool IsVisibleAscii(string value, int maxLength)
+    {
+        if (value.Length is 0 || value.Length > maxLength)
+        {
+            return false;
+        }
+
+        foreach (var c in value)
+        {
+            if (c is < '!' or > '~')
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static T? Required<T>(T? value, string field, List<string> problems)
+        where T : class
+    {
+        if (value is null)
+        {
+            problems.Add($"missing required field '{field}'");
+        }
+
+        return value;
+    }
+
+    private static T? Required<T>(T? value, string field, List<string> problems)
+        where T : struct
+    {
+        if (value is null)
+        {
+            problems.Add($"missing required field '{field}'");
+        }
+
+        return value;
+    }
+
+    private static void CheckLength(string? value, string field, List<string> problems)
+    {
+        if (value is { Length: > MaxIdLength })
+        {
+            problems.Add($"'{field}' must be at most {MaxIdLength} characters");
+        }
+    }
+
+    private static void CheckTokens(long? value, string field, List<string> problems)
+    {
+        if (value is < 0 or > MaxTokens)
+        {
+            problems.Add($"'{field}' {TokenRule}");
+        }
+    }
+
+    private static void CheckNonNegative(long? value, string field, List<string> problems)
+    {
+        if (value < 0)
+        {
+            problems.Add($"'{field}' {MillisecondsRule}");
+        }
+    }
+
+    private static string Describe(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.Array => "an array",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.Null => "null",
+        _ => kind.ToString(),
+    };
+}
