@@ -24,16 +24,22 @@ public static class JsonFieldError
     /// </summary>
     public static string Describe(JsonException exception, IReadOnlyDictionary<string, string> rules)
     {
+        ArgumentNullException.ThrowIfNull(exception);
         ArgumentNullException.ThrowIfNull(rules);
+        // System.Text.Json words a type mismatch this way; anything else is a syntax error.
+        var mismatch = exception.Message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal);
+        if (!mismatch)
+        {
+            return $"malformed JSON at line {exception.LineNumber + 1}, byte {exception.BytePositionInLine + 1}: {FirstSentence(exception.Message)}";
+        }
+
         var field = FieldOf(exception);
         if (field is null)
         {
-            return "malformed JSON: " + FirstSentence(exception.Message);
+            return "expected a JSON object";
         }
 
-        return rules.TryGetValue(field, out var rule)
-            ? $"'{field}' {rule}"
-            : $"'{field}' has the wrong type or is malformed JSON";
+        return rules.TryGetValue(field, out var rule) ? $"'{field}' {rule}" : $"'{field}' has the wrong type";
     }
 
     private static string FirstSentence(string message)

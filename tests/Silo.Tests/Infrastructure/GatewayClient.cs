@@ -1,0 +1,67 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace BudgetCluster.Silo.Tests.Infrastructure;
+
+/// <summary>
+/// What an AISIX gateway does: calls the data plane over HTTPS with its client certificate,
+/// trusting only the cluster's CA for the server certificate.
+/// </summary>
+public sealed class GatewayClient : IDisposable
+{
+    private readonly HttpClient _http;
+
+    public GatewayClient(Uri dataPlane, X509Certificate2? clientCertificate, X509Certificate2 ca, string environmentId, string dpId)
+    {
+        EnvironmentId = environmentId;
+        DpId = dpId;
+        var handler = new SocketsHttpHandler
+        {
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                ClientCertificates = clientCertificate is null ? null : new X509CertificateCollection { clientCertificate },
+                RemoteCertificateValidationCallback = (_, certificate, _, _) => ChainsTo(certificate, ca),
+            },
+        };
+        _http = new HttpClient(handler) { BaseAddress = dataPlane, Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    public string EnvironmentId { get; }
+
+    public string DpId { get; }
+
+    public Task<HttpResponseMessage> PostTelemetryAsync(string json) => PostAsync("/dp/telemetry", json);
+
+    public Task<HttpResponseMessage> PostAsync(string path, string json) =>
+        _http.PostAsync(path, new StringContent(json, Encoding.UTF8, "application/json"));
+
+    public Task<HttpResponseMessage> SendAsync(HttpRequestMessage request) => _http.SendAsync(request);
+
+    /// <summary>Posts and expects 200; returns the parsed answer.</summary>
+    public async Task<JsonObject> PostTelemetryOkAsync(string json)
+    {
+        using var response = await PostTelemetryAsync(json);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"telemetry answered {(int)response.StatusCode}: {text}");
+        return JsonNode.Parse(text)!.AsObject();
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    private static bool ChainsTo(X509Certificate? presented, X509Certificate2 ca)
+    {
+        if (presented is null)
+        {
+            return false;
+        }
+
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(ca);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        using var certificate = new X509Certificate2(presented);
+        return chain.Build(certificate);
+    }
+}

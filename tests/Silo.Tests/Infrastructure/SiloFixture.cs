@@ -1,0 +1,70 @@
+using System.Security.Cryptography.X509Certificates;
+using BudgetCluster.Silo.Hosting;
+using BudgetCluster.TelemetryIngress.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace BudgetCluster.Silo.Tests.Infrastructure;
+
+/// <summary>
+/// One complete single-node system in this process, as <c>dotnet run --project src/Silo</c> starts
+/// it, on its own data directory and free ports: real SQLite files, real Kestrel, real TLS.
+/// Tests share it but each onboards its own org, environment and gateway.
+/// </summary>
+public sealed class SiloFixture : IAsyncLifetime
+{
+    public const string Token = "test-admin-token";
+
+    private WebApplication? _app;
+
+    public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "bc-silo-" + Guid.NewGuid().ToString("N"));
+
+    public Uri AdminUri { get; private set; } = null!;
+
+    public Uri DataPlaneUri { get; private set; } = null!;
+
+    public X509Certificate2 Ca { get; private set; } = null!;
+
+    public WebApplication App => _app!;
+
+    public async Task InitializeAsync()
+    {
+        _app = SiloHost.Build(
+        [
+            "--Urls=http://127.0.0.1:0",
+            "--DataPlane:Url=https://127.0.0.1:0",
+            $"--Storage:DataDirectory={DataDirectory}",
+            $"--Orleans:SiloPort={FreePorts.Next()}",
+            $"--Orleans:GatewayPort={FreePorts.Next()}",
+            $"--Admin:Token={Token}",
+            "--Logging:LogLevel:Default=Warning",
+        ]);
+        await _app.StartAsync();
+        AdminUri = new Uri(_app.Urls.Single());
+        DataPlaneUri = _app.Services.GetRequiredService<DataPlaneServer>().BoundAddress!;
+        Ca = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(Path.Combine(DataDirectory, "pki", "ca.crt.pem")));
+    }
+
+    public AdminClient Admin(string? token = Token) => new(AdminUri, token);
+
+    /// <summary>A fresh org, environment, the fixture models (suffixed so tests never share them) and a gateway.</summary>
+    public Task<TestWorld> OnboardAsync() => TestWorld.CreateAsync(this);
+
+    public async Task DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
