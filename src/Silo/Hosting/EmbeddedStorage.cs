@@ -21,22 +21,25 @@ public sealed class EmbeddedStorage
     public string GrainsConnectionString { get; }
 
     /// <summary>Creates the data directory and both databases as needed and applies the schema scripts.</summary>
-    public static EmbeddedStorage Prepare(string dataDirectory)
+    /// <param name="dataDirectory">Where the files live.</param>
+    /// <param name="busyTimeout">How long a statement waits for another writer's lock before it fails.</param>
+    public static EmbeddedStorage Prepare(string dataDirectory, TimeSpan busyTimeout)
     {
         Directory.CreateDirectory(dataDirectory);
-        var ledger = ConnectionString(Path.Combine(dataDirectory, "ledger.db"));
-        var grains = ConnectionString(Path.Combine(dataDirectory, "grains.db"));
+        var ledger = ConnectionString(Path.Combine(dataDirectory, "ledger.db"), busyTimeout);
+        var grains = ConnectionString(Path.Combine(dataDirectory, "grains.db"), busyTimeout);
         Migrate(ledger, "Sqlite/Ledger");
         Migrate(grains, "Sqlite/Grains");
         return new EmbeddedStorage(ledger, grains);
     }
 
-    private static string ConnectionString(string path) => new SqliteConnectionStringBuilder
+    private static string ConnectionString(string path, TimeSpan busyTimeout) => new SqliteConnectionStringBuilder
     {
         DataSource = Path.GetFullPath(path),
         Mode = SqliteOpenMode.ReadWriteCreate,
         Pooling = true,
-        DefaultTimeout = 30,
+        // Microsoft.Data.Sqlite retries a locked database until the command timeout.
+        DefaultTimeout = Math.Max(1, (int)Math.Ceiling(busyTimeout.TotalSeconds)),
     }.ToString();
 
     private static void Migrate(string connectionString, string scriptSet)

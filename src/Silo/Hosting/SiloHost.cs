@@ -65,7 +65,7 @@ public static partial class SiloHost
         }
 
         var dataDirectory = Path.GetFullPath(storageOptions.DataDirectory);
-        var storage = EmbeddedStorage.Prepare(dataDirectory);
+        var storage = EmbeddedStorage.Prepare(dataDirectory, storageOptions.SqliteBusyTimeout);
         var time = TimeProvider.System;
         var authority = CertificateAuthority.LoadOrCreate(dataPlaneOptions, dataDirectory, time);
         var serverCertificate = authority.LoadOrCreateServerCertificate(dataPlaneOptions, dataDirectory);

@@ -11,7 +11,7 @@ namespace BudgetCluster.Silo.Tests.Infrastructure;
 /// it, on its own data directory and free ports: real SQLite files, real Kestrel, real TLS.
 /// Tests share it but each onboards its own org, environment and gateway.
 /// </summary>
-public sealed class SiloFixture : IAsyncLifetime
+public class SiloFixture : IAsyncLifetime
 {
     public const string Token = "test-admin-token";
 
@@ -27,10 +27,14 @@ public sealed class SiloFixture : IAsyncLifetime
 
     public WebApplication App => _app!;
 
+    /// <summary>Configuration a derived fixture adds to the defaults, as command-line arguments.</summary>
+    protected virtual IEnumerable<string> ExtraArguments => [];
+
     public async Task InitializeAsync()
     {
         _app = SiloHost.Build(
         [
+            .. ExtraArguments,
             "--Urls=http://127.0.0.1:0",
             "--DataPlane:Url=https://127.0.0.1:0",
             $"--Storage:DataDirectory={DataDirectory}",
