@@ -101,6 +101,7 @@ public sealed class SqliteUsageLedger : IUsageLedger, IAsyncDisposable
             }
 
             bool[][] results;
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
                 writer ??= Writer.Open(_connectionString);
@@ -111,6 +112,7 @@ public sealed class SqliteUsageLedger : IUsageLedger, IAsyncDisposable
                 // The connection may be unusable (disk full, file removed): reopen it for the next group.
                 writer?.Dispose();
                 writer = null;
+                LedgerMetrics.Failed(rows);
                 foreach (var pending in group)
                 {
                     pending.Completion.TrySetException(new LedgerUnavailableException("The usage ledger could not commit.", ex));
@@ -119,6 +121,8 @@ public sealed class SqliteUsageLedger : IUsageLedger, IAsyncDisposable
                 continue;
             }
 
+            var inserted = results.Sum(r => r.Count(isNew => isNew));
+            LedgerMetrics.Committed(group.Count, inserted, rows - inserted, System.Diagnostics.Stopwatch.GetElapsedTime(started));
             for (var i = 0; i < group.Count; i++)
             {
                 group[i].Completion.TrySetResult(results[i]);

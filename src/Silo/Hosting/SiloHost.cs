@@ -9,6 +9,7 @@ using Microsoft.Extensions.Configuration.Memory;
 using Orleans.Configuration;
 using Orleans.Dashboard;
 using Orleans.Serialization;
+using OpenTelemetry.Metrics;
 using Orleans.Storage;
 
 namespace BudgetCluster.Silo.Hosting;
@@ -45,6 +46,7 @@ public static partial class SiloHost
         app.UseAdminAuthentication();
         app.MapAdminApi();
         app.MapOrleansDashboard(routePrefix: "/dashboard");
+        app.MapPrometheusScrapingEndpoint("/metrics");
         app.Lifetime.ApplicationStarted.Register(() => LogStarted(
             app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SiloHost)),
             string.Join(", ", app.Urls),
@@ -86,6 +88,9 @@ public static partial class SiloHost
             }
         });
         services.AddOpenApi();
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(IngressMetrics.MeterName, LedgerMetrics.MeterName)
+            .AddPrometheusExporter());
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, AdminJsonContext.Default));
 
         builder.UseOrleans(silo =>

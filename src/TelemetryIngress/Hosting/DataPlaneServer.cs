@@ -26,6 +26,7 @@ public sealed partial class DataPlaneServer(
     DataPlaneTls tls,
     IOptions<DataPlaneOptions> options,
     TimeProvider time,
+    IngressMetrics metrics,
     ILoggerFactory loggers) : IHostedService, IAsyncDisposable
 {
     private WebApplication? _app;
@@ -43,6 +44,7 @@ public sealed partial class DataPlaneServer(
         builder.Services.AddSingleton(tls.Authority);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(time);
+        builder.Services.AddSingleton(metrics);
         builder.Services.AddProblemDetails();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

@@ -10,6 +10,8 @@ public static class DataPlaneServiceCollectionExtensions
     public static IServiceCollection AddDataPlane(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<DataPlaneOptions>().Bind(configuration.GetSection(DataPlaneOptions.SectionName));
+        services.AddMetrics();
+        services.AddSingleton<IngressMetrics>();
         services.AddSingleton<DataPlaneServer>();
         services.AddHostedService(provider => provider.GetRequiredService<DataPlaneServer>());
         return services;

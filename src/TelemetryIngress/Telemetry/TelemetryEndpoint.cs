@@ -17,6 +17,7 @@ internal static partial class TelemetryEndpoint
         IGrainFactory grains,
         IOptions<DataPlaneOptions> options,
         TimeProvider time,
+        IngressMetrics metrics,
         ILoggerFactory loggers)
     {
         var settings = options.Value;
@@ -68,6 +69,7 @@ internal static partial class TelemetryEndpoint
 
         var batch = new TelemetryBatch { Events = valid.ToImmutable(), RejectedCount = rejected.Count, ReceivedAt = now };
         TelemetryBatchResult result;
+        var started = time.GetTimestamp();
         try
         {
             var gateway = grains.GetGrain<IGatewayGrain>(GatewayKey.Format(identity.EnvironmentId, identity.DpId));
@@ -76,11 +78,13 @@ internal static partial class TelemetryEndpoint
         catch (Exception ex) when (ex is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
         {
             // Whatever failed, durability of this batch cannot be promised: the gateway must send it again.
+            metrics.Unavailable();
             LogIngestUnavailable(loggers.CreateLogger(typeof(TelemetryEndpoint)), ex, identity.EnvironmentId, identity.DpId);
             return Problems.Unavailable(context, settings.RetryAfterSeconds,
                 "the usage ledger is unavailable; nothing of this batch was acknowledged, send it again");
         }
 
+        metrics.Recorded(result.Accepted, result.Duplicates, rejected.Count, time.GetElapsedTime(started));
         return TypedResults.Json(
             new TelemetryResponse(result.Accepted, result.Duplicates, rejected),
             DataPlaneJsonContext.Default.TelemetryResponse);

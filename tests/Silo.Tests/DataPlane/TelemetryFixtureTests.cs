@@ -57,6 +57,24 @@ public sealed class TelemetryFixtureTests(SiloFixture silo) : IClassFixture<Silo
     }
 
     [Fact]
+    public async Task Metrics_CountTelemetryOutcomesAndLedgerCommits()
+    {
+        using var world = await silo.OnboardAsync();
+        using var anonymous = silo.Admin(null);
+        await world.Gateway.PostTelemetryOkAsync(world.Fixture("stream-fallback-anthropic.json"));
+
+        using var response = await anonymous.GetAsync("/metrics");
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        var accepted = text.Split('\n').Single(line =>
+            line.StartsWith("budgetcluster_telemetry_events_total{", StringComparison.Ordinal)
+            && line.Contains("outcome=\"accepted\"", StringComparison.Ordinal));
+        Assert.True(long.Parse(accepted[(accepted.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture) >= 2, accepted);
+        Assert.Contains("budgetcluster_ledger_commit_duration_milliseconds_bucket", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task PostTelemetry_ModelWithoutPricing_CountsTheEventAsUnpriced()
     {
         using var world = await silo.OnboardAsync();

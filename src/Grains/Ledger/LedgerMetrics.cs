@@ -1,0 +1,30 @@
+using System.Diagnostics.Metrics;
+
+namespace BudgetCluster.Grains.Ledger;
+
+/// <summary>Group-commit behaviour of the usage ledger, on the <see cref="MeterName"/> meter.</summary>
+public static class LedgerMetrics
+{
+    public const string MeterName = "BudgetCluster.Ledger";
+
+    private static readonly Meter Meter = new(MeterName);
+
+    private static readonly Histogram<double> CommitDuration = Meter.CreateHistogram<double>(
+        "budgetcluster.ledger.commit.duration", "ms", "Time of one group commit, inserts and fsync included.");
+
+    private static readonly Histogram<long> CommitBatches = Meter.CreateHistogram<long>(
+        "budgetcluster.ledger.commit.batches", "{batch}", "Appends that shared one commit.");
+
+    private static readonly Counter<long> Rows = Meter.CreateCounter<long>(
+        "budgetcluster.ledger.rows", "{row}", "Rows offered to the ledger by outcome: inserted, duplicate, failed.");
+
+    internal static void Committed(int batches, int inserted, int duplicates, TimeSpan duration)
+    {
+        CommitDuration.Record(duration.TotalMilliseconds);
+        CommitBatches.Record(batches);
+        Rows.Add(inserted, new KeyValuePair<string, object?>("outcome", "inserted"));
+        Rows.Add(duplicates, new KeyValuePair<string, object?>("outcome", "duplicate"));
+    }
+
+    internal static void Failed(int rows) => Rows.Add(rows, new KeyValuePair<string, object?>("outcome", "failed"));
+}
