@@ -16,6 +16,8 @@ public sealed record EnvironmentCatalog
     [Id(1)] public string? OrgId { get; init; }
     [Id(2)] public required ImmutableDictionary<string, ModelDefinition> Models { get; init; }
     [Id(3)] public required ImmutableDictionary<string, ApiKeyBinding> ApiKeys { get; init; }
+    /// <summary>The organization's fail mode and budget index; null until the environment is registered with its org.</summary>
+    [Id(4)] public OrgSettings? Org { get; init; }
 
     public static EnvironmentCatalog Empty { get; } = new()
     {

@@ -34,6 +34,10 @@ public interface IEnvironmentGrain : IGrainWithStringKey
     [Alias("remove-api-key")]
     Task RemoveApiKeyAsync(string apiKeyId);
 
+    /// <summary>Replaces the organization's settings in the catalog; a version not newer than the current one is ignored.</summary>
+    [Alias("update-org-settings")]
+    Task UpdateOrgSettingsAsync(OrgSettings settings);
+
     /// <summary>Records a gateway of this environment (certificate issued); idempotent, durable when it returns.</summary>
     [Alias("register-gateway")]
     Task RegisterGatewayAsync(string dpId);

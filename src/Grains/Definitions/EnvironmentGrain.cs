@@ -69,6 +69,18 @@ internal sealed class EnvironmentGrain(
     public Task RemoveApiKeyAsync(string apiKeyId) =>
         state.State.ApiKeys.Remove(apiKeyId) ? CommitCatalogChangeAsync() : Task.CompletedTask;
 
+    public Task UpdateOrgSettingsAsync(OrgSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        if (state.State.Org is { } current && current.Version >= settings.Version)
+        {
+            return Task.CompletedTask;
+        }
+
+        state.State.Org = settings;
+        return CommitCatalogChangeAsync();
+    }
+
     public async Task RegisterGatewayAsync(string dpId)
     {
         if (state.State.Gateways.Add(dpId))
@@ -101,5 +113,6 @@ internal sealed class EnvironmentGrain(
         OrgId = state.State.Definition?.OrgId,
         Models = state.State.Models.ToImmutableDictionary(StringComparer.Ordinal),
         ApiKeys = state.State.ApiKeys.ToImmutableDictionary(StringComparer.Ordinal),
+        Org = state.State.Org,
     };
 }

@@ -14,4 +14,6 @@ public sealed class EnvironmentState
     [Id(3)] public SortedSet<string> Gateways { get; set; } = new(StringComparer.Ordinal);
     /// <summary>Increases with every catalog change, across restarts, so gateways can ignore stale pushes.</summary>
     [Id(4)] public long CatalogVersion { get; set; }
+    /// <summary>The organization's settings as last pushed by the org.</summary>
+    [Id(5)] public OrgSettings? Org { get; set; }
 }

@@ -1,24 +1,80 @@
+using System.Collections.Immutable;
+using BudgetCluster.Grains.Abstractions.Budgets;
 using BudgetCluster.Grains.Abstractions.Definitions;
 using BudgetCluster.Grains.Storage;
 
 namespace BudgetCluster.Grains.Definitions;
 
-/// <summary>An organization. State: its definition, written on every change before the call returns.</summary>
+/// <summary>
+/// An organization, its environments and its budget registry. State (<see cref="OrgState"/>) is
+/// written on every change before the call returns; then the new <see cref="OrgSettings"/> are
+/// pushed to every environment, which pushes them on to its gateways.
+/// </summary>
 [GrainType("org")]
 internal sealed class OrgGrain(
-    [PersistentState("org", GrainStorageNames.Default)] IPersistentState<DefinitionState<OrgDefinition>> state)
+    [PersistentState("org", GrainStorageNames.Default)] IPersistentState<OrgState> state)
     : Grain, IOrgGrain
 {
-    public async Task PutOrgAsync(OrgDefinition definition)
+    private OrgSettings? _settings;
+
+    private OrgSettings Settings => _settings ??= new OrgSettings
+    {
+        Version = state.State.SettingsVersion,
+        FailMode = state.State.Definition?.FailMode ?? FailMode.Sticky,
+        Budgets = state.State.Budgets
+            .Select(pair => new BudgetIndexEntry(pair.Key, pair.Value.Scope, pair.Value.Period, pair.Value.TimeZone, pair.Value.Mode))
+            .ToImmutableArray(),
+    };
+
+    public Task PutOrgAsync(OrgDefinition definition)
     {
         if (definition == state.State.Definition)
         {
-            return;
+            return Task.CompletedTask;
         }
 
         state.State.Definition = definition;
-        await state.WriteStateAsync();
+        return CommitSettingsChangeAsync();
     }
 
     public Task<OrgDefinition?> GetOrgAsync() => Task.FromResult(state.State.Definition);
+
+    public async Task RegisterEnvironmentAsync(string environmentId)
+    {
+        if (state.State.Environments.Add(environmentId))
+        {
+            await state.WriteStateAsync();
+        }
+
+        await GrainFactory.GetGrain<IEnvironmentGrain>(environmentId).UpdateOrgSettingsAsync(Settings);
+    }
+
+    public Task UpsertBudgetAsync(string budgetId, BudgetPolicy policy)
+    {
+        if (state.State.Budgets.TryGetValue(budgetId, out var existing) && existing == policy)
+        {
+            return Task.CompletedTask;
+        }
+
+        state.State.Budgets[budgetId] = policy;
+        return CommitSettingsChangeAsync();
+    }
+
+    public Task RemoveBudgetAsync(string budgetId) =>
+        state.State.Budgets.Remove(budgetId) ? CommitSettingsChangeAsync() : Task.CompletedTask;
+
+    public Task<ImmutableArray<OrgBudget>> ListBudgetsAsync() =>
+        Task.FromResult(state.State.Budgets.Select(pair => new OrgBudget(pair.Key, pair.Value)).ToImmutableArray());
+
+    public Task<OrgSettings> GetSettingsAsync() => Task.FromResult(Settings);
+
+    private async Task CommitSettingsChangeAsync()
+    {
+        state.State.SettingsVersion++;
+        await state.WriteStateAsync();
+        _settings = null;
+        var settings = Settings;
+        await Task.WhenAll(state.State.Environments.Select(environmentId =>
+            GrainFactory.GetGrain<IEnvironmentGrain>(environmentId).UpdateOrgSettingsAsync(settings)));
+    }
 }

@@ -1,4 +1,5 @@
 using BudgetCluster.Silo.Admin.ApiKeys;
+using BudgetCluster.Silo.Admin.Budgets;
 using BudgetCluster.Silo.Admin.Environments;
 using BudgetCluster.Silo.Admin.Gateways;
 using BudgetCluster.Silo.Admin.Models;
@@ -18,7 +19,8 @@ public static class AdminApi
             .MapEnvironmentsApi()
             .MapApiKeysApi()
             .MapModelsApi()
-            .MapGatewaysApi();
+            .MapGatewaysApi()
+            .MapBudgetsApi();
         app.MapGet("/healthz", () => TypedResults.Json(new HealthView("ok"), AdminJsonContext.Default.HealthView));
         app.MapOpenApi("/openapi/{documentName}.json");
         return app;

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using BudgetCluster.Silo.Admin.ApiKeys;
+using BudgetCluster.Silo.Admin.Budgets;
 using BudgetCluster.Silo.Admin.Environments;
 using BudgetCluster.Silo.Admin.Gateways;
 using BudgetCluster.Silo.Admin.Models;
@@ -22,4 +23,8 @@ namespace BudgetCluster.Silo.Admin;
 [JsonSerializable(typeof(GatewayView))]
 [JsonSerializable(typeof(IReadOnlyList<GatewayView>))]
 [JsonSerializable(typeof(HealthView))]
+[JsonSerializable(typeof(BudgetBody))]
+[JsonSerializable(typeof(BudgetView))]
+[JsonSerializable(typeof(IReadOnlyList<BudgetView>))]
+[JsonSerializable(typeof(BudgetStatusView))]
 public sealed partial class AdminJsonContext : JsonSerializerContext;

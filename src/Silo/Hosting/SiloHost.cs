@@ -1,3 +1,5 @@
+using BudgetCluster.Grains.Abstractions.Budgets;
+using BudgetCluster.Grains.Budgets;
 using BudgetCluster.Grains.Gateways;
 using BudgetCluster.Grains.Ledger;
 using BudgetCluster.Grains.Storage;
@@ -77,6 +79,7 @@ public static partial class SiloHost
         services.AddSingleton(AdminToken.Resolve(configuration["Admin:Token"], dataDirectory));
         services.AddSingleton<IUsageLedger>(new SqliteUsageLedger(storage.LedgerConnectionString));
         services.AddOptions<GatewayGrainOptions>().Bind(configuration.GetSection(GatewayGrainOptions.SectionName));
+        services.AddOptions<BudgetGrainOptions>().Bind(configuration.GetSection(BudgetGrainOptions.SectionName));
         services.AddSingleton(authority);
         services.AddSingleton(new DataPlaneTls(authority, serverCertificate));
         services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
@@ -107,6 +110,10 @@ public static partial class SiloHost
             // C# type never orphans stored state.
             silo.Services.AddOptions<AdoNetGrainStorageOptions>(GrainStorageNames.Default)
                 .Configure<Serializer>((options, serializer) => options.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer));
+            // Budget transitions: one stream per org. Subscriptions live in this process, so the
+            // rendezvous store is in memory too (it is rebuilt as subscribers resubscribe on start).
+            silo.AddMemoryStreams(BudgetStreams.Provider);
+            silo.AddMemoryGrainStorage("PubSubStore");
             silo.AddDashboard();
         });
 

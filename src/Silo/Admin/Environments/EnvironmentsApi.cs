@@ -54,6 +54,8 @@ public static class EnvironmentsApi
             return Problems.Create(StatusCodes.Status409Conflict, "Conflict", ex.Message);
         }
 
+        // The org pushes its fail mode and budget index to the environment (and on to its gateways).
+        await grains.GetGrain<IOrgGrain>(definition.OrgId).RegisterEnvironmentAsync(environmentId);
         return TypedResults.Json(new EnvironmentView(environmentId, definition.OrgId, definition.Name), AdminJsonContext.Default.EnvironmentView);
     }
 

@@ -1,0 +1,11 @@
+namespace BudgetCluster.Grains.Abstractions.Budgets;
+
+/// <summary>Where budget events are published: one stream per organization.</summary>
+public static class BudgetStreams
+{
+    /// <summary>The Orleans stream provider name.</summary>
+    public const string Provider = "budgets";
+
+    /// <summary>The stream namespace; the stream key is the org id.</summary>
+    public const string Namespace = "budget-events";
+}

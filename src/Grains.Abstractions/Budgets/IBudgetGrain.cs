@@ -1,0 +1,29 @@
+namespace BudgetCluster.Grains.Abstractions.Budgets;
+
+/// <summary>
+/// One budget: the single writer of its spend. Key: budget id. Publishes every transition and
+/// status change on its organization's budget stream.
+/// </summary>
+[Alias("budgetcluster.budget")]
+public interface IBudgetGrain : IGrainWithStringKey
+{
+    /// <summary>Creates the budget or replaces its policy, keeping the current period's spend. Idempotent.</summary>
+    [Alias("define-budget")]
+    Task<BudgetStatus> DefineBudgetAsync(BudgetPolicy policy);
+
+    /// <summary>The policy, or null when the budget does not exist (never created or deleted).</summary>
+    [Alias("get-budget")]
+    Task<BudgetPolicy?> GetBudgetAsync();
+
+    /// <summary>The current status, or null when the budget does not exist.</summary>
+    [Alias("get-budget-status")]
+    Task<BudgetStatus?> GetBudgetStatusAsync();
+
+    /// <summary>Deletes the budget (clearing it for subscribers). Returns false when it did not exist.</summary>
+    [Alias("delete-budget")]
+    Task<bool> DeleteBudgetAsync();
+
+    /// <summary>Adds a gateway's spend; idempotent per (gateway, sequence range).</summary>
+    [Alias("apply-usage")]
+    Task ApplyUsageAsync(BudgetUsage usage);
+}

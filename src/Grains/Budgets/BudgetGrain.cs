@@ -1,0 +1,349 @@
+using System.Collections.Immutable;
+using BudgetCluster.Grains.Abstractions.Budgets;
+using BudgetCluster.Grains.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Streams;
+
+namespace BudgetCluster.Grains.Budgets;
+
+/// <summary>
+/// One budget: the single writer of its spend, so concurrent gateways never race.
+/// <para>
+/// Durability: the policy, the standing (what subscribers were told), the version and the spend
+/// per period with per-gateway ledger watermarks are one snapshot (<see cref="BudgetGrainState"/>),
+/// written at once on every definition change and transition (before the transition is published),
+/// and every <see cref="BudgetGrainOptions.SnapshotInterval"/> when only spend moved. The spend a
+/// crash loses since the last snapshot is re-sent by the gateways' own recovery: their deltas carry
+/// ledger sequence ranges, and a range at or below a watermark is ignored, so nothing counts twice.
+/// </para>
+/// <para>
+/// Periods roll over by a timer set to the period end (re-armed at least every
+/// <see cref="BudgetGrainOptions.RolloverCheckInterval"/>), which also keeps an existing budget
+/// active, so a blocked budget clears at its boundary even when no event arrives.
+/// </para>
+/// </summary>
+[GrainType("budget")]
+internal sealed partial class BudgetGrain : Grain, IBudgetGrain
+{
+    private const int PastPeriodsKept = 3;
+
+    private readonly IPersistentState<BudgetGrainState> _state;
+    private readonly TimeProvider _time;
+    private readonly BudgetGrainOptions _options;
+    private readonly ILogger<BudgetGrain> _logger;
+    private IAsyncStream<BudgetEvent>? _stream;
+    private IGrainTimer? _rolloverTimer;
+    private IGrainTimer? _flushTimer;
+    private bool _dirty;
+    private bool _statusPending;
+    private DateTimeOffset _lastSnapshot;
+
+    public BudgetGrain(
+        [PersistentState("budget", GrainStorageNames.Default)] IPersistentState<BudgetGrainState> state,
+        TimeProvider time,
+        IOptions<BudgetGrainOptions> options,
+        ILogger<BudgetGrain> logger)
+    {
+        _state = state;
+        _time = time;
+        _options = options.Value;
+        _logger = logger;
+    }
+
+    private BudgetGrainState S => _state.State;
+
+    private bool Exists => S.Policy is not null && !S.Deleted;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _lastSnapshot = _time.GetUtcNow();
+        if (Exists)
+        {
+            await RollOverIfDueAsync();
+            // A publish may have been lost with the previous activation: consumers converge on this.
+            await PublishAsync(BudgetEventKind.Status, null);
+            ArmRolloverTimer();
+        }
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_dirty)
+        {
+            await WriteSnapshotAsync();
+        }
+    }
+
+    public async Task<BudgetStatus> DefineBudgetAsync(BudgetPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        var now = _time.GetUtcNow();
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(policy.TimeZone);
+        var window = PeriodCalendar.Containing(now, policy.Period, zone);
+        if (!Exists)
+        {
+            S.Policy = policy;
+            S.Deleted = false;
+            S.PeriodStart = window.Start;
+            S.PeriodEnd = window.End;
+            S.NotifiedState = BudgetState.Ok;
+            S.NotifiedBlocking = false;
+            S.FiredThresholds.Clear();
+        }
+        else
+        {
+            if (S.Policy == policy)
+            {
+                return Status();
+            }
+
+            // A new calendar keeps the spend of the period now running.
+            if (window.Start != S.PeriodStart)
+            {
+                var spent = CurrentSpend();
+                S.SpendByPeriod.Remove(S.PeriodStart);
+                S.SpendByPeriod[window.Start] = S.SpendByPeriod.GetValueOrDefault(window.Start) + spent;
+                S.PeriodStart = window.Start;
+                S.PeriodEnd = window.End;
+            }
+
+            S.Policy = policy;
+        }
+
+        var evaluation = BudgetEvaluator.Evaluate(policy, Standing(), CurrentSpend());
+        await CommitAsync(evaluation, alwaysPersist: true);
+        ArmRolloverTimer();
+        return Status();
+    }
+
+    public Task<BudgetPolicy?> GetBudgetAsync() => Task.FromResult(Exists ? S.Policy : null);
+
+    public async Task<BudgetStatus?> GetBudgetStatusAsync()
+    {
+        if (!Exists)
+        {
+            return null;
+        }
+
+        await RollOverIfDueAsync();
+        return Status();
+    }
+
+    public async Task<bool> DeleteBudgetAsync()
+    {
+        if (!Exists)
+        {
+            return false;
+        }
+
+        var announcements = BudgetEvaluator.Delete(Standing());
+        var firstVersion = S.Version + 1;
+        S.Version += announcements.Length;
+        S.Deleted = true;
+        S.NotifiedState = BudgetState.Ok;
+        S.NotifiedBlocking = false;
+        await WriteSnapshotAsync();
+        for (var i = 0; i < announcements.Length; i++)
+        {
+            await PublishAsync(Kind(announcements[i]), announcements[i].Threshold, firstVersion + i);
+        }
+
+        await PublishAsync(BudgetEventKind.Deleted, null);
+        _rolloverTimer?.Dispose();
+        _rolloverTimer = null;
+        return true;
+    }
+
+    public async Task ApplyUsageAsync(BudgetUsage usage)
+    {
+        ArgumentNullException.ThrowIfNull(usage);
+        if (!Exists || usage.ToSequence <= S.Watermarks.GetValueOrDefault(usage.Gateway))
+        {
+            return;
+        }
+
+        foreach (var amount in usage.Amounts)
+        {
+            S.SpendByPeriod[amount.PeriodStart] = S.SpendByPeriod.GetValueOrDefault(amount.PeriodStart) + amount.AmountUsd;
+        }
+
+        S.Watermarks[usage.Gateway] = usage.ToSequence;
+        _dirty = true;
+        if (await RollOverIfDueAsync())
+        {
+            return;
+        }
+
+        var evaluation = BudgetEvaluator.Evaluate(S.Policy!, Standing(), CurrentSpend());
+        await CommitAsync(evaluation, alwaysPersist: false);
+    }
+
+    /// <summary>Rolls the period over when the clock has passed its end. Returns whether it did.</summary>
+    private async Task<bool> RollOverIfDueAsync()
+    {
+        var now = _time.GetUtcNow();
+        if (now < S.PeriodEnd)
+        {
+            return false;
+        }
+
+        var policy = S.Policy!;
+        var window = PeriodCalendar.Containing(now, policy.Period, TimeZoneInfo.FindSystemTimeZoneById(policy.TimeZone));
+        S.PeriodStart = window.Start;
+        S.PeriodEnd = window.End;
+        foreach (var old in S.SpendByPeriod.Keys.Order().SkipLast(PastPeriodsKept + 1).Where(start => start < window.Start).ToList())
+        {
+            S.SpendByPeriod.Remove(old);
+        }
+
+        var evaluation = BudgetEvaluator.Rollover(policy, Standing(), CurrentSpend());
+        await CommitAsync(evaluation, alwaysPersist: true);
+        LogRolledOver(_logger, this.GetPrimaryKeyString(), window.Start);
+        return true;
+    }
+
+    /// <summary>Adopts an evaluation: persists before announcing transitions, then publishes them.</summary>
+    private async Task CommitAsync(BudgetEvaluation evaluation, bool alwaysPersist)
+    {
+        S.NotifiedState = evaluation.Standing.NotifiedState;
+        S.NotifiedBlocking = evaluation.Standing.NotifiedBlocking;
+        S.FiredThresholds = [.. evaluation.Standing.FiredThresholds];
+        if (evaluation.Transitions.IsEmpty && !alwaysPersist)
+        {
+            _statusPending = true;
+            ScheduleFlush();
+            return;
+        }
+
+        var firstVersion = S.Version + 1;
+        S.Version += evaluation.Transitions.Length;
+        await WriteSnapshotAsync();
+        for (var i = 0; i < evaluation.Transitions.Length; i++)
+        {
+            var announcement = evaluation.Transitions[i];
+            await PublishAsync(Kind(announcement), announcement.Threshold, firstVersion + i);
+        }
+
+        await PublishAsync(BudgetEventKind.Status, null);
+    }
+
+    private void ScheduleFlush()
+    {
+        _flushTimer ??= this.RegisterGrainTimer(
+            static (grain, _) => grain.FlushAsync(),
+            this,
+            new GrainTimerCreationOptions(_options.StatusInterval, Timeout.InfiniteTimeSpan));
+    }
+
+    private async Task FlushAsync()
+    {
+        _flushTimer?.Dispose();
+        _flushTimer = null;
+        if (_statusPending && Exists)
+        {
+            _statusPending = false;
+            await PublishAsync(BudgetEventKind.Status, null);
+        }
+
+        if (_dirty)
+        {
+            if (_time.GetUtcNow() - _lastSnapshot >= _options.SnapshotInterval)
+            {
+                await WriteSnapshotAsync();
+            }
+            else
+            {
+                ScheduleFlush();
+            }
+        }
+    }
+
+    private void ArmRolloverTimer()
+    {
+        _rolloverTimer?.Dispose();
+        var untilEnd = S.PeriodEnd - _time.GetUtcNow();
+        var due = untilEnd < TimeSpan.Zero ? TimeSpan.Zero : untilEnd < _options.RolloverCheckInterval ? untilEnd : _options.RolloverCheckInterval;
+        _rolloverTimer = this.RegisterGrainTimer(
+            static async (grain, _) =>
+            {
+                if (grain.Exists)
+                {
+                    await grain.RollOverIfDueAsync();
+                    grain.ArmRolloverTimer();
+                }
+            },
+            this,
+            new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { KeepAlive = true });
+    }
+
+    private async Task WriteSnapshotAsync()
+    {
+        await _state.WriteStateAsync();
+        _dirty = false;
+        _lastSnapshot = _time.GetUtcNow();
+    }
+
+    private async Task PublishAsync(BudgetEventKind kind, decimal? threshold, long? version = null)
+    {
+        _stream ??= this.GetStreamProvider(BudgetStreams.Provider)
+            .GetStream<BudgetEvent>(StreamId.Create(BudgetStreams.Namespace, S.Policy!.OrgId));
+        var status = Status();
+        if (version is { } v)
+        {
+            status = status with { Version = v };
+        }
+
+        try
+        {
+            await _stream.OnNextAsync(new BudgetEvent
+            {
+                Kind = kind,
+                Status = status,
+                Threshold = threshold,
+                OccurredAt = _time.GetUtcNow(),
+            });
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The state is persisted; consumers converge on the next status of this budget.
+            LogPublishFailed(_logger, ex, this.GetPrimaryKeyString(), kind);
+        }
+    }
+
+    private BudgetStatus Status()
+    {
+        var policy = S.Policy!;
+        var spent = CurrentSpend();
+        return new BudgetStatus
+        {
+            BudgetId = this.GetPrimaryKeyString(),
+            Policy = policy,
+            // A deleted budget stands for nothing any more.
+            State = S.Deleted ? BudgetState.Ok : BudgetEvaluator.StateOf(policy, spent),
+            Blocking = !S.Deleted && BudgetEvaluator.IsBlocking(policy, spent),
+            SpentUsd = spent,
+            PeriodStart = S.PeriodStart,
+            PeriodResetsAt = S.PeriodEnd,
+            Version = S.Version,
+        };
+    }
+
+    private decimal CurrentSpend() => S.SpendByPeriod.GetValueOrDefault(S.PeriodStart);
+
+    private BudgetStanding Standing() =>
+        new(S.NotifiedState, S.NotifiedBlocking, [.. S.FiredThresholds]);
+
+    private static BudgetEventKind Kind(Announcement announcement) => announcement.Kind switch
+    {
+        TransitionKind.Threshold => BudgetEventKind.Threshold,
+        TransitionKind.Exceeded => BudgetEventKind.Exceeded,
+        _ => BudgetEventKind.Cleared,
+    };
+
+    [LoggerMessage(4001, LogLevel.Information, "Budget {BudgetId} rolled over to the period starting {PeriodStart:O}")]
+    private static partial void LogRolledOver(ILogger logger, string budgetId, DateTimeOffset periodStart);
+
+    [LoggerMessage(4002, LogLevel.Warning, "Budget {BudgetId} could not publish {Kind}")]
+    private static partial void LogPublishFailed(ILogger logger, Exception exception, string budgetId, BudgetEventKind kind);
+}

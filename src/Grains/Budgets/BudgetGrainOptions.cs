@@ -1,0 +1,19 @@
+namespace BudgetCluster.Grains.Budgets;
+
+/// <summary>Configuration section <c>Budgets</c>.</summary>
+public sealed class BudgetGrainOptions
+{
+    public const string SectionName = "Budgets";
+
+    /// <summary>How often a budget with new spend persists its snapshot; transitions are persisted at once.</summary>
+    public TimeSpan SnapshotInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>At most how often a budget publishes its moving spend when no transition happens.</summary>
+    public TimeSpan StatusInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The longest a budget waits before it looks at the clock again for its period end. The timer
+    /// is set to the period end itself when that is sooner, so rollover happens at the boundary.
+    /// </summary>
+    public TimeSpan RolloverCheckInterval { get; set; } = TimeSpan.FromMinutes(1);
+}

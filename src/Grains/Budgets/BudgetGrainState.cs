@@ -1,0 +1,25 @@
+using BudgetCluster.Grains.Abstractions.Budgets;
+
+namespace BudgetCluster.Grains.Budgets;
+
+/// <summary>
+/// The persisted snapshot of a <see cref="BudgetGrain"/>. <see cref="SpendByPeriod"/> covers, for
+/// each gateway, exactly its usage up to the sequence in <see cref="Watermarks"/>.
+/// </summary>
+[GenerateSerializer]
+[Alias("budgetcluster.budget-state.v1")]
+public sealed class BudgetGrainState
+{
+    [Id(0)] public BudgetPolicy? Policy { get; set; }
+    [Id(1)] public bool Deleted { get; set; }
+    [Id(2)] public DateTimeOffset PeriodStart { get; set; }
+    [Id(3)] public DateTimeOffset PeriodEnd { get; set; }
+    /// <summary>Spend per period start: the current period, a few past ones (late events) and possibly the next (clock skew).</summary>
+    [Id(4)] public Dictionary<DateTimeOffset, decimal> SpendByPeriod { get; set; } = [];
+    [Id(5)] public BudgetState NotifiedState { get; set; }
+    [Id(6)] public bool NotifiedBlocking { get; set; }
+    [Id(7)] public List<decimal> FiredThresholds { get; set; } = [];
+    [Id(8)] public long Version { get; set; }
+    /// <summary>Per gateway (<c>env/dp</c>): the highest ledger sequence whose spend is counted.</summary>
+    [Id(9)] public Dictionary<string, long> Watermarks { get; set; } = new(StringComparer.Ordinal);
+}

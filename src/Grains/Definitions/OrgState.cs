@@ -1,0 +1,16 @@
+using BudgetCluster.Grains.Abstractions.Budgets;
+using BudgetCluster.Grains.Abstractions.Definitions;
+
+namespace BudgetCluster.Grains.Definitions;
+
+/// <summary>Persisted state of an <see cref="OrgGrain"/>.</summary>
+[GenerateSerializer]
+[Alias("budgetcluster.org-state.v1")]
+public sealed class OrgState
+{
+    [Id(0)] public OrgDefinition? Definition { get; set; }
+    [Id(1)] public SortedSet<string> Environments { get; set; } = new(StringComparer.Ordinal);
+    [Id(2)] public SortedDictionary<string, BudgetPolicy> Budgets { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>Increases with every change of fail mode or budgets, across restarts.</summary>
+    [Id(3)] public long SettingsVersion { get; set; }
+}
