@@ -3,26 +3,31 @@ using BudgetCluster.TelemetryIngress.Hosting;
 namespace BudgetCluster.Silo.Admin;
 
 /// <summary>
-/// Requires the admin token on <c>/api/</c> and <c>/dashboard</c>: <c>Authorization: Bearer …</c>,
-/// or the <see cref="CookieName"/> cookie that <c>/login</c> sets for browsers.
+/// Requires the admin token everywhere on the admin listener except <c>/healthz</c>, <c>/metrics</c>,
+/// <c>/openapi</c> and <c>/login</c>: <c>Authorization: Bearer …</c>, or, on <c>/dashboard</c>
+/// only, the <see cref="CookieName"/> cookie that <c>/login</c> sets for browsers.
 /// </summary>
 public static class AdminAuthentication
 {
     public const string CookieName = "budgetcluster_admin";
 
+    private static readonly PathString[] OpenPaths = ["/healthz", "/metrics", "/openapi", "/login"];
+
     public static IApplicationBuilder UseAdminAuthentication(this IApplicationBuilder app) =>
         app.Use(async (context, next) =>
         {
+            // Deny by default: only the listed paths are open. Routing ignores case, so must this.
             var path = context.Request.Path;
-            if (!path.StartsWithSegments("/api", StringComparison.Ordinal)
-                && !path.StartsWithSegments("/dashboard", StringComparison.Ordinal))
+            if (OpenPaths.Any(open => path.StartsWithSegments(open, StringComparison.OrdinalIgnoreCase)))
             {
                 await next(context);
                 return;
             }
 
             var token = context.RequestServices.GetRequiredService<AdminToken>();
-            var presented = BearerToken(context.Request) ?? context.Request.Cookies[CookieName];
+            // The cookie is for browsers on the dashboard only, so no other page can ride on it.
+            var dashboard = path.StartsWithSegments("/dashboard", StringComparison.OrdinalIgnoreCase);
+            var presented = BearerToken(context.Request) ?? (dashboard ? context.Request.Cookies[CookieName] : null);
             if (token.Matches(presented))
             {
                 await next(context);

@@ -48,6 +48,7 @@ public static partial class SiloHost
         app.UseAdminAuthentication();
         app.MapAdminApi();
         app.MapOrleansDashboard(routePrefix: "/dashboard");
+        app.MapDashboardLogin();
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.Lifetime.ApplicationStarted.Register(() => LogStarted(
             app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SiloHost)),

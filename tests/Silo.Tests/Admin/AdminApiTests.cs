@@ -21,6 +21,57 @@ public sealed class AdminApiTests(SiloFixture silo) : IClassFixture<SiloFixture>
         Assert.Equal("Bearer", response.Headers.WwwAuthenticate.ToString());
     }
 
+    [Theory]
+    [InlineData("/API/v1/orgs/anything")]
+    [InlineData("/Api/V1/environments/prod/gateway-certificates")]
+    [InlineData("/DASHBOARD/DashboardCounters")]
+    [InlineData("/Dashboard/")]
+    [InlineData("/somewhere-new")]
+    public async Task AnyPathButTheOpenOnes_WithoutAToken_Is401WhateverItsCase(string path)
+    {
+        using var anonymous = silo.Admin(null);
+
+        using var get = await anonymous.GetAsync(path);
+        using var post = await anonymous.PostAsync(path, "{}");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, get.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, post.StatusCode);
+    }
+
+    [Fact]
+    public async Task Cookie_IsNotAcceptedOutsideTheDashboard()
+    {
+        using var withCookie = silo.Admin(null);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/orgs/anything");
+        request.Headers.Add("Cookie", $"budgetcluster_admin={SiloFixture.Token}");
+
+        using var response = await withCookie.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Login_WithTheToken_SetsAStrictHttpOnlyDashboardCookie_AndRefusesAWrongOne()
+    {
+        using var handler = new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false };
+        using var browser = new HttpClient(handler) { BaseAddress = silo.AdminUri };
+
+        using var form = await browser.GetAsync("/login");
+        using var good = await browser.PostAsync("/login", new FormUrlEncodedContent([new("token", SiloFixture.Token)]));
+        using var bad = await browser.PostAsync("/login", new FormUrlEncodedContent([new("token", "nope")]));
+
+        Assert.Equal(HttpStatusCode.OK, form.StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, good.StatusCode);
+        Assert.Equal("/dashboard/", good.Headers.Location?.ToString());
+        var cookie = good.Headers.GetValues("Set-Cookie").Single();
+        Assert.StartsWith($"budgetcluster_admin={SiloFixture.Token};", cookie, StringComparison.Ordinal);
+        Assert.Contains("path=/dashboard", cookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("samesite=strict", cookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("httponly", cookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(HttpStatusCode.Unauthorized, bad.StatusCode);
+        Assert.False(bad.Headers.Contains("Set-Cookie"));
+    }
+
     [Fact]
     public async Task AdminCall_WithoutTheRightToken_ChangesNothing()
     {
