@@ -29,6 +29,11 @@ internal static partial class TelemetryEndpoint
             return problem;
         }
 
+        if (EventCounter.Count(body, settings.MaxEventsPerBatch) > settings.MaxEventsPerBatch)
+        {
+            return TooManyEvents(settings);
+        }
+
         TelemetryBody? parsed;
         try
         {
@@ -47,8 +52,7 @@ internal static partial class TelemetryEndpoint
 
         if (parsed.Events.Count > settings.MaxEventsPerBatch)
         {
-            return Problems.Create(StatusCodes.Status413PayloadTooLarge, "Too many events",
-                $"the batch has {parsed.Events.Count} events; the limit is {settings.MaxEventsPerBatch} (DataPlane:MaxEventsPerBatch)");
+            return TooManyEvents(settings);
         }
 
         var now = time.GetUtcNow();
@@ -89,6 +93,10 @@ internal static partial class TelemetryEndpoint
             new TelemetryResponse(result.Accepted, result.Duplicates, rejected),
             DataPlaneJsonContext.Default.TelemetryResponse);
     }
+
+    private static IResult TooManyEvents(DataPlaneOptions settings) =>
+        Problems.Create(StatusCodes.Status413PayloadTooLarge, "Too many events",
+            $"the batch has more than {settings.MaxEventsPerBatch} events (DataPlane:MaxEventsPerBatch)");
 
     private static readonly Dictionary<string, string> BodyRules = new(StringComparer.Ordinal)
     {

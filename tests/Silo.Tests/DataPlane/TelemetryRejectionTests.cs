@@ -146,7 +146,22 @@ public sealed class TelemetryRejectionTests(SiloFixture silo) : IClassFixture<Si
         using var response = await world.Gateway.PostTelemetryAsync(new JsonObject { ["events"] = events }.ToJsonString());
 
         var detail = await Http.ReadProblemAsync(response, HttpStatusCode.RequestEntityTooLarge);
-        Assert.Equal("the batch has 1001 events; the limit is 1000 (DataPlane:MaxEventsPerBatch)", detail);
+        Assert.Equal("the batch has more than 1000 events (DataPlane:MaxEventsPerBatch)", detail);
+    }
+
+    [Fact]
+    public async Task PostTelemetry_TinyGzipOfMillionsOfEvents_Is413()
+    {
+        using var world = await silo.OnboardAsync();
+        var json = new StringBuilder("{\"events\":[0");
+        json.Insert(json.Length, ",0", 3_000_000);
+        json.Append("]}");
+        using var request = Gzipped(json.ToString());
+
+        using var response = await world.Gateway.SendAsync(request);
+
+        var detail = await Http.ReadProblemAsync(response, HttpStatusCode.RequestEntityTooLarge);
+        Assert.Equal("the batch has more than 1000 events (DataPlane:MaxEventsPerBatch)", detail);
     }
 
     [Fact]
