@@ -279,7 +279,7 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
 
     private async Task WriteSnapshotAsync()
     {
-        await _state.WriteStateAsync();
+        await _state.WriteOrResetAsync(this);
         _dirty = false;
         _lastSnapshot = _time.GetUtcNow();
     }

@@ -18,7 +18,7 @@ internal sealed class ApiKeyGrain(
         var apiKeyId = this.GetPrimaryKeyString();
         var previous = state.State.Definition;
         state.State.Definition = binding;
-        await state.WriteStateAsync();
+        await state.WriteOrResetAsync(this);
 
         if (previous is not null && previous.EnvironmentId != binding.EnvironmentId)
         {

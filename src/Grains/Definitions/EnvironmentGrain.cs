@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using BudgetCluster.Grains.Abstractions.Definitions;
 using BudgetCluster.Grains.Abstractions.Gateways;
 using BudgetCluster.Grains.Storage;
+using Microsoft.Extensions.Logging;
 
 namespace BudgetCluster.Grains.Definitions;
 
@@ -12,13 +13,19 @@ namespace BudgetCluster.Grains.Definitions;
 /// gateway grain, so gateways price with the new definitions as soon as the admin call returns.
 /// </summary>
 [GrainType("environment")]
-internal sealed class EnvironmentGrain(
-    [PersistentState("environment", GrainStorageNames.Default)] IPersistentState<EnvironmentState> state)
+internal sealed partial class EnvironmentGrain(
+    [PersistentState("environment", GrainStorageNames.Default)] IPersistentState<EnvironmentState> state,
+    ILogger<EnvironmentGrain> logger)
     : Grain, IEnvironmentGrain
 {
-    private EnvironmentCatalog? _catalog;
+    /// <summary>Built only from stored state: <see cref="GetCatalogAsync"/> interleaves with writes in progress.</summary>
+    private EnvironmentCatalog _catalog = EnvironmentCatalog.Empty;
 
-    private EnvironmentCatalog Catalog => _catalog ??= BuildCatalog();
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _catalog = BuildCatalog();
+        return Task.CompletedTask;
+    }
 
     public async Task PutEnvironmentAsync(EnvironmentDefinition definition)
     {
@@ -85,7 +92,7 @@ internal sealed class EnvironmentGrain(
     {
         if (state.State.Gateways.Add(dpId))
         {
-            await state.WriteStateAsync();
+            await state.WriteOrResetAsync(this);
         }
     }
 
@@ -93,19 +100,33 @@ internal sealed class EnvironmentGrain(
 
     public Task<ImmutableArray<string>> ListGatewaysAsync() => Task.FromResult(state.State.Gateways.ToImmutableArray());
 
-    public Task<EnvironmentCatalog> GetCatalogAsync() => Task.FromResult(Catalog);
+    public Task<EnvironmentCatalog> GetCatalogAsync() => Task.FromResult(_catalog);
 
     private async Task CommitCatalogChangeAsync()
     {
         state.State.CatalogVersion++;
-        await state.WriteStateAsync();
+        await state.WriteOrResetAsync(this);
         _catalog = BuildCatalog();
 
+        // The change is stored; a gateway that misses this push still prices right: it fetches the
+        // catalog when it next activates. So a failed push is logged, not returned to the admin.
         var environmentId = this.GetPrimaryKeyString();
         var catalog = _catalog;
-        await Task.WhenAll(state.State.Gateways.Select(dpId =>
-            GrainFactory.GetGrain<IGatewayGrain>(GatewayKey.Format(environmentId, dpId)).UpdateCatalogAsync(catalog)));
+        await Task.WhenAll(state.State.Gateways.Select(async dpId =>
+        {
+            try
+            {
+                await GrainFactory.GetGrain<IGatewayGrain>(GatewayKey.Format(environmentId, dpId)).UpdateCatalogAsync(catalog);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                LogPushFailed(logger, ex, environmentId, dpId, catalog.Version);
+            }
+        }));
     }
+
+    [LoggerMessage(5001, LogLevel.Warning, "Environment {EnvironmentId} could not push catalog {Version} to gateway {DpId}")]
+    private static partial void LogPushFailed(ILogger logger, Exception exception, string environmentId, string dpId, long version);
 
     private EnvironmentCatalog BuildCatalog() => new()
     {

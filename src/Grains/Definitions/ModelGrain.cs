@@ -19,7 +19,7 @@ internal sealed class ModelGrain(
         var modelId = this.GetPrimaryKeyString();
         var previous = state.State.Definition;
         state.State.Definition = definition;
-        await state.WriteStateAsync();
+        await state.WriteOrResetAsync(this);
 
         if (previous is not null && previous.EnvironmentId != definition.EnvironmentId)
         {

@@ -43,7 +43,7 @@ internal sealed class OrgGrain(
     {
         if (state.State.Environments.Add(environmentId))
         {
-            await state.WriteStateAsync();
+            await state.WriteOrResetAsync(this);
         }
 
         await GrainFactory.GetGrain<IEnvironmentGrain>(environmentId).UpdateOrgSettingsAsync(Settings);
@@ -53,7 +53,8 @@ internal sealed class OrgGrain(
     {
         if (state.State.Budgets.TryGetValue(budgetId, out var existing) && existing == policy)
         {
-            return Task.CompletedTask;
+            // Already stored: push again, so a retried request repairs an environment a failed push missed.
+            return PushSettingsAsync();
         }
 
         state.State.Budgets[budgetId] = policy;
@@ -61,7 +62,7 @@ internal sealed class OrgGrain(
     }
 
     public Task RemoveBudgetAsync(string budgetId) =>
-        state.State.Budgets.Remove(budgetId) ? CommitSettingsChangeAsync() : Task.CompletedTask;
+        state.State.Budgets.Remove(budgetId) ? CommitSettingsChangeAsync() : PushSettingsAsync();
 
     public Task<ImmutableArray<OrgBudget>> ListBudgetsAsync() =>
         Task.FromResult(state.State.Budgets.Select(pair => new OrgBudget(pair.Key, pair.Value)).ToImmutableArray());
@@ -71,10 +72,16 @@ internal sealed class OrgGrain(
     private async Task CommitSettingsChangeAsync()
     {
         state.State.SettingsVersion++;
-        await state.WriteStateAsync();
+        await state.WriteOrResetAsync(this);
         _settings = null;
+        await PushSettingsAsync();
+    }
+
+    /// <summary>Idempotent: environments ignore settings not newer than theirs. A failure reaches the caller, who retries.</summary>
+    private Task PushSettingsAsync()
+    {
         var settings = Settings;
-        await Task.WhenAll(state.State.Environments.Select(environmentId =>
+        return Task.WhenAll(state.State.Environments.Select(environmentId =>
             GrainFactory.GetGrain<IEnvironmentGrain>(environmentId).UpdateOrgSettingsAsync(settings)));
     }
 }

@@ -70,7 +70,7 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
         }
 
         this.RegisterGrainTimer(
-            static (grain, _) => grain.PersistSnapshotAsync(),
+            static (grain, _) => grain.OnTimerAsync(),
             this,
             new GrainTimerCreationOptions(_options.SnapshotInterval, _options.SnapshotInterval));
     }
@@ -215,6 +215,21 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
         };
     }
 
+    /// <summary>The timer's turn: pick up a catalog push that was missed, then snapshot.</summary>
+    private async Task OnTimerAsync()
+    {
+        try
+        {
+            await UpdateCatalogAsync(await GrainFactory.GetGrain<IEnvironmentGrain>(_environmentId).GetCatalogAsync());
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogCatalogRefreshFailed(_logger, ex, this.GetPrimaryKeyString());
+        }
+
+        await PersistSnapshotAsync();
+    }
+
     private async Task PersistSnapshotAsync()
     {
         if (!_dirty)
@@ -241,6 +256,9 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
 
     [LoggerMessage(1002, LogLevel.Error, "Gateway {Gateway} could not append to the usage ledger; deactivating to recover")]
     private static partial void LogAppendFailed(ILogger logger, Exception exception, string gateway);
+
+    [LoggerMessage(1004, LogLevel.Warning, "Gateway {Gateway} could not refresh its catalog; will retry")]
+    private static partial void LogCatalogRefreshFailed(ILogger logger, Exception exception, string gateway);
 
     [LoggerMessage(1003, LogLevel.Warning, "Gateway {Gateway} could not persist its snapshot; will retry")]
     private static partial void LogSnapshotFailed(ILogger logger, Exception exception, string gateway);

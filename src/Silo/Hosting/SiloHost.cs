@@ -6,7 +6,10 @@ using BudgetCluster.Grains.Storage;
 using BudgetCluster.Silo.Admin;
 using BudgetCluster.TelemetryIngress.Hosting;
 using BudgetCluster.TelemetryIngress.Security;
+using System.Data.Common;
+using BudgetCluster.Grains.Abstractions.Gateways;
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Configuration.Memory;
 using Orleans.Configuration;
 using Orleans.Dashboard;
@@ -128,16 +131,16 @@ public static partial class SiloHost
     private static async Task WriteUnhandledProblemAsync(HttpContext context)
     {
         var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
-        var unavailable = error is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException;
-        var status = unavailable ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status500InternalServerError;
-        var detail = unavailable
-            ? "the cluster did not answer in time; retry"
-            : "an unexpected error occurred; the server log has the details";
-        if (unavailable)
+        // Storage and cluster failures are transient for the caller: nothing was half-done that a retry would not repair.
+        var unavailable = error is TimeoutException or OrleansException or DbException or LedgerUnavailableException;
+        if (!unavailable)
         {
-            context.Response.Headers.RetryAfter = "2";
+            await Problems.Create(StatusCodes.Status500InternalServerError, "Internal error",
+                "an unexpected error occurred; the server log has the details").ExecuteAsync(context);
+            return;
         }
 
-        await Problems.Create(status, unavailable ? "Service unavailable" : "Internal error", detail).ExecuteAsync(context);
+        var retryAfter = context.RequestServices.GetRequiredService<IOptions<DataPlaneOptions>>().Value.RetryAfterSeconds;
+        await Problems.Unavailable(context, retryAfter, "the cluster or its storage is unavailable; retry").ExecuteAsync(context);
     }
 }
