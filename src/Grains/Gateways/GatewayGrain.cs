@@ -24,6 +24,9 @@ namespace BudgetCluster.Grains.Gateways;
 [GrainType("gateway")]
 internal sealed partial class GatewayGrain : Grain, IGatewayGrain
 {
+    /// <summary>Instances kept per gateway; the snapshot stays small whatever instance ids arrive.</summary>
+    internal const int MaxInstances = 256;
+
     private readonly IPersistentState<GatewayState> _state;
     private readonly IUsageLedger _ledger;
     private readonly GatewayGrainOptions _options;
@@ -142,7 +145,14 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
     public Task RecordHeartbeatAsync(GatewayHeartbeat heartbeat)
     {
         ArgumentNullException.ThrowIfNull(heartbeat);
-        _state.State.Instances[heartbeat.InstanceId] = new GatewayInstanceState
+        var instances = _state.State.Instances;
+        if (!instances.ContainsKey(heartbeat.InstanceId) && instances.Count >= MaxInstances)
+        {
+            // Instances come and go (every restart is a new one): forget the longest silent.
+            instances.Remove(instances.MinBy(pair => pair.Value.LastHeartbeatAt).Key);
+        }
+
+        instances[heartbeat.InstanceId] = new GatewayInstanceState
         {
             Hostname = heartbeat.Hostname,
             Version = heartbeat.Version,

@@ -107,8 +107,9 @@ public sealed class SqliteUsageLedger : IUsageLedger, IAsyncDisposable
                 writer ??= Writer.Open(_connectionString);
                 results = writer.Commit(group);
             }
-            catch (Exception ex) when (ex is SqliteException or InvalidOperationException or IOException)
+            catch (Exception ex)
             {
+                // Whatever failed, this group is not durable, and the writer must live on for the next one.
                 // The connection may be unusable (disk full, file removed): reopen it for the next group.
                 writer?.Dispose();
                 writer = null;

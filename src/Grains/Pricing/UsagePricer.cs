@@ -21,11 +21,16 @@ public static class UsagePricer
 
         if (usage.CacheHit)
         {
-            // Served from the gateway's cache: nothing was spent upstream; what it would have cost is the saving.
-            var savings = pricing is null
-                ? 0m
-                : PerToken(usage.CacheHitSavedInputTokens, pricing.InputPerMTok)
-                  + PerToken(usage.CacheHitSavedOutputTokens, pricing.OutputPerMTok);
+            // Served from the gateway's cache: nothing was spent upstream (whatever cost_usd says);
+            // what it would have cost is the saving, which needs the model's prices.
+            if (pricing is null)
+            {
+                var hasSavings = usage.CacheHitSavedInputTokens > 0 || usage.CacheHitSavedOutputTokens > 0;
+                return new PricedUsage(0m, 0m, Unpriced: hasSavings);
+            }
+
+            var savings = PerToken(usage.CacheHitSavedInputTokens, pricing.InputPerMTok)
+                + PerToken(usage.CacheHitSavedOutputTokens, pricing.OutputPerMTok);
             return new PricedUsage(0m, savings, Unpriced: false);
         }
 

@@ -103,7 +103,17 @@ public sealed partial class DataPlaneServer(
                 [$"DataPlane:Url '{url}' must be an https:// URL with a host and port, e.g. https://127.0.0.1:7944"]);
         }
 
-        var address = uri.Host == "localhost" ? IPAddress.Loopback : IPAddress.Parse(uri.Host.Trim('[', ']'));
+        if (uri.Host == "localhost")
+        {
+            return new IPEndPoint(IPAddress.Loopback, uri.Port);
+        }
+
+        if (!IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address))
+        {
+            throw new OptionsValidationException(DataPlaneOptions.SectionName, typeof(DataPlaneOptions),
+                [$"DataPlane:Url '{url}' must name an IP address, localhost or * to listen on, not a host name"]);
+        }
+
         return new IPEndPoint(address, uri.Port);
     }
 

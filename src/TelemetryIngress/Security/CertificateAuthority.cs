@@ -36,6 +36,11 @@ public sealed class CertificateAuthority : IDisposable
     public static CertificateAuthority LoadOrCreate(DataPlaneOptions options, string dataDirectory, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (options.CaCertificatePath is null && options.CaKeyPath is not null)
+        {
+            throw new InvalidOperationException("DataPlane:CaKeyPath is set without DataPlane:CaCertificatePath; set both or neither.");
+        }
+
         if (options.CaCertificatePath is { } configured)
         {
             var certificate = options.CaKeyPath is { } keyPath
@@ -50,6 +55,13 @@ public sealed class CertificateAuthority : IDisposable
         if (File.Exists(certPath) && File.Exists(keyPathDefault))
         {
             return new CertificateAuthority(X509Certificate2.CreateFromPemFile(certPath, keyPathDefault), time);
+        }
+
+        if (File.Exists(certPath) || File.Exists(keyPathDefault))
+        {
+            // A new CA would silently invalidate every gateway certificate: make someone look first.
+            throw new InvalidOperationException(
+                $"Only one of {certPath} and {keyPathDefault} exists. Restore the missing file, or remove both to create a new CA (every gateway then needs a new certificate).");
         }
 
         Directory.CreateDirectory(pki);
@@ -85,7 +97,7 @@ public sealed class CertificateAuthority : IDisposable
         if (File.Exists(certPath) && File.Exists(keyPath))
         {
             var existing = X509Certificate2.CreateFromPemFile(certPath, keyPath);
-            if (existing.NotAfter.ToUniversalTime() > now.UtcDateTime.AddDays(30) && existing.Issuer == Certificate.Subject)
+            if (existing.NotAfter.ToUniversalTime() > now.UtcDateTime.AddDays(30) && IssuedByThisCa(existing))
             {
                 return existing;
             }
@@ -110,10 +122,13 @@ public sealed class CertificateAuthority : IDisposable
         return withKey;
     }
 
+    /// <summary>Whether this process holds the CA's private key and so can issue certificates.</summary>
+    public bool CanIssue => Certificate.HasPrivateKey;
+
     /// <summary>Issues a client certificate for gateway <paramref name="dpId"/> of <paramref name="environmentId"/>.</summary>
     public IssuedCertificate IssueGatewayCertificate(string environmentId, string dpId, TimeSpan validity)
     {
-        if (!Certificate.HasPrivateKey)
+        if (!CanIssue)
         {
             throw new InvalidOperationException("The configured CA has no private key (DataPlane:CaKeyPath), so it cannot issue certificates.");
         }
@@ -130,8 +145,10 @@ public sealed class CertificateAuthority : IDisposable
         var now = _time.GetUtcNow();
         var notAfter = Min(now + validity, Certificate.NotAfter);
         using var issued = request.Create(Certificate, now.AddMinutes(-5), notAfter, NewSerial());
+        // X.509 keeps whole seconds: report the expiry the certificate really has.
         return new IssuedCertificate(
-            dpId, issued.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem(), CertificatePem, notAfter);
+            dpId, issued.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem(), CertificatePem,
+            new DateTimeOffset(issued.NotAfter.ToUniversalTime(), TimeSpan.Zero));
     }
 
     /// <summary>Verifies a client certificate: issued by this CA, valid now, carrying both gateway SANs.</summary>
@@ -142,13 +159,8 @@ public sealed class CertificateAuthority : IDisposable
             return CertificateCheck.Unauthenticated("a client certificate issued by this cluster's CA is required");
         }
 
-        using (var chain = new X509Chain())
+        using (var chain = NewChain())
         {
-            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.Add(Certificate);
-            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            chain.ChainPolicy.VerificationTime = _time.GetUtcNow().UtcDateTime;
-            chain.ChainPolicy.VerificationTimeIgnored = false;
             if (!chain.Build(certificate))
             {
                 var flags = chain.ChainStatus.Aggregate(X509ChainStatusFlags.NoError, (all, s) => all | s.Status);
@@ -176,6 +188,24 @@ public sealed class CertificateAuthority : IDisposable
     }
 
     public void Dispose() => Certificate.Dispose();
+
+    private bool IssuedByThisCa(X509Certificate2 certificate)
+    {
+        using var chain = NewChain();
+        return chain.Build(certificate);
+    }
+
+    /// <summary>A chain that trusts this CA only, as of now, without revocation lookups (the cluster has no CRL).</summary>
+    private X509Chain NewChain()
+    {
+        var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(Certificate);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.VerificationTime = _time.GetUtcNow().UtcDateTime;
+        chain.ChainPolicy.VerificationTimeIgnored = false;
+        return chain;
+    }
 
     private static string? SingleWithPrefix(List<string> uris, string prefix)
     {

@@ -3,9 +3,11 @@ using System.Text.Json.Serialization;
 namespace BudgetCluster.TelemetryIngress.Telemetry;
 
 /// <summary>
-/// A usage event as AISIX sends it. Every member is nullable so that a missing field is told
-/// apart from a zero; unknown fields are ignored. Converted to the domain record by
-/// <see cref="UsageEventValidator"/>.
+/// A usage event as AISIX sends it, reduced to the fields the cluster uses. Every member is
+/// nullable so that a missing field is told apart from a zero. Fields it does not use (trace_id,
+/// finish_reason, provider_kind, ...) are left out on purpose: unknown fields are ignored, so a
+/// gateway version that changes their shape never costs a billable event. Converted to the domain
+/// record by <see cref="UsageEventValidator"/>.
 /// </summary>
 internal sealed class UsageEventDto
 {
@@ -32,18 +34,11 @@ internal sealed class UsageEventDto
     public long? CacheReadTokens { get; set; }
     [JsonNumberHandling(JsonNumberHandling.AllowReadingFromString)]
     public decimal? AudioDurationSeconds { get; set; }
-    public bool? UsageEstimated { get; set; }
     public long? UpstreamTtftMs { get; set; }
     /// <summary>Name used by gateways before AISIX v0.7 for <see cref="UpstreamTtftMs"/>.</summary>
     public long? TtftMs { get; set; }
-    public long? DownstreamLatencyMs { get; set; }
     public string? CacheStatus { get; set; }
     public long? CacheHitSavedInputTokens { get; set; }
     public long? CacheHitSavedOutputTokens { get; set; }
     public string? ErrorClass { get; set; }
-    public string? FinishReason { get; set; }
-    public string? ProviderKind { get; set; }
-    public string? BrandedProvider { get; set; }
-    public string? InboundProtocol { get; set; }
-    public string? TraceId { get; set; }
 }

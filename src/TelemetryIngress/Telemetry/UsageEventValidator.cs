@@ -40,22 +40,15 @@ internal static class UsageEventValidator
         ["latency_ms"] = MillisecondsRule,
         ["upstream_ttft_ms"] = MillisecondsRule,
         ["ttft_ms"] = MillisecondsRule,
-        ["downstream_latency_ms"] = MillisecondsRule,
         ["status_code"] = "must be an integer from 0 to 999",
         ["cost_usd"] = "must be a non-negative number or numeric string",
         ["audio_duration_seconds"] = "must be a non-negative number or numeric string",
         ["guardrail_blocked"] = BoolRule,
-        ["usage_estimated"] = BoolRule,
         ["attempt_index"] = $"must be an integer from 0 to {MaxAttemptIndex}",
         ["requested_model"] = StringRule,
         ["attempt_kind"] = StringRule,
         ["cache_status"] = StringRule,
         ["error_class"] = StringRule,
-        ["finish_reason"] = StringRule,
-        ["provider_kind"] = StringRule,
-        ["branded_provider"] = StringRule,
-        ["inbound_protocol"] = StringRule,
-        ["trace_id"] = StringRule,
     };
 
     /// <returns>The event, or null with <paramref name="error"/> set.</returns>
@@ -122,7 +115,6 @@ internal static class UsageEventValidator
         CheckTokens(dto.CacheHitSavedOutputTokens, "cache_hit_saved_output_tokens", problems);
         CheckNonNegative(latency, dto.UpstreamLatencyMs is null ? "latency_ms" : "upstream_latency_ms", problems);
         CheckNonNegative(dto.UpstreamTtftMs ?? dto.TtftMs, dto.UpstreamTtftMs is null ? "ttft_ms" : "upstream_ttft_ms", problems);
-        CheckNonNegative(dto.DownstreamLatencyMs, "downstream_latency_ms", problems);
         if (statusCode is < 0 or > 999)
         {
             problems.Add($"'status_code' {Rules["status_code"]}");

@@ -86,6 +86,18 @@ public sealed class UsagePricerTests
     }
 
     [Fact]
+    public void Price_CacheHitOfAModelWithoutPricing_IsUnpricedSoTheMissingSavingsShow()
+    {
+        var usage = Event(prompt: 120, completion: 48) with { CacheHit = true, CacheHitSavedInputTokens = 120 };
+
+        var priced = UsagePricer.Price(usage, null);
+
+        Assert.Equal(0m, priced.CostUsd);
+        Assert.Equal(0m, priced.CacheSavingsUsd);
+        Assert.True(priced.Unpriced);
+    }
+
+    [Fact]
     public void Price_NonZeroReportedCost_IsUsedAsIs()
     {
         var usage = Event(prompt: 1000, completion: 1000) with { ReportedCostUsd = 0.123456789m };

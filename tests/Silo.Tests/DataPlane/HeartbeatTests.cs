@@ -59,6 +59,23 @@ public sealed class HeartbeatTests(SiloFixture silo) : IClassFixture<SiloFixture
     }
 
     [Fact]
+    public async Task Heartbeat_ManyInstanceIds_KeepsTheMostRecentFew()
+    {
+        using var world = await silo.OnboardAsync();
+
+        for (var i = 0; i < 260; i++)
+        {
+            using var response = await world.Gateway.PostAsync("/dp/heartbeat", $$"""{"instance_id":"i-{{i:D3}}"}""");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        var ids = (await world.GatewayDetailAsync())["instances"]!.AsArray().Select(i => (string)i!["instance_id"]!).ToList();
+        Assert.Equal(256, ids.Count);
+        Assert.Contains("i-259", ids);
+        Assert.DoesNotContain("i-000", ids);
+    }
+
+    [Fact]
     public async Task Heartbeat_OversizedBody_Is413()
     {
         using var world = await silo.OnboardAsync();

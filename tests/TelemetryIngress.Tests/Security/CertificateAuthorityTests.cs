@@ -98,6 +98,61 @@ public sealed class CertificateAuthorityTests : IDisposable
         Assert.True(server.HasPrivateKey);
     }
 
+    [Theory]
+    [InlineData("ca.crt.pem")]
+    [InlineData("ca.key.pem")]
+    public void LoadOrCreate_OnlyOneCaFileLeft_RefusesToStart(string missing)
+    {
+        using (CertificateAuthority.LoadOrCreate(new DataPlaneOptions(), _dir, TimeProvider.System))
+        {
+        }
+
+        File.Delete(Path.Combine(_dir, "pki", missing));
+
+        var error = Assert.Throws<InvalidOperationException>(() => CertificateAuthority.LoadOrCreate(new DataPlaneOptions(), _dir, TimeProvider.System));
+        Assert.Contains("Only one of", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void LoadOrCreate_KeyPathWithoutCertificatePath_RefusesToStart()
+    {
+        var options = new DataPlaneOptions { CaKeyPath = "/tmp/some.key.pem" };
+
+        Assert.Throws<InvalidOperationException>(() => CertificateAuthority.LoadOrCreate(options, _dir, TimeProvider.System));
+    }
+
+    [Fact]
+    public void LoadOrCreateServerCertificate_AfterANewCa_IsReissuedByIt()
+    {
+        using (var first = CertificateAuthority.LoadOrCreate(new DataPlaneOptions(), _dir, TimeProvider.System))
+        using (first.LoadOrCreateServerCertificate(new DataPlaneOptions(), _dir))
+        {
+        }
+
+        File.Delete(Path.Combine(_dir, "pki", "ca.crt.pem"));
+        File.Delete(Path.Combine(_dir, "pki", "ca.key.pem"));
+        using var second = CertificateAuthority.LoadOrCreate(new DataPlaneOptions(), _dir, TimeProvider.System);
+        using var server = second.LoadOrCreateServerCertificate(new DataPlaneOptions(), _dir);
+
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(second.Certificate);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        Assert.True(chain.Build(server));
+    }
+
+    [Fact]
+    public void IssueGatewayCertificate_ReportsTheCertificatesOwnExpiry()
+    {
+        using var ca = CertificateAuthority.LoadOrCreate(new DataPlaneOptions(), _dir, TimeProvider.System);
+
+        var issued = ca.IssueGatewayCertificate("env-a", "dp-1", TimeSpan.FromDays(30));
+
+        using var cert = X509Certificate2.CreateFromPem(issued.CertificatePem);
+        Assert.Equal(new DateTimeOffset(cert.NotAfter.ToUniversalTime(), TimeSpan.Zero), issued.ExpiresAt);
+        Assert.Equal(0, issued.ExpiresAt.Millisecond);
+    }
+
     public void Dispose()
     {
         if (Directory.Exists(_dir))

@@ -74,6 +74,20 @@ public sealed class UsageEventValidatorTests
         Assert.Equal($"missing required field '{field}'", error);
     }
 
+    [Theory]
+    [InlineData("trace_id", "123")]
+    [InlineData("finish_reason", "{\"x\":1}")]
+    [InlineData("downstream_latency_ms", "\"slow\"")]
+    [InlineData("usage_estimated", "\"maybe\"")]
+    public void Validate_UnusedFieldOfAnUnexpectedType_DoesNotCostTheEvent(string field, string json)
+    {
+        var e = Valid();
+        e[field] = JsonNode.Parse(json);
+
+        Assert.NotNull(Validate(e, out var error));
+        Assert.Null(error);
+    }
+
     [Fact]
     public void Validate_EmptyModelAndKey_AreAllowed()
     {

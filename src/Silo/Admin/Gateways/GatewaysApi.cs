@@ -17,7 +17,8 @@ public static class GatewaysApi
             .Accepts<CertificateBody>("application/json")
             .Produces<CertificateView>(StatusCodes.Status201Created)
             .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         api.MapGet("/environments/{environment_id}/gateways", ListAsync)
             .Produces<IReadOnlyList<GatewayView>>()
             .ProducesProblem(StatusCodes.Status404NotFound);
@@ -54,6 +55,12 @@ public static class GatewaysApi
         if (await environment.GetEnvironmentAsync() is null)
         {
             return Problems.NotFound($"environment '{environmentId}' not found");
+        }
+
+        if (!authority.CanIssue)
+        {
+            return Problems.Create(StatusCodes.Status409Conflict, "Cannot issue",
+                "the configured CA has no private key (DataPlane:CaKeyPath), so this cluster cannot issue gateway certificates");
         }
 
         var dpId = body.DpId ?? "dp-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
