@@ -7,11 +7,19 @@ namespace BudgetCluster.Grains.Ledger;
 public interface IUsageLedger
 {
     /// <summary>
-    /// Appends rows durably. The returned array says, per row, whether it was new (true) or
+    /// Appends rows durably, with their budget attributions. The returned array says, per row, whether it was new (true) or
     /// already in the ledger (false). When it throws, the outcome is unknown: some or all rows
     /// may have been committed, so a caller must rebuild its view from the ledger.
     /// </summary>
     Task<bool[]> AppendAsync(IReadOnlyList<LedgerEntry> entries, CancellationToken cancellationToken = default);
+
+    /// <summary>A gateway's attributions with a sequence above <paramref name="afterSequence"/>, in sequence order.</summary>
+    Task<IReadOnlyList<AttributionRow>> ReadGatewayAttributionsAsync(
+        string environmentId, string dpId, long afterSequence, CancellationToken cancellationToken = default);
+
+    /// <summary>A budget's attributions to periods starting at or after <paramref name="periodsFrom"/>.</summary>
+    Task<IReadOnlyList<AttributionRow>> ReadBudgetAttributionsAsync(
+        string budgetId, DateTimeOffset periodsFrom, CancellationToken cancellationToken = default);
 
     /// <summary>A gateway's rows with a sequence above <paramref name="afterSequence"/>, in sequence order.</summary>
     Task<IReadOnlyList<LedgerEntry>> ReadGatewayAsync(

@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+
 namespace BudgetCluster.Grains.Ledger;
 
 /// <summary>
@@ -28,4 +30,20 @@ public sealed record LedgerEntry
     public required decimal CacheSavingsUsd { get; init; }
     public required bool Unpriced { get; init; }
     public required bool CacheHit { get; init; }
+    /// <summary>The budgets this row counts toward; stored only when the row is new and costs something.</summary>
+    public ImmutableArray<BudgetAttribution> Attributions { get; init; } = [];
+
+    public bool Equals(LedgerEntry? other) =>
+        other is not null && EqualityContract == other.EqualityContract
+        && EnvironmentId == other.EnvironmentId && RequestId == other.RequestId && AttemptIndex == other.AttemptIndex
+        && DpId == other.DpId && Sequence == other.Sequence && OccurredAt == other.OccurredAt && ReceivedAt == other.ReceivedAt
+        && ModelId == other.ModelId && ApiKeyId == other.ApiKeyId && PromptTokens == other.PromptTokens
+        && CompletionTokens == other.CompletionTokens && CachedPromptTokens == other.CachedPromptTokens
+        && CacheCreationTokens == other.CacheCreationTokens && CacheReadTokens == other.CacheReadTokens
+        && ReasoningTokens == other.ReasoningTokens && StatusCode == other.StatusCode
+        && UpstreamLatencyMs == other.UpstreamLatencyMs && CostUsd == other.CostUsd
+        && CacheSavingsUsd == other.CacheSavingsUsd && Unpriced == other.Unpriced && CacheHit == other.CacheHit
+        && Attributions.SequenceEqual(other.Attributions);
+
+    public override int GetHashCode() => HashCode.Combine(EnvironmentId, RequestId, AttemptIndex, DpId, Sequence);
 }

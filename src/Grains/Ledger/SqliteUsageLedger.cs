@@ -25,6 +25,25 @@ public sealed class SqliteUsageLedger : IUsageLedger, IAsyncDisposable
         ON CONFLICT (environment_id, request_id, attempt_index) DO NOTHING
         """;
 
+    private const string InsertAttributionSql = """
+        INSERT INTO usage_attribution (environment_id, dp_id, seq, budget_id, period_start_ms, cost_usd)
+        VALUES ($env, $dp, $seq, $budget, $period, $cost)
+        """;
+
+    private const string ReadGatewayAttributionsSql = """
+        SELECT budget_id, environment_id, dp_id, seq, period_start_ms, cost_usd
+        FROM usage_attribution
+        WHERE environment_id = $env AND dp_id = $dp AND seq > $after
+        ORDER BY seq, budget_id
+        """;
+
+    private const string ReadBudgetAttributionsSql = """
+        SELECT budget_id, environment_id, dp_id, seq, period_start_ms, cost_usd
+        FROM usage_attribution
+        WHERE budget_id = $budget AND period_start_ms >= $from
+        ORDER BY environment_id, dp_id, seq
+        """;
+
     private const string ReadGatewaySql = """
         SELECT environment_id, request_id, attempt_index, dp_id, seq, occurred_at_ms, received_at_ms,
                model_id, api_key_id, prompt_tokens, completion_tokens, cached_prompt_tokens,
@@ -60,21 +79,35 @@ public sealed class SqliteUsageLedger : IUsageLedger, IAsyncDisposable
         return pending.Completion.Task;
     }
 
-    public async Task<IReadOnlyList<LedgerEntry>> ReadGatewayAsync(
-        string environmentId, string dpId, long afterSequence, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<LedgerEntry>> ReadGatewayAsync(
+        string environmentId, string dpId, long afterSequence, CancellationToken cancellationToken = default) =>
+        QueryAsync(ReadGatewaySql, ReadEntry, cancellationToken, ("$env", environmentId), ("$dp", dpId), ("$after", afterSequence));
+
+    public Task<IReadOnlyList<AttributionRow>> ReadGatewayAttributionsAsync(
+        string environmentId, string dpId, long afterSequence, CancellationToken cancellationToken = default) =>
+        QueryAsync(ReadGatewayAttributionsSql, ReadAttribution, cancellationToken, ("$env", environmentId), ("$dp", dpId), ("$after", afterSequence));
+
+    public Task<IReadOnlyList<AttributionRow>> ReadBudgetAttributionsAsync(
+        string budgetId, DateTimeOffset periodsFrom, CancellationToken cancellationToken = default) =>
+        QueryAsync(ReadBudgetAttributionsSql, ReadAttribution, cancellationToken, ("$budget", budgetId), ("$from", periodsFrom.ToUnixTimeMilliseconds()));
+
+    private async Task<IReadOnlyList<T>> QueryAsync<T>(
+        string sql, Func<SqliteDataReader, T> read, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
     {
         await using var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = ReadGatewaySql;
-        command.Parameters.AddWithValue("$env", environmentId);
-        command.Parameters.AddWithValue("$dp", dpId);
-        command.Parameters.AddWithValue("$after", afterSequence);
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var rows = new List<LedgerEntry>();
+        var rows = new List<T>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            rows.Add(ReadEntry(reader));
+            rows.Add(read(reader));
         }
 
         return rows;
@@ -133,6 +166,14 @@ public sealed class SqliteUsageLedger : IUsageLedger, IAsyncDisposable
         writer?.Dispose();
     }
 
+    private static AttributionRow ReadAttribution(SqliteDataReader reader) => new(
+        reader.GetString(0),
+        reader.GetString(1),
+        reader.GetString(2),
+        reader.GetInt64(3),
+        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)),
+        decimal.Parse(reader.GetString(5), NumberStyles.Number, CultureInfo.InvariantCulture));
+
     private static LedgerEntry ReadEntry(SqliteDataReader reader) => new()
     {
         EnvironmentId = reader.GetString(0),
@@ -169,6 +210,8 @@ public sealed class SqliteUsageLedger : IUsageLedger, IAsyncDisposable
         private readonly SqliteConnection _connection;
         private readonly SqliteCommand _insert;
         private readonly SqliteParameter[] _p;
+        private readonly SqliteCommand _attribute;
+        private readonly SqliteParameter[] _a;
 
         private Writer(SqliteConnection connection)
         {
@@ -181,6 +224,10 @@ public sealed class SqliteUsageLedger : IUsageLedger, IAsyncDisposable
                 "$cct", "$crt", "$rt", "$status", "$lat", "$cost", "$sav", "$unpriced", "$hit",
             ];
             _p = names.Select(name => _insert.Parameters.Add(new SqliteParameter { ParameterName = name })).ToArray();
+            _attribute = connection.CreateCommand();
+            _attribute.CommandText = InsertAttributionSql;
+            string[] attributionNames = ["$env", "$dp", "$seq", "$budget", "$period", "$cost"];
+            _a = attributionNames.Select(name => _attribute.Parameters.Add(new SqliteParameter { ParameterName = name })).ToArray();
         }
 
         public static Writer Open(string connectionString)
@@ -208,14 +255,20 @@ public sealed class SqliteUsageLedger : IUsageLedger, IAsyncDisposable
             var results = new bool[group.Count][];
             using var transaction = _connection.BeginTransaction();
             _insert.Transaction = transaction;
+            _attribute.Transaction = transaction;
             for (var i = 0; i < group.Count; i++)
             {
                 var entries = group[i].Entries;
                 var inserted = new bool[entries.Count];
                 for (var j = 0; j < entries.Count; j++)
                 {
-                    Bind(entries[j]);
+                    var entry = entries[j];
+                    Bind(entry);
                     inserted[j] = _insert.ExecuteNonQuery() == 1;
+                    if (inserted[j] && entry.CostUsd != 0m)
+                    {
+                        Attribute(entry);
+                    }
                 }
 
                 results[i] = inserted;
@@ -227,8 +280,23 @@ public sealed class SqliteUsageLedger : IUsageLedger, IAsyncDisposable
 
         public void Dispose()
         {
+            _attribute.Dispose();
             _insert.Dispose();
             _connection.Dispose();
+        }
+
+        private void Attribute(LedgerEntry e)
+        {
+            _a[0].Value = e.EnvironmentId;
+            _a[1].Value = e.DpId;
+            _a[2].Value = e.Sequence;
+            _a[5].Value = e.CostUsd.ToString(CultureInfo.InvariantCulture);
+            foreach (var attribution in e.Attributions)
+            {
+                _a[3].Value = attribution.BudgetId;
+                _a[4].Value = attribution.PeriodStart.ToUnixTimeMilliseconds();
+                _attribute.ExecuteNonQuery();
+            }
         }
 
         private void Bind(LedgerEntry e)

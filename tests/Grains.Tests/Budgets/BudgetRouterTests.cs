@@ -1,0 +1,109 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using BudgetCluster.Grains.Abstractions.Budgets;
+using BudgetCluster.Grains.Abstractions.Definitions;
+using BudgetCluster.Grains.Abstractions.Gateways;
+using BudgetCluster.Grains.Budgets;
+
+namespace BudgetCluster.Grains.Tests.Budgets;
+
+public sealed class BudgetRouterTests
+{
+    private static readonly EnvironmentCatalog Catalog = EnvironmentCatalog.Empty with
+    {
+        Version = 7,
+        OrgId = "acme",
+        Models = ImmutableDictionary<string, ModelDefinition>.Empty
+            .Add("m-1", new ModelDefinition("prod", "gpt", "pk-openai", new ModelPricing { InputPerMTok = 1m, OutputPerMTok = 1m }))
+            .Add("m-2", new ModelDefinition("prod", "other", null, new ModelPricing { InputPerMTok = 1m, OutputPerMTok = 1m })),
+        ApiKeys = ImmutableDictionary<string, ApiKeyBinding>.Empty
+            .Add("k-1", new ApiKeyBinding("prod", "team-a", "u-1"))
+            .Add("k-2", new ApiKeyBinding("prod", null, null)),
+        Org = new OrgSettings
+        {
+            Version = 3,
+            FailMode = FailMode.Closed,
+            Budgets =
+            [
+                Entry("b-org", ScopeType.Org, "acme"),
+                Entry("b-prod", ScopeType.Environment, "prod"),
+                Entry("b-dev", ScopeType.Environment, "dev"),
+                Entry("b-key", ScopeType.ApiKey, "k-1"),
+                Entry("b-pk", ScopeType.ProviderKey, "pk-openai"),
+                Entry("b-team", ScopeType.Team, "team-a"),
+                Entry("b-team-b", ScopeType.Team, "team-b"),
+                Entry("b-member", ScopeType.Member, "u-1"),
+                Entry("b-ny", ScopeType.Org, "acme", BudgetPeriod.Month, "America/New_York"),
+            ],
+        },
+    };
+
+    [Fact]
+    public void Attribute_KeyWithTeamAndMemberOnAProviderKeyModel_ReachesEveryScopeItBelongsTo()
+    {
+        var router = BudgetRouter.For("prod", Catalog);
+
+        var budgets = router.Attribute(Event("k-1", "m-1")).Select(a => a.BudgetId).Order();
+
+        Assert.Equal(["b-key", "b-member", "b-ny", "b-org", "b-pk", "b-prod", "b-team"], budgets);
+    }
+
+    [Fact]
+    public void Attribute_UnknownKeyAndModel_ReachesOnlyOrgAndEnvironment()
+    {
+        var router = BudgetRouter.For("prod", Catalog);
+
+        var budgets = router.Attribute(Event("", "")).Select(a => a.BudgetId).Order();
+
+        Assert.Equal(["b-ny", "b-org", "b-prod"], budgets);
+    }
+
+    [Fact]
+    public void Attribute_TeamBudget_CollectsFromAnotherEnvironmentOfTheOrg()
+    {
+        var dev = BudgetRouter.For("dev", Catalog);
+
+        var budgets = dev.Attribute(Event("k-1", "m-2")).Select(a => a.BudgetId).Order();
+
+        Assert.Equal(["b-dev", "b-key", "b-member", "b-ny", "b-org", "b-team"], budgets);
+    }
+
+    [Fact]
+    public void Attribute_LateEvent_CountsTowardThePeriodItOccurredInTheBudgetsZone()
+    {
+        var router = BudgetRouter.For("prod", Catalog);
+
+        // 03:00 UTC on 1 December is still 30 November in New York.
+        var attributions = router.Attribute(Event("k-2", "m-2", "2026-12-01T03:00:00Z"));
+
+        Assert.Equal(Utc("2026-11-01T04:00:00Z"), attributions.Single(a => a.BudgetId == "b-ny").PeriodStart);
+        Assert.Equal(Utc("2026-12-01T00:00:00Z"), attributions.Single(a => a.BudgetId == "b-org").PeriodStart);
+    }
+
+    [Fact]
+    public void Attribute_NoBudgets_IsEmpty()
+    {
+        var router = BudgetRouter.For("prod", EnvironmentCatalog.Empty);
+
+        Assert.Empty(router.Attribute(Event("k-1", "m-1")));
+    }
+
+    private static BudgetIndexEntry Entry(string id, ScopeType type, string reference, BudgetPeriod period = BudgetPeriod.Month, string zone = "UTC") =>
+        new(id, new BudgetScope(type, reference), period, zone, BudgetMode.HardStop);
+
+    private static UsageEvent Event(string apiKeyId, string modelId, string occurredAt = "2026-11-21T09:00:00Z") => new()
+    {
+        RequestId = "r",
+        AttemptIndex = 0,
+        OccurredAt = Utc(occurredAt),
+        ModelId = modelId,
+        ApiKeyId = apiKeyId,
+        PromptTokens = 10,
+        CompletionTokens = 10,
+        StatusCode = 200,
+        UpstreamLatencyMs = 1,
+        ReportedCostUsd = 0m,
+    };
+
+    private static DateTimeOffset Utc(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture);
+}
