@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using BudgetCluster.Grains.Abstractions.Budgets;
+using BudgetCluster.Grains.Ledger;
 using BudgetCluster.Grains.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -29,6 +30,7 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
     private const int PastPeriodsKept = 3;
 
     private readonly IPersistentState<BudgetGrainState> _state;
+    private readonly IUsageLedger _ledger;
     private readonly TimeProvider _time;
     private readonly BudgetGrainOptions _options;
     private readonly ILogger<BudgetGrain> _logger;
@@ -41,11 +43,13 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
 
     public BudgetGrain(
         [PersistentState("budget", GrainStorageNames.Default)] IPersistentState<BudgetGrainState> state,
+        IUsageLedger ledger,
         TimeProvider time,
         IOptions<BudgetGrainOptions> options,
         ILogger<BudgetGrain> logger)
     {
         _state = state;
+        _ledger = ledger;
         _time = time;
         _options = options.Value;
         _logger = logger;
@@ -60,6 +64,7 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
         _lastSnapshot = _time.GetUtcNow();
         if (Exists)
         {
+            await CatchUpFromLedgerAsync(cancellationToken);
             await RollOverIfDueAsync();
             // A publish may have been lost with the previous activation: consumers converge on this.
             await PublishAsync(BudgetEventKind.Status, null);
@@ -177,6 +182,44 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
 
         var evaluation = BudgetEvaluator.Evaluate(S.Policy!, Standing(), CurrentSpend());
         await CommitAsync(evaluation, alwaysPersist: false);
+    }
+
+    /// <summary>
+    /// Counts the attributed ledger rows of the current and previous period that the snapshot does
+    /// not cover (per-gateway sequence above its watermark): what a crash lost since the snapshot.
+    /// </summary>
+    private async Task CatchUpFromLedgerAsync(CancellationToken cancellationToken)
+    {
+        var policy = S.Policy!;
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(policy.TimeZone);
+        var previous = PeriodCalendar.Containing(S.PeriodStart.AddTicks(-1), policy.Period, zone).Start;
+        var rows = await _ledger.ReadBudgetAttributionsAsync(this.GetPrimaryKeyString(), previous, cancellationToken);
+        var seen = new Dictionary<string, long>(StringComparer.Ordinal);
+        var counted = 0;
+        foreach (var row in rows)
+        {
+            var gateway = Abstractions.Gateways.GatewayKey.Format(row.EnvironmentId, row.DpId);
+            if (row.Sequence <= S.Watermarks.GetValueOrDefault(gateway))
+            {
+                continue;
+            }
+
+            S.SpendByPeriod[row.PeriodStart] = S.SpendByPeriod.GetValueOrDefault(row.PeriodStart) + row.CostUsd;
+            seen[gateway] = Math.Max(seen.GetValueOrDefault(gateway), row.Sequence);
+            counted++;
+        }
+
+        foreach (var (gateway, sequence) in seen)
+        {
+            S.Watermarks[gateway] = sequence;
+        }
+
+        if (counted > 0)
+        {
+            _dirty = true;
+            LogCaughtUp(_logger, this.GetPrimaryKeyString(), counted);
+            await CommitAsync(BudgetEvaluator.Evaluate(policy, Standing(), CurrentSpend()), alwaysPersist: false);
+        }
     }
 
     /// <summary>Rolls the period over when the clock has passed its end. Returns whether it did.</summary>
@@ -343,6 +386,9 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
 
     [LoggerMessage(4001, LogLevel.Information, "Budget {BudgetId} rolled over to the period starting {PeriodStart:O}")]
     private static partial void LogRolledOver(ILogger logger, string budgetId, DateTimeOffset periodStart);
+
+    [LoggerMessage(4003, LogLevel.Information, "Budget {BudgetId} counted {Rows} ledger rows its snapshot did not cover")]
+    private static partial void LogCaughtUp(ILogger logger, string budgetId, int rows);
 
     [LoggerMessage(4002, LogLevel.Warning, "Budget {BudgetId} could not publish {Kind}")]
     private static partial void LogPublishFailed(ILogger logger, Exception exception, string budgetId, BudgetEventKind kind);

@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
+using BudgetCluster.Grains.Abstractions.Budgets;
 using BudgetCluster.Grains.Abstractions.Definitions;
 using BudgetCluster.Grains.Abstractions.Gateways;
+using BudgetCluster.Grains.Budgets;
 using BudgetCluster.Grains.Ledger;
 using BudgetCluster.Grains.Pricing;
 using BudgetCluster.Grains.Storage;
@@ -34,6 +36,9 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
     private string _environmentId = "";
     private string _dpId = "";
     private EnvironmentCatalog _catalog = EnvironmentCatalog.Empty;
+    private BudgetRouter _router = BudgetRouter.For("", EnvironmentCatalog.Empty);
+    /// <summary>Budget deltas not yet delivered, in sequence order; delivered in order per budget.</summary>
+    private readonly List<(string BudgetId, BudgetUsage Usage)> _undelivered = [];
     private long _lastSequence;
     private bool _dirty;
     private bool _mustRecover;
@@ -54,7 +59,7 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
     {
         (_environmentId, _dpId) = GatewayKey.Parse(this.GetPrimaryKeyString());
         var environment = GrainFactory.GetGrain<IEnvironmentGrain>(_environmentId);
-        _catalog = await environment.GetCatalogAsync();
+        SetCatalog(await environment.GetCatalogAsync());
         await environment.AnnounceGatewayAsync(_dpId);
 
         var state = _state.State;
@@ -71,6 +76,21 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
         {
             LogReplayed(_logger, this.GetPrimaryKeyString(), replay.Count, state.LedgerWatermark);
         }
+
+        // Deltas a crash kept from their budgets: re-sent row by row; budgets ignore what they have.
+        var gateway = this.GetPrimaryKeyString();
+        foreach (var row in await _ledger.ReadGatewayAttributionsAsync(_environmentId, _dpId, state.BudgetWatermark, cancellationToken))
+        {
+            _undelivered.Add((row.BudgetId, new BudgetUsage
+            {
+                Gateway = gateway,
+                FromSequence = row.Sequence,
+                ToSequence = row.Sequence,
+                Amounts = [new PeriodAmount(row.PeriodStart, row.CostUsd)],
+            }));
+        }
+
+        await DeliverBudgetUsageAsync();
 
         this.RegisterGrainTimer(
             static (grain, _) => grain.OnTimerAsync(),
@@ -139,6 +159,11 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
         state.EventsRejected += batch.RejectedCount;
         state.LastBatchAt = batch.ReceivedAt;
         _dirty = true;
+
+        // The events are durable with their attributions: a delta that cannot be delivered now is
+        // retried by the timer, or re-sent from the ledger after a crash. It never fails the batch.
+        _undelivered.AddRange(BudgetDeltas.FromBatch(this.GetPrimaryKeyString(), entries, inserted));
+        await DeliverBudgetUsageAsync();
         return new TelemetryBatchResult(accepted, duplicates);
     }
 
@@ -189,7 +214,7 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
         ArgumentNullException.ThrowIfNull(catalog);
         if (catalog.Version > _catalog.Version)
         {
-            _catalog = catalog;
+            SetCatalog(catalog);
         }
 
         return Task.CompletedTask;
@@ -199,6 +224,7 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
     {
         var pricing = _catalog.Models.TryGetValue(usage.ModelId, out var model) ? model.Pricing : null;
         var priced = UsagePricer.Price(usage, pricing);
+        var attributions = priced.CostUsd == 0m ? [] : _router.Attribute(usage);
         return new LedgerEntry
         {
             EnvironmentId = _environmentId,
@@ -222,7 +248,51 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
             CacheSavingsUsd = priced.CacheSavingsUsd,
             Unpriced = priced.Unpriced,
             CacheHit = usage.CacheHit,
+            Attributions = attributions,
         };
+    }
+
+    private void SetCatalog(EnvironmentCatalog catalog)
+    {
+        _catalog = catalog;
+        _router = BudgetRouter.For(_environmentId, catalog);
+    }
+
+    /// <summary>
+    /// Delivers undelivered deltas: budgets in parallel, each budget's deltas in order, stopping at
+    /// a budget's first failure so that none overtakes an earlier one (a budget ignores a range at
+    /// or below what it has counted).
+    /// </summary>
+    private async Task DeliverBudgetUsageAsync()
+    {
+        if (_undelivered.Count == 0)
+        {
+            _state.State.BudgetWatermark = _lastSequence;
+            return;
+        }
+
+        var delivered = new HashSet<BudgetUsage>(ReferenceEqualityComparer.Instance);
+        await Task.WhenAll(_undelivered.GroupBy(d => d.BudgetId).Select(async deltas =>
+        {
+            var budget = GrainFactory.GetGrain<IBudgetGrain>(deltas.Key);
+            foreach (var (_, usage) in deltas)
+            {
+                try
+                {
+                    await budget.ApplyUsageAsync(usage);
+                    delivered.Add(usage);
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    LogDeliveryFailed(_logger, ex, this.GetPrimaryKeyString(), deltas.Key);
+                    return;
+                }
+            }
+        }));
+
+        _undelivered.RemoveAll(d => delivered.Contains(d.Usage));
+        _state.State.BudgetWatermark = _undelivered.Count == 0 ? _lastSequence : _undelivered.Min(d => d.Usage.FromSequence) - 1;
+        _dirty = true;
     }
 
     /// <summary>The timer's turn: pick up a catalog push that was missed, then snapshot.</summary>
@@ -237,6 +307,7 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
             LogCatalogRefreshFailed(_logger, ex, this.GetPrimaryKeyString());
         }
 
+        await DeliverBudgetUsageAsync();
         await PersistSnapshotAsync();
     }
 
@@ -266,6 +337,9 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
 
     [LoggerMessage(1002, LogLevel.Error, "Gateway {Gateway} could not append to the usage ledger; deactivating to recover")]
     private static partial void LogAppendFailed(ILogger logger, Exception exception, string gateway);
+
+    [LoggerMessage(1005, LogLevel.Warning, "Gateway {Gateway} could not deliver usage to budget {BudgetId}; will retry")]
+    private static partial void LogDeliveryFailed(ILogger logger, Exception exception, string gateway, string budgetId);
 
     [LoggerMessage(1004, LogLevel.Warning, "Gateway {Gateway} could not refresh its catalog; will retry")]
     private static partial void LogCatalogRefreshFailed(ILogger logger, Exception exception, string gateway);

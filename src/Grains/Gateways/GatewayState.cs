@@ -17,6 +17,8 @@ public sealed class GatewayState
     [Id(3)] public long EventsRejected { get; set; }
     [Id(4)] public DateTimeOffset? LastBatchAt { get; set; }
     [Id(5)] public Dictionary<string, GatewayInstanceState> Instances { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>Every budget delta of rows up to this sequence has been delivered; later ones are re-sent on activation.</summary>
+    [Id(6)] public long BudgetWatermark { get; set; }
 }
 
 /// <summary>The last heartbeat of one gateway instance.</summary>
