@@ -23,12 +23,16 @@ public sealed class CrashRecoveryTests : IDisposable
         string[] settings = ["--Gateways:SnapshotInterval=00:00:01"];
         var bodies = Enumerable.Range(0, Batches).Select(Batch).ToList();
         JsonNode before;
+        string budgetId;
         await using (var first = await SiloProcess.StartAsync(_dataDirectory, settings))
         {
             using var admin = new AdminClient(first.AdminUri, SiloFixture.Token);
             await admin.PutOkAsync("/api/v1/orgs/acme", """{"name":"Acme"}""");
             await admin.PutOkAsync("/api/v1/environments/prod", """{"org_id":"acme","name":"Prod"}""");
             await admin.PutOkAsync("/api/v1/models/m-1", """{"environment_id":"prod","name":"m","pricing":{"input_per_mtok":"0.15","output_per_mtok":"0.60"}}""");
+            budgetId = (string)(await admin.PostOkAsync("/api/v1/budgets", """
+                {"org_id":"acme","name":"all","scope":{"type":"org","ref":"acme"},"limit_usd":"1000","period":"month","mode":"hard_stop"}
+                """))["id"]!;
             var issued = await admin.PostOkAsync("/api/v1/environments/prod/gateway-certificates", """{"dp_id":"dp-1"}""");
             await File.WriteAllTextAsync(Path.Combine(_dataDirectory, "gw.crt.pem"), (string)issued["certificate_pem"]!);
             await File.WriteAllTextAsync(Path.Combine(_dataDirectory, "gw.key.pem"), (string)issued["private_key_pem"]!);
@@ -57,6 +61,8 @@ public sealed class CrashRecoveryTests : IDisposable
 
         var afterRestart = await adminAgain.GetOkAsync("/api/v1/environments/prod/gateways/dp-1");
         Assert.Equal(before["usage"]!.ToJsonString(), afterRestart["usage"]!.ToJsonString());
+        var budgetAfterRestart = await adminAgain.GetOkAsync($"/api/v1/budgets/{budgetId}/status");
+        Assert.Equal(ExpectedSpend(), decimal.Parse((string)budgetAfterRestart["spent_usd"]!, CultureInfo.InvariantCulture));
         Assert.Equal((long)before["telemetry"]!["events_accepted"]!, (long)afterRestart["telemetry"]!["events_accepted"]!);
 
         foreach (var body in bodies)
@@ -68,6 +74,8 @@ public sealed class CrashRecoveryTests : IDisposable
 
         var afterReplay = await adminAgain.GetOkAsync("/api/v1/environments/prod/gateways/dp-1");
         Assert.Equal(before["usage"]!.ToJsonString(), afterReplay["usage"]!.ToJsonString());
+        var budgetAfterReplay = await adminAgain.GetOkAsync($"/api/v1/budgets/{budgetId}/status");
+        Assert.Equal(ExpectedSpend(), decimal.Parse((string)budgetAfterReplay["spent_usd"]!, CultureInfo.InvariantCulture));
     }
 
     public void Dispose()
