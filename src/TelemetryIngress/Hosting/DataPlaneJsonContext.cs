@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using BudgetCluster.TelemetryIngress.Budgets;
 using BudgetCluster.TelemetryIngress.Heartbeats;
 using BudgetCluster.TelemetryIngress.Telemetry;
 
@@ -15,4 +16,7 @@ namespace BudgetCluster.TelemetryIngress.Hosting;
 [JsonSerializable(typeof(TelemetryResponse))]
 [JsonSerializable(typeof(HeartbeatDto))]
 [JsonSerializable(typeof(HeartbeatResponse))]
+[JsonSerializable(typeof(BudgetCheckResponse))]
+[JsonSerializable(typeof(BudgetEventData))]
+[JsonSerializable(typeof(BudgetSnapshotData))]
 internal sealed partial class DataPlaneJsonContext : JsonSerializerContext;

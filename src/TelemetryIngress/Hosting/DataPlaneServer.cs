@@ -1,4 +1,5 @@
 using System.Net;
+using BudgetCluster.TelemetryIngress.Budgets;
 using BudgetCluster.TelemetryIngress.Heartbeats;
 using BudgetCluster.TelemetryIngress.Security;
 using BudgetCluster.TelemetryIngress.Telemetry;
@@ -27,6 +28,7 @@ public sealed partial class DataPlaneServer(
     IOptions<DataPlaneOptions> options,
     TimeProvider time,
     IngressMetrics metrics,
+    BudgetDecisions decisions,
     ILoggerFactory loggers) : IHostedService, IAsyncDisposable
 {
     private WebApplication? _app;
@@ -45,6 +47,7 @@ public sealed partial class DataPlaneServer(
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton(metrics);
+        builder.Services.AddSingleton(decisions);
         builder.Services.AddProblemDetails();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -67,7 +70,9 @@ public sealed partial class DataPlaneServer(
         app.UseGatewayAuthentication();
         app.MapPost("/dp/telemetry", TelemetryEndpoint.HandleAsync);
         app.MapPost("/dp/heartbeat", HeartbeatEndpoint.HandleAsync);
-        app.MapFallback(() => Problems.NotFound("no such data plane endpoint; see /dp/telemetry, /dp/heartbeat"));
+        app.MapGet("/dp/budget_check", BudgetCheckEndpoint.HandleAsync);
+        app.MapGet("/dp/budget_events", BudgetEventsEndpoint.HandleAsync);
+        app.MapFallback(() => Problems.NotFound("no such data plane endpoint; see /dp/telemetry, /dp/heartbeat, /dp/budget_check, /dp/budget_events"));
         await app.StartAsync(cancellationToken);
         _app = app;
 

@@ -1,3 +1,4 @@
+using BudgetCluster.TelemetryIngress.Budgets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -12,6 +13,7 @@ public static class DataPlaneServiceCollectionExtensions
         services.AddOptions<DataPlaneOptions>().Bind(configuration.GetSection(DataPlaneOptions.SectionName));
         services.AddMetrics();
         services.AddSingleton<IngressMetrics>();
+        services.AddSingleton<BudgetDecisions>();
         services.AddSingleton<DataPlaneServer>();
         services.AddHostedService(provider => provider.GetRequiredService<DataPlaneServer>());
         return services;

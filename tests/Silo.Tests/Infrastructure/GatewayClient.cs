@@ -39,6 +39,12 @@ public sealed class GatewayClient : IDisposable
 
     public Task<HttpResponseMessage> SendAsync(HttpRequestMessage request) => _http.SendAsync(request);
 
+    public Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, HttpCompletionOption completion) =>
+        _http.SendAsync(request, completion);
+
+    public Task<HttpResponseMessage> BudgetCheckAsync(string apiKeyId) =>
+        _http.GetAsync("/dp/budget_check?api_key_id=" + Uri.EscapeDataString(apiKeyId));
+
     /// <summary>Posts and expects 200; returns the parsed answer.</summary>
     public async Task<JsonObject> PostTelemetryOkAsync(string json)
     {

@@ -1,0 +1,133 @@
+using BudgetCluster.Grains.Abstractions.Budgets;
+using Orleans.Streams;
+using System.Threading.Channels;
+
+namespace BudgetCluster.TelemetryIngress.Budgets;
+
+/// <summary>
+/// This process's view of one organization's budgets, kept current by the org's budget stream:
+/// the latest status of every budget, and a short log of recent transitions for SSE resumption.
+/// Stream callbacks and readers run on different threads, so everything goes through one lock.
+/// </summary>
+internal sealed class OrgBudgetView : IAsyncObserver<BudgetEvent>
+{
+    private const int LogCapacity = 4096;
+
+    private readonly object _gate = new();
+    private readonly Dictionary<string, BudgetStatus> _budgets = new(StringComparer.Ordinal);
+    private readonly Queue<(long Sequence, BudgetEvent Event)> _log = new();
+    private readonly List<Channel<(long Sequence, BudgetEvent Event)>> _subscribers = [];
+    private readonly Func<long> _nextSequence;
+
+    public OrgBudgetView(string orgId, Func<long> nextSequence)
+    {
+        OrgId = orgId;
+        _nextSequence = nextSequence;
+    }
+
+    public string OrgId { get; }
+
+    public StreamSubscriptionHandle<BudgetEvent>? Subscription { get; set; }
+
+    /// <summary>Adopts a status fetched from a budget grain (the initial load).</summary>
+    public void Load(BudgetStatus status)
+    {
+        lock (_gate)
+        {
+            Adopt(status);
+        }
+    }
+
+    public IReadOnlyList<BudgetStatus> Budgets()
+    {
+        lock (_gate)
+        {
+            return [.. _budgets.Values];
+        }
+    }
+
+    /// <summary>
+    /// Subscribes to the transitions after <paramref name="afterSequence"/> when the log still holds
+    /// them (resumption), else from now on with a snapshot of the current statuses.
+    /// </summary>
+    public ViewSubscription Subscribe(long? afterSequence)
+    {
+        var channel = Channel.CreateBounded<(long, BudgetEvent)>(new BoundedChannelOptions(LogCapacity)
+        {
+            FullMode = BoundedChannelFullMode.DropWrite,
+            SingleReader = true,
+        });
+        lock (_gate)
+        {
+            _subscribers.Add(channel);
+            var canResume = afterSequence is { } after && _log.Count > 0 && _log.Peek().Sequence <= after + 1;
+            if (canResume)
+            {
+                foreach (var entry in _log.Where(e => e.Sequence > afterSequence))
+                {
+                    channel.Writer.TryWrite(entry);
+                }
+
+                return new ViewSubscription(this, channel, null, afterSequence!.Value);
+            }
+
+            var last = _log.Count > 0 ? _log.Last().Sequence : 0;
+            return new ViewSubscription(this, channel, [.. _budgets.Values], last);
+        }
+    }
+
+    public void Unsubscribe(Channel<(long, BudgetEvent)> channel)
+    {
+        lock (_gate)
+        {
+            _subscribers.Remove(channel);
+        }
+
+        channel.Writer.TryComplete();
+    }
+
+    public Task OnNextAsync(BudgetEvent item, StreamSequenceToken? token = null)
+    {
+        lock (_gate)
+        {
+            if (item.Kind == BudgetEventKind.Deleted)
+            {
+                _budgets.Remove(item.Status.BudgetId);
+            }
+            else
+            {
+                Adopt(item.Status);
+            }
+
+            if (item.IsTransition)
+            {
+                var entry = (_nextSequence(), item);
+                _log.Enqueue(entry);
+                if (_log.Count > LogCapacity)
+                {
+                    _log.Dequeue();
+                }
+
+                foreach (var subscriber in _subscribers)
+                {
+                    subscriber.Writer.TryWrite(entry);
+                }
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task OnCompletedAsync() => Task.CompletedTask;
+
+    public Task OnErrorAsync(Exception ex) => Task.CompletedTask;
+
+    /// <summary>Keeps the status with the highest version; an equal version is a newer spend refresh.</summary>
+    private void Adopt(BudgetStatus status)
+    {
+        if (!_budgets.TryGetValue(status.BudgetId, out var current) || status.Version >= current.Version)
+        {
+            _budgets[status.BudgetId] = status;
+        }
+    }
+}
