@@ -38,12 +38,14 @@ public static partial class SiloHost
         ["Logging:LogLevel:Polly"] = "Warning",
     };
 
-    public static WebApplication Build(string[] args)
+    /// <param name="args">Command-line configuration.</param>
+    /// <param name="time">The clock of the domain (periods, certificate checks); tests pass a controllable one.</param>
+    public static WebApplication Build(string[] args, TimeProvider? time = null)
     {
         var builder = WebApplication.CreateBuilder(args);
         // Lowest precedence: appsettings, environment variables and arguments all override these.
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = Defaults });
-        builder.AddBudgetCluster();
+        builder.AddBudgetCluster(time ?? TimeProvider.System);
 
         var app = builder.Build();
         app.UseExceptionHandler(errors => errors.Run(WriteUnhandledProblemAsync));
@@ -60,7 +62,7 @@ public static partial class SiloHost
         return app;
     }
 
-    private static void AddBudgetCluster(this WebApplicationBuilder builder)
+    private static void AddBudgetCluster(this WebApplicationBuilder builder, TimeProvider time)
     {
         var configuration = builder.Configuration;
         var storageOptions = configuration.GetSection(StorageOptions.SectionName).Get<StorageOptions>() ?? new StorageOptions();
@@ -74,7 +76,6 @@ public static partial class SiloHost
 
         var dataDirectory = Path.GetFullPath(storageOptions.DataDirectory);
         var storage = EmbeddedStorage.Prepare(dataDirectory, storageOptions.SqliteBusyTimeout);
-        var time = TimeProvider.System;
         var authority = CertificateAuthority.LoadOrCreate(dataPlaneOptions, dataDirectory, time);
         var serverCertificate = authority.LoadOrCreateServerCertificate(dataPlaneOptions, dataDirectory);
 

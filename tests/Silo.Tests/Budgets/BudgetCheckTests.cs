@@ -113,6 +113,48 @@ public sealed class BudgetCheckTests(SiloFixture silo) : IClassFixture<SiloFixtu
     }
 
     [Fact]
+    public async Task DeletingAnExceededBudget_ClearsItAndAllowsAgain()
+    {
+        using var world = await silo.OnboardAsync();
+        var key = await KeyAsync(world, "k");
+        var id = await BudgetApiTests.CreateAsync(world, BudgetApiTests.Body(world, limit: "1"));
+        await using var events = await SseClient.ConnectAsync(world.Gateway);
+        await events.NextAsync();
+        await world.Gateway.PostTelemetryOkAsync(BudgetSpendTests.Batch("d", 1, "2", key));
+        await events.NextNamedAsync("budget.exceeded");
+        Assert.False((bool)(await CheckAsync(world.Gateway, key))["allow"]!);
+
+        using var deleted = await world.Admin.SendAsync(new HttpRequestMessage(HttpMethod.Delete, $"/api/v1/budgets/{id}"));
+        var cleared = await events.NextNamedAsync("budget.cleared");
+
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.Equal(id, (string)cleared.Data["budget_id"]!);
+        Assert.False((bool)cleared.Data["blocking"]!);
+        var allowed = await CheckAsync(world.Gateway, key);
+        Assert.True((bool)allowed["allow"]!);
+        Assert.Null(allowed["budget"]);
+    }
+
+    [Fact]
+    public async Task SwitchingAnExceededBudgetToWarnOnly_ClearsBlocking()
+    {
+        using var world = await silo.OnboardAsync();
+        var key = await KeyAsync(world, "k");
+        var id = await BudgetApiTests.CreateAsync(world, BudgetApiTests.Body(world, limit: "1"));
+        await using var events = await SseClient.ConnectAsync(world.Gateway);
+        await events.NextAsync();
+        await world.Gateway.PostTelemetryOkAsync(BudgetSpendTests.Batch("s", 1, "2", key));
+        await events.NextNamedAsync("budget.exceeded");
+
+        await world.Admin.PutOkAsync($"/api/v1/budgets/{id}", BudgetApiTests.Body(world, limit: "1", mode: "warn_only"));
+        var cleared = await events.NextNamedAsync("budget.cleared");
+
+        Assert.False((bool)cleared.Data["blocking"]!);
+        Assert.Equal("exceeded", (string)cleared.Data["state"]!);
+        Assert.True((bool)(await CheckAsync(world.Gateway, key))["allow"]!);
+    }
+
+    [Fact]
     public async Task SeveralDenyingBudgets_TheReasonIsTheOneBlockedLongest()
     {
         using var world = await silo.OnboardAsync();

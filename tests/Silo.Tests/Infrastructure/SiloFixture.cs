@@ -30,6 +30,9 @@ public class SiloFixture : IAsyncLifetime
     /// <summary>Configuration a derived fixture adds to the defaults, as command-line arguments.</summary>
     protected virtual IEnumerable<string> ExtraArguments => [];
 
+    /// <summary>The clock the system runs on; a derived fixture may supply one it controls.</summary>
+    protected virtual TimeProvider Time => TimeProvider.System;
+
     public async Task InitializeAsync()
     {
         _app = SiloHost.Build(
@@ -42,7 +45,7 @@ public class SiloFixture : IAsyncLifetime
             $"--Orleans:GatewayPort={FreePorts.Next()}",
             $"--Admin:Token={Token}",
             "--Logging:LogLevel:Default=Warning",
-        ]);
+        ], Time);
         await _app.StartAsync();
         AdminUri = new Uri(_app.Urls.Single());
         DataPlaneUri = _app.Services.GetRequiredService<DataPlaneServer>().BoundAddress!;
