@@ -1,5 +1,4 @@
 using BudgetCluster.Grains.Abstractions.Budgets;
-using BudgetCluster.Grains.Abstractions.Definitions;
 using BudgetCluster.TelemetryIngress.Hosting;
 using BudgetCluster.TelemetryIngress.Security;
 using Microsoft.AspNetCore.Http;
@@ -45,7 +44,7 @@ internal static partial class BudgetCheckEndpoint
         var now = time.GetUtcNow();
         var response = new BudgetCheckResponse(
             decision.Allow,
-            Wire(decision.FailMode),
+            BudgetWire.FailMode(decision.FailMode),
             decision.Reason is { } reason ? Reason(reason, now) : null,
             decision.Tightest is { } budget ? Figures(budget, now) : null);
         return TypedResults.Json(response, DataPlaneJsonContext.Default.BudgetCheckResponse);
@@ -77,13 +76,6 @@ internal static partial class BudgetCheckEndpoint
 
     private static long SecondsUntil(DateTimeOffset instant, DateTimeOffset now) =>
         Math.Max(0L, (long)Math.Ceiling((instant - now).TotalSeconds));
-
-    private static string Wire(FailMode mode) => mode switch
-    {
-        FailMode.Open => "open",
-        FailMode.Closed => "closed",
-        _ => "sticky",
-    };
 
     [LoggerMessage(2401, LogLevel.Warning, "Budget check for environment {EnvironmentId} answered 503")]
     private static partial void LogCheckUnavailable(ILogger logger, Exception exception, string environmentId);

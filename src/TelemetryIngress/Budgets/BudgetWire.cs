@@ -2,7 +2,7 @@ using BudgetCluster.Grains.Abstractions.Budgets;
 
 namespace BudgetCluster.TelemetryIngress.Budgets;
 
-/// <summary>The wire names of budget enums (API.md §3, §4).</summary>
+/// <summary>The wire names of budget and org enums (API.md §3, §4).</summary>
 public static class BudgetWire
 {
     public static string Scope(ScopeType type) => type switch
@@ -48,6 +48,13 @@ public static class BudgetWire
         "hard_stop" => BudgetMode.HardStop,
         "warn_only" => BudgetMode.WarnOnly,
         _ => null,
+    };
+
+    public static string FailMode(Grains.Abstractions.Definitions.FailMode mode) => mode switch
+    {
+        Grains.Abstractions.Definitions.FailMode.Open => "open",
+        Grains.Abstractions.Definitions.FailMode.Closed => "closed",
+        _ => "sticky",
     };
 
     public static string State(BudgetState state) => state switch

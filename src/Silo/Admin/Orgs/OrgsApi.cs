@@ -1,4 +1,5 @@
 using BudgetCluster.Grains.Abstractions.Definitions;
+using BudgetCluster.TelemetryIngress.Budgets;
 using BudgetCluster.TelemetryIngress.Hosting;
 using Microsoft.AspNetCore.Mvc;
 
@@ -18,13 +19,6 @@ public static class OrgsApi
             .ProducesProblem(StatusCodes.Status404NotFound);
         return api;
     }
-
-    public static string Format(FailMode mode) => mode switch
-    {
-        FailMode.Open => "open",
-        FailMode.Closed => "closed",
-        _ => "sticky",
-    };
 
     private static async Task<IResult> PutAsync([FromRoute(Name = "org_id")] string orgId, HttpRequest request, IGrainFactory grains)
     {
@@ -75,5 +69,5 @@ public static class OrgsApi
     }
 
     private static OrgView View(string orgId, OrgDefinition definition) =>
-        new(orgId, definition.Name, Format(definition.FailMode));
+        new(orgId, definition.Name, BudgetWire.FailMode(definition.FailMode));
 }
