@@ -1,0 +1,42 @@
+using BudgetCluster.Grains.Ledger;
+
+namespace BudgetCluster.Bench;
+
+/// <summary>
+/// The baseline: the product's own ledger with batches taking turns, so every batch is its own
+/// transaction and its own fsync, as in a ledger without group commit. Same schema, statements,
+/// durability setting and code path; only the sharing of commits is taken away.
+/// </summary>
+internal sealed class PerBatchLedger(string connectionString) : IUsageLedger, IAsyncDisposable
+{
+    private readonly SemaphoreSlim _turn = new(1, 1);
+    private readonly SqliteUsageLedger _ledger = new(connectionString);
+
+    public async Task<bool[]> AppendAsync(IReadOnlyList<LedgerEntry> entries, CancellationToken cancellationToken = default)
+    {
+        await _turn.WaitAsync(cancellationToken);
+        try
+        {
+            return await _ledger.AppendAsync(entries, cancellationToken);
+        }
+        finally
+        {
+            _turn.Release();
+        }
+    }
+
+    public Task<IReadOnlyList<AttributionRow>> ReadGatewayAttributionsAsync(string environmentId, string dpId, long afterSequence, CancellationToken cancellationToken = default) =>
+        _ledger.ReadGatewayAttributionsAsync(environmentId, dpId, afterSequence, cancellationToken);
+
+    public Task<IReadOnlyList<AttributionRow>> ReadBudgetAttributionsAsync(string budgetId, DateTimeOffset periodsFrom, CancellationToken cancellationToken = default) =>
+        _ledger.ReadBudgetAttributionsAsync(budgetId, periodsFrom, cancellationToken);
+
+    public Task<IReadOnlyList<LedgerEntry>> ReadGatewayAsync(string environmentId, string dpId, long afterSequence, CancellationToken cancellationToken = default) =>
+        _ledger.ReadGatewayAsync(environmentId, dpId, afterSequence, cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _ledger.DisposeAsync();
+        _turn.Dispose();
+    }
+}
