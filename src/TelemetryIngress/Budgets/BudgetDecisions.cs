@@ -70,6 +70,9 @@ public sealed partial class BudgetDecisions(IClusterClient client, TimeProvider 
         return catalog.OrgId is null ? (null, catalog) : (await OrgAsync(catalog.OrgId), catalog);
     }
 
+    /// <summary>The environment's catalog as cached here (refreshed in the background when old).</summary>
+    internal Task<EnvironmentCatalog> CatalogOfAsync(string environmentId) => CatalogAsync(environmentId);
+
     /// <summary>
     /// Whether a budget concerns an environment's gateways: org-wide scopes (org, team, member), the
     /// environment itself, and keys and provider keys used in it.

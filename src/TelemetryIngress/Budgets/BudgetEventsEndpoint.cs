@@ -94,6 +94,8 @@ internal static partial class BudgetEventsEndpoint
                 }
 
                 var item = next.Event;
+                // Keys and models come and go: judge each event by the catalog as it is now.
+                catalog = await decisions.CatalogOfAsync(identity.EnvironmentId);
                 if (!BudgetDecisions.AppliesToEnvironment(item.Status.Policy.Scope, identity.EnvironmentId, catalog))
                 {
                     continue;
