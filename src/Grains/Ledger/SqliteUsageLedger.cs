@@ -1,19 +1,14 @@
 using System.Globalization;
-using System.Threading.Channels;
-using BudgetCluster.Grains.Abstractions.Gateways;
 using Microsoft.Data.Sqlite;
 
 namespace BudgetCluster.Grains.Ledger;
 
 /// <summary>
-/// The usage ledger in a SQLite file (the embedded default). One writer task owns the write
-/// connection and group-commits: every append waiting when a commit starts shares that
-/// transaction and its fsync, so ingest is not capped at one fsync per batch.
+/// The usage ledger in a SQLite file (the embedded default), group-committed by
+/// <see cref="GroupCommitLedger"/> through one write connection (WAL, <c>synchronous=FULL</c>).
 /// </summary>
-public sealed class SqliteUsageLedger : IUsageLedger, IAsyncDisposable
+public sealed class SqliteUsageLedger(string connectionString) : GroupCommitLedger
 {
-    private const int MaxRowsPerCommit = 20_000;
-
     private const string InsertSql = """
         INSERT INTO usage_ledger (
             environment_id, request_id, attempt_index, dp_id, seq, occurred_at_ms, received_at_ms,
@@ -54,47 +49,22 @@ public sealed class SqliteUsageLedger : IUsageLedger, IAsyncDisposable
         ORDER BY seq
         """;
 
-    private readonly string _connectionString;
-    private readonly Channel<PendingAppend> _pending = Channel.CreateUnbounded<PendingAppend>(
-        new UnboundedChannelOptions { SingleReader = true });
-    private readonly Task _writer;
-
-    public SqliteUsageLedger(string connectionString)
-    {
-        _connectionString = connectionString;
-        _writer = Task.Run(WriteLoopAsync);
-    }
-
-    public Task<bool[]> AppendAsync(IReadOnlyList<LedgerEntry> entries, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(entries);
-        if (entries.Count == 0)
-        {
-            return Task.FromResult(Array.Empty<bool>());
-        }
-
-        var pending = new PendingAppend(entries);
-        ObjectDisposedException.ThrowIf(!_pending.Writer.TryWrite(pending), this);
-
-        return pending.Completion.Task;
-    }
-
-    public Task<IReadOnlyList<LedgerEntry>> ReadGatewayAsync(
+    public override Task<IReadOnlyList<LedgerEntry>> ReadGatewayAsync(
         string environmentId, string dpId, long afterSequence, CancellationToken cancellationToken = default) =>
         QueryAsync(ReadGatewaySql, ReadEntry, cancellationToken, ("$env", environmentId), ("$dp", dpId), ("$after", afterSequence));
 
-    public Task<IReadOnlyList<AttributionRow>> ReadGatewayAttributionsAsync(
+    public override Task<IReadOnlyList<AttributionRow>> ReadGatewayAttributionsAsync(
         string environmentId, string dpId, long afterSequence, CancellationToken cancellationToken = default) =>
         QueryAsync(ReadGatewayAttributionsSql, ReadAttribution, cancellationToken, ("$env", environmentId), ("$dp", dpId), ("$after", afterSequence));
 
-    public Task<IReadOnlyList<AttributionRow>> ReadBudgetAttributionsAsync(
+    public override Task<IReadOnlyList<AttributionRow>> ReadBudgetAttributionsAsync(
         string budgetId, DateTimeOffset periodsFrom, CancellationToken cancellationToken = default) =>
         QueryAsync(ReadBudgetAttributionsSql, ReadAttribution, cancellationToken, ("$budget", budgetId), ("$from", periodsFrom.ToUnixTimeMilliseconds()));
 
     private async Task<IReadOnlyList<T>> QueryAsync<T>(
         string sql, Func<SqliteDataReader, T> read, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
     {
-        await using var connection = new SqliteConnection(_connectionString);
+        await using var connection = new SqliteConnection(connectionString);
         await connection.OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = sql;
@@ -113,58 +83,7 @@ public sealed class SqliteUsageLedger : IUsageLedger, IAsyncDisposable
         return rows;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        _pending.Writer.TryComplete();
-        await _writer;
-    }
-
-    private async Task WriteLoopAsync()
-    {
-        Writer? writer = null;
-        var group = new List<PendingAppend>();
-        while (await _pending.Reader.WaitToReadAsync())
-        {
-            group.Clear();
-            var rows = 0;
-            while (rows < MaxRowsPerCommit && _pending.Reader.TryRead(out var next))
-            {
-                group.Add(next);
-                rows += next.Entries.Count;
-            }
-
-            bool[][] results;
-            var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            try
-            {
-                writer ??= Writer.Open(_connectionString);
-                results = writer.Commit(group);
-            }
-            catch (Exception ex)
-            {
-                // Whatever failed, this group is not durable, and the writer must live on for the next one.
-                // The connection may be unusable (disk full, file removed): reopen it for the next group.
-                writer?.Dispose();
-                writer = null;
-                LedgerMetrics.Failed(rows);
-                foreach (var pending in group)
-                {
-                    pending.Completion.TrySetException(new LedgerUnavailableException("The usage ledger could not commit.", ex));
-                }
-
-                continue;
-            }
-
-            var inserted = results.Sum(r => r.Count(isNew => isNew));
-            LedgerMetrics.Committed(group.Count, inserted, rows - inserted, System.Diagnostics.Stopwatch.GetElapsedTime(started));
-            for (var i = 0; i < group.Count; i++)
-            {
-                group[i].Completion.TrySetResult(results[i]);
-            }
-        }
-
-        writer?.Dispose();
-    }
+    protected override Task<ICommitter> OpenCommitterAsync() => Task.FromResult<ICommitter>(Writer.Open(connectionString));
 
     private static AttributionRow ReadAttribution(SqliteDataReader reader) => new(
         reader.GetString(0),
@@ -199,13 +118,8 @@ public sealed class SqliteUsageLedger : IUsageLedger, IAsyncDisposable
         CacheHit = reader.GetInt64(20) != 0,
     };
 
-    private sealed record PendingAppend(IReadOnlyList<LedgerEntry> Entries)
-    {
-        public TaskCompletionSource<bool[]> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
-
     /// <summary>The write connection with its prepared insert, whose parameters are bound anew for every row.</summary>
-    private sealed class Writer : IDisposable
+    private sealed class Writer : ICommitter
     {
         private readonly SqliteConnection _connection;
         private readonly SqliteCommand _insert;
@@ -249,8 +163,7 @@ public sealed class SqliteUsageLedger : IUsageLedger, IAsyncDisposable
             }
         }
 
-        /// <summary>Inserts every group member's rows in one transaction; per row, whether it was new.</summary>
-        public bool[][] Commit(List<PendingAppend> group)
+        public Task<bool[][]> CommitAsync(IReadOnlyList<IReadOnlyList<LedgerEntry>> group)
         {
             var results = new bool[group.Count][];
             using var transaction = _connection.BeginTransaction();
@@ -258,7 +171,7 @@ public sealed class SqliteUsageLedger : IUsageLedger, IAsyncDisposable
             _attribute.Transaction = transaction;
             for (var i = 0; i < group.Count; i++)
             {
-                var entries = group[i].Entries;
+                var entries = group[i];
                 var inserted = new bool[entries.Count];
                 for (var j = 0; j < entries.Count; j++)
                 {
@@ -275,14 +188,14 @@ public sealed class SqliteUsageLedger : IUsageLedger, IAsyncDisposable
             }
 
             transaction.Commit();
-            return results;
+            return Task.FromResult(results);
         }
 
-        public void Dispose()
+        public async ValueTask DisposeAsync()
         {
-            _attribute.Dispose();
-            _insert.Dispose();
-            _connection.Dispose();
+            await _attribute.DisposeAsync();
+            await _insert.DisposeAsync();
+            await _connection.DisposeAsync();
         }
 
         private void Attribute(LedgerEntry e)

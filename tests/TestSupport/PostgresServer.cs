@@ -1,0 +1,172 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Npgsql;
+
+namespace BudgetCluster.TestSupport;
+
+/// <summary>
+/// A throwaway PostgreSQL server for this test process: its own data folder and port, started on
+/// first use (installing Debian's postgresql package when no server binaries exist) and stopped
+/// when the process exits. Tests take fresh databases from it, so they never share data.
+/// </summary>
+public sealed class PostgresServer
+{
+    private static readonly Lazy<PostgresServer> Shared = new(Start, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    private readonly Process _process;
+    private readonly string _directory;
+
+    private PostgresServer(Process process, string directory, int port)
+    {
+        _process = process;
+        _directory = directory;
+        Port = port;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Stop();
+    }
+
+    public static PostgresServer Instance => Shared.Value;
+
+    public int Port { get; }
+
+    public string ConnectionString(string database) => new NpgsqlConnectionStringBuilder
+    {
+        Host = "127.0.0.1",
+        Port = Port,
+        Username = "postgres",
+        Database = database,
+        Pooling = true,
+    }.ToString();
+
+    /// <summary>A new empty database; its connection string.</summary>
+    public async Task<string> CreateDatabaseAsync(string prefix = "bc")
+    {
+        var name = $"{prefix}_{Guid.NewGuid():N}";
+        await using var connection = new NpgsqlConnection(ConnectionString("postgres"));
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"CREATE DATABASE \"{name}\"";
+        await command.ExecuteNonQueryAsync();
+        return ConnectionString(name);
+    }
+
+    private static PostgresServer Start()
+    {
+        var bin = FindBinaries() ?? InstallAndFindBinaries();
+        var directory = Path.Combine(Path.GetTempPath(), "bc-pg-" + Guid.NewGuid().ToString("N"));
+        var data = Path.Combine(directory, "data");
+        Directory.CreateDirectory(data);
+        Run("chown", "-R", "postgres", directory);
+        Run("runuser", "-u", "postgres", "--", Path.Combine(bin, "initdb"), "-D", data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8");
+        var port = FreePort();
+        var start = new ProcessStartInfo("runuser")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[]
+                 {
+                     "-u", "postgres", "--", Path.Combine(bin, "postgres"), "-D", data, "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                     "-k", directory, "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300", "-c", "fsync=on",
+                 })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var server = new PostgresServer(process, directory, port);
+        server.WaitUntilReady();
+        return server;
+    }
+
+    private void WaitUntilReady()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            try
+            {
+                using var connection = new NpgsqlConnection(ConnectionString("postgres"));
+                connection.Open();
+                return;
+            }
+            catch (Exception ex) when (ex is NpgsqlException or SocketException && DateTime.UtcNow < deadline)
+            {
+                if (_process.HasExited)
+                {
+                    throw new InvalidOperationException($"postgres exited with {_process.ExitCode}");
+                }
+
+                Thread.Sleep(100);
+            }
+        }
+    }
+
+    private void Stop()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                _process.WaitForExit(5000);
+            }
+
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+        }
+    }
+
+    private static string? FindBinaries()
+    {
+        foreach (var version in new[] { "17", "16", "15", "14", "13" })
+        {
+            var bin = $"/usr/lib/postgresql/{version}/bin";
+            if (File.Exists(Path.Combine(bin, "postgres")) && File.Exists(Path.Combine(bin, "initdb")))
+            {
+                return bin;
+            }
+        }
+
+        return null;
+    }
+
+    private static string InstallAndFindBinaries()
+    {
+        Run("apt-get", "update", "-q");
+        Run("env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-q", "postgresql");
+        return FindBinaries() ?? throw new InvalidOperationException("postgresql was installed but its server binaries were not found under /usr/lib/postgresql");
+    }
+
+    private static void Run(string command, params string[] args)
+    {
+        var start = new ProcessStartInfo(command) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{command} {string.Join(' ', args)} exited with {process.ExitCode}: {error.Result}{output.Result}");
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
