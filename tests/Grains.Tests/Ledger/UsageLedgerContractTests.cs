@@ -1,26 +1,25 @@
 using BudgetCluster.Grains.Ledger;
 using BudgetCluster.Grains.Storage;
+using BudgetCluster.TestSupport;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 
 namespace BudgetCluster.Grains.Tests.Ledger;
 
-public sealed class SqliteUsageLedgerTests : IDisposable
+/// <summary>What every usage ledger store promises; run against each store by a subclass.</summary>
+public abstract class UsageLedgerContract : IAsyncLifetime
 {
-    private readonly TempDirectory _temp = new();
-    private readonly string _connectionString;
+    /// <summary>A ledger on a fresh, migrated store; a second call opens the same store again.</summary>
+    protected abstract GroupCommitLedger OpenLedger();
 
-    public SqliteUsageLedgerTests()
-    {
-        _connectionString = $"Data Source={_temp.File("ledger.db")}";
-        using var connection = new SqliteConnection(_connectionString);
-        connection.Open();
-        SchemaMigrator.ApplyAsync(connection, "Sqlite/Ledger").GetAwaiter().GetResult();
-    }
+    public abstract Task InitializeAsync();
+
+    public abstract Task DisposeAsync();
 
     [Fact]
     public async Task AppendAsync_SameIdentityTwice_StoresItOnceAndReportsTheDuplicate()
     {
-        await using var ledger = new SqliteUsageLedger(_connectionString);
+        await using var ledger = OpenLedger();
 
         var first = await ledger.AppendAsync([Entry("env", "dp", "r-1", 0, 1), Entry("env", "dp", "r-1", 1, 2)]);
         var second = await ledger.AppendAsync([Entry("env", "dp", "r-1", 1, 3), Entry("env", "dp", "r-2", 0, 4)]);
@@ -33,7 +32,7 @@ public sealed class SqliteUsageLedgerTests : IDisposable
     [Fact]
     public async Task AppendAsync_SameRequestIdInAnotherEnvironment_IsADifferentEvent()
     {
-        await using var ledger = new SqliteUsageLedger(_connectionString);
+        await using var ledger = OpenLedger();
 
         await ledger.AppendAsync([Entry("env-a", "dp", "r-1", 0, 1)]);
         var other = await ledger.AppendAsync([Entry("env-b", "dp", "r-1", 0, 1)]);
@@ -44,7 +43,7 @@ public sealed class SqliteUsageLedgerTests : IDisposable
     [Fact]
     public async Task AppendAsync_ConcurrentAppenders_AllCommitAndReadBackExactly()
     {
-        await using var ledger = new SqliteUsageLedger(_connectionString);
+        await using var ledger = OpenLedger();
         const int Gateways = 16;
         const int BatchesPerGateway = 20;
         const int EventsPerBatch = 25;
@@ -73,7 +72,7 @@ public sealed class SqliteUsageLedgerTests : IDisposable
     [Fact]
     public async Task ReadGatewayAsync_AfterAWatermark_ReturnsOnlyLaterRowsOfThatGateway()
     {
-        await using var ledger = new SqliteUsageLedger(_connectionString);
+        await using var ledger = OpenLedger();
         await ledger.AppendAsync([Entry("env", "dp", "a", 0, 1), Entry("env", "dp", "b", 0, 2), Entry("env", "dp", "c", 0, 5)]);
         await ledger.AppendAsync([Entry("env", "other", "d", 0, 3)]);
 
@@ -85,7 +84,7 @@ public sealed class SqliteUsageLedgerTests : IDisposable
     [Fact]
     public async Task AppendAsync_RoundTripsEveryColumnExactly()
     {
-        await using var ledger = new SqliteUsageLedger(_connectionString);
+        await using var ledger = OpenLedger();
         var entry = Entry("env", "dp", "r", 3, 7, cost: 0.0048075m) with
         {
             CachedPromptTokens = 1536,
@@ -106,28 +105,17 @@ public sealed class SqliteUsageLedgerTests : IDisposable
     [Fact]
     public async Task AppendAsync_AfterRestart_StillDeduplicatesAgainstTheFile()
     {
-        await using (var ledger = new SqliteUsageLedger(_connectionString))
+        await using (var ledger = OpenLedger())
         {
             await ledger.AppendAsync([Entry("env", "dp", "r", 0, 1)]);
         }
 
-        await using var reopened = new SqliteUsageLedger(_connectionString);
+        await using var reopened = OpenLedger();
         var again = await reopened.AppendAsync([Entry("env", "dp", "r", 0, 2)]);
         Assert.Equal([false], again);
     }
 
-    [Fact]
-    public async Task AppendAsync_UnusableDatabase_FailsWithLedgerUnavailable()
-    {
-        await using var ledger = new SqliteUsageLedger($"Data Source={_temp.File("missing-dir/none.db")};Mode=ReadWrite");
-
-        await Assert.ThrowsAsync<BudgetCluster.Grains.Abstractions.Gateways.LedgerUnavailableException>(
-            () => ledger.AppendAsync([Entry("env", "dp", "r", 0, 1)]));
-    }
-
-    public void Dispose() => _temp.Dispose();
-
-    private static LedgerEntry Entry(string env, string dp, string requestId, int attempt, long sequence, decimal cost = 0.01m) => new()
+    protected static LedgerEntry Entry(string env, string dp, string requestId, int attempt, long sequence, decimal cost = 0.01m) => new()
     {
         EnvironmentId = env,
         RequestId = requestId,
@@ -147,4 +135,83 @@ public sealed class SqliteUsageLedgerTests : IDisposable
         Unpriced = false,
         CacheHit = false,
     };
+}
+
+public sealed class SqliteUsageLedgerTests : UsageLedgerContract
+{
+    private readonly TempDirectory _temp = new();
+    private string _connectionString = "";
+
+    public override async Task InitializeAsync()
+    {
+        _connectionString = $"Data Source={_temp.File("ledger.db")}";
+        await using var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync();
+        await SchemaMigrator.ApplyAsync(connection, "Sqlite/Ledger");
+    }
+
+    public override Task DisposeAsync()
+    {
+        _temp.Dispose();
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task AppendAsync_UnusableDatabase_FailsWithLedgerUnavailable()
+    {
+        await using var ledger = new SqliteUsageLedger($"Data Source={_temp.File("missing-dir/none.db")};Mode=ReadWrite");
+
+        await Assert.ThrowsAsync<BudgetCluster.Grains.Abstractions.Gateways.LedgerUnavailableException>(
+            () => ledger.AppendAsync([Entry("env", "dp", "r", 0, 1)]));
+    }
+
+    protected override GroupCommitLedger OpenLedger() => new SqliteUsageLedger(_connectionString);
+}
+
+public sealed class PostgresUsageLedgerTests : UsageLedgerContract
+{
+    private NpgsqlDataSource? _dataSource;
+
+    public override async Task InitializeAsync()
+    {
+        _dataSource = NpgsqlDataSource.Create(await PostgresServer.Instance.CreateDatabaseAsync("ledger"));
+        await PostgresSchema.ApplyAsync(_dataSource, ["PostgreSql/Ledger"]);
+    }
+
+    public override async Task DisposeAsync()
+    {
+        if (_dataSource is not null)
+        {
+            await _dataSource.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task ApplyAsync_SecondTime_AppliesNothing()
+    {
+        Assert.Empty(await PostgresSchema.ApplyAsync(_dataSource!, ["PostgreSql/Ledger"]));
+    }
+
+    [Fact]
+    public async Task AppendAsync_EventsOfSeveralMonths_LandInMonthPartitions()
+    {
+        await using var ledger = OpenLedger();
+        await ledger.AppendAsync([
+            Entry("env", "dp", "nov", 0, 1) with { OccurredAt = DateTimeOffset.Parse("2026-11-30T23:59:59Z", System.Globalization.CultureInfo.InvariantCulture) },
+            Entry("env", "dp", "dec", 0, 2) with { OccurredAt = DateTimeOffset.Parse("2026-12-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture) },
+        ]);
+
+        await using var command = _dataSource!.CreateCommand(
+            "SELECT tableoid::regclass::text, request_id FROM usage_ledger ORDER BY request_id");
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<string>();
+        while (await reader.ReadAsync())
+        {
+            rows.Add($"{reader.GetString(1)}:{reader.GetString(0)}");
+        }
+
+        Assert.Equal(["dec:usage_ledger_2026_12", "nov:usage_ledger_2026_11"], rows);
+    }
+
+    protected override GroupCommitLedger OpenLedger() => new PostgresUsageLedger(_dataSource!);
 }

@@ -1,0 +1,230 @@
+using System.Collections.Concurrent;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace BudgetCluster.Grains.Ledger;
+
+/// <summary>
+/// The usage ledger on PostgreSQL (production), group-committed by <see cref="GroupCommitLedger"/>.
+/// Each batch is one multi-row insert from arrays (<c>unnest</c>) with <c>ON CONFLICT DO NOTHING
+/// RETURNING</c>, which says which rows were new; the month partitions a batch needs are created
+/// first, once per month and process, under an advisory lock so that silos never race on them.
+/// </summary>
+public sealed class PostgresUsageLedger(NpgsqlDataSource dataSource) : GroupCommitLedger
+{
+    private const long PartitionLockKey = 0x42_43_4C_45_44_47_45_52; // "BCLEDGER"
+
+    private const string InsertSql = """
+        INSERT INTO usage_ledger (
+            environment_id, request_id, attempt_index, occurred_at, dp_id, seq, received_at,
+            model_id, api_key_id, prompt_tokens, completion_tokens, cached_prompt_tokens,
+            cache_creation_tokens, cache_read_tokens, reasoning_tokens, status_code,
+            upstream_latency_ms, cost_usd, cache_savings_usd, unpriced, cache_hit)
+        SELECT * FROM unnest(
+            @env::text[], @req::text[], @att::integer[], @occ::timestamptz[], @dp::text[], @seq::bigint[], @rcv::timestamptz[],
+            @model::text[], @key::text[], @pt::bigint[], @ct::bigint[], @cpt::bigint[],
+            @cct::bigint[], @crt::bigint[], @rt::bigint[], @status::integer[],
+            @lat::bigint[], @cost::numeric[], @sav::numeric[], @unpriced::boolean[], @hit::boolean[])
+        ON CONFLICT DO NOTHING
+        RETURNING seq
+        """;
+
+    private const string InsertAttributionSql = """
+        INSERT INTO usage_attribution (environment_id, dp_id, seq, budget_id, period_start, cost_usd)
+        SELECT * FROM unnest(@env::text[], @dp::text[], @seq::bigint[], @budget::text[], @period::timestamptz[], @cost::numeric[])
+        """;
+
+    private const string ReadGatewaySql = """
+        SELECT environment_id, request_id, attempt_index, dp_id, seq, occurred_at, received_at,
+               model_id, api_key_id, prompt_tokens, completion_tokens, cached_prompt_tokens,
+               cache_creation_tokens, cache_read_tokens, reasoning_tokens, status_code,
+               upstream_latency_ms, cost_usd, cache_savings_usd, unpriced, cache_hit
+        FROM usage_ledger
+        WHERE environment_id = @env AND dp_id = @dp AND seq > @after
+        ORDER BY seq
+        """;
+
+    private const string ReadGatewayAttributionsSql = """
+        SELECT budget_id, environment_id, dp_id, seq, period_start, cost_usd
+        FROM usage_attribution
+        WHERE environment_id = @env AND dp_id = @dp AND seq > @after
+        ORDER BY seq, budget_id
+        """;
+
+    private const string ReadBudgetAttributionsSql = """
+        SELECT budget_id, environment_id, dp_id, seq, period_start, cost_usd
+        FROM usage_attribution
+        WHERE budget_id = @budget AND period_start >= @from
+        ORDER BY environment_id, dp_id, seq
+        """;
+
+    private readonly ConcurrentDictionary<DateOnly, bool> _partitions = new();
+
+    public override Task<IReadOnlyList<LedgerEntry>> ReadGatewayAsync(
+        string environmentId, string dpId, long afterSequence, CancellationToken cancellationToken = default) =>
+        QueryAsync(ReadGatewaySql, ReadEntry, cancellationToken, ("env", environmentId), ("dp", dpId), ("after", afterSequence));
+
+    public override Task<IReadOnlyList<AttributionRow>> ReadGatewayAttributionsAsync(
+        string environmentId, string dpId, long afterSequence, CancellationToken cancellationToken = default) =>
+        QueryAsync(ReadGatewayAttributionsSql, ReadAttribution, cancellationToken, ("env", environmentId), ("dp", dpId), ("after", afterSequence));
+
+    public override Task<IReadOnlyList<AttributionRow>> ReadBudgetAttributionsAsync(
+        string budgetId, DateTimeOffset periodsFrom, CancellationToken cancellationToken = default) =>
+        QueryAsync(ReadBudgetAttributionsSql, ReadAttribution, cancellationToken, ("budget", budgetId), ("from", periodsFrom.UtcDateTime));
+
+    protected override async Task<ICommitter> OpenCommitterAsync() =>
+        new Writer(await dataSource.OpenConnectionAsync(), _partitions);
+
+    private async Task<IReadOnlyList<T>> QueryAsync<T>(
+        string sql, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
+    {
+        await using var command = dataSource.CreateCommand(sql);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var rows = new List<T>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(read(reader));
+        }
+
+        return rows;
+    }
+
+    private static DateTimeOffset Utc(NpgsqlDataReader reader, int ordinal) =>
+        new(DateTime.SpecifyKind(reader.GetDateTime(ordinal), DateTimeKind.Utc));
+
+    private static AttributionRow ReadAttribution(NpgsqlDataReader reader) => new(
+        reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3), Utc(reader, 4), reader.GetDecimal(5));
+
+    private static LedgerEntry ReadEntry(NpgsqlDataReader reader) => new()
+    {
+        EnvironmentId = reader.GetString(0),
+        RequestId = reader.GetString(1),
+        AttemptIndex = reader.GetInt32(2),
+        DpId = reader.GetString(3),
+        Sequence = reader.GetInt64(4),
+        OccurredAt = Utc(reader, 5),
+        ReceivedAt = Utc(reader, 6),
+        ModelId = reader.GetString(7),
+        ApiKeyId = reader.GetString(8),
+        PromptTokens = reader.GetInt64(9),
+        CompletionTokens = reader.GetInt64(10),
+        CachedPromptTokens = reader.GetInt64(11),
+        CacheCreationTokens = reader.GetInt64(12),
+        CacheReadTokens = reader.GetInt64(13),
+        ReasoningTokens = reader.GetInt64(14),
+        StatusCode = reader.GetInt32(15),
+        UpstreamLatencyMs = reader.GetInt64(16),
+        CostUsd = reader.GetDecimal(17),
+        CacheSavingsUsd = reader.GetDecimal(18),
+        Unpriced = reader.GetBoolean(19),
+        CacheHit = reader.GetBoolean(20),
+    };
+
+    private sealed class Writer(NpgsqlConnection connection, ConcurrentDictionary<DateOnly, bool> partitions) : ICommitter
+    {
+        public async Task<bool[][]> CommitAsync(IReadOnlyList<IReadOnlyList<LedgerEntry>> batches)
+        {
+            await EnsurePartitionsAsync(batches.SelectMany(b => b).Select(e => MonthOf(e.OccurredAt)).Distinct());
+            var results = new bool[batches.Count][];
+            await using var transaction = await connection.BeginTransactionAsync();
+            for (var i = 0; i < batches.Count; i++)
+            {
+                results[i] = await InsertAsync(batches[i], transaction);
+            }
+
+            await AttributeAsync(batches, results, transaction);
+            await transaction.CommitAsync();
+            return results;
+        }
+
+        public ValueTask DisposeAsync() => connection.DisposeAsync();
+
+        private async Task<bool[]> InsertAsync(IReadOnlyList<LedgerEntry> entries, NpgsqlTransaction transaction)
+        {
+            await using var command = new NpgsqlCommand(InsertSql, connection, transaction);
+            Add(command, "env", NpgsqlDbType.Text, entries.Select(e => e.EnvironmentId));
+            Add(command, "req", NpgsqlDbType.Text, entries.Select(e => e.RequestId));
+            Add(command, "att", NpgsqlDbType.Integer, entries.Select(e => e.AttemptIndex));
+            Add(command, "occ", NpgsqlDbType.TimestampTz, entries.Select(e => e.OccurredAt.UtcDateTime));
+            Add(command, "dp", NpgsqlDbType.Text, entries.Select(e => e.DpId));
+            Add(command, "seq", NpgsqlDbType.Bigint, entries.Select(e => e.Sequence));
+            Add(command, "rcv", NpgsqlDbType.TimestampTz, entries.Select(e => e.ReceivedAt.UtcDateTime));
+            Add(command, "model", NpgsqlDbType.Text, entries.Select(e => e.ModelId));
+            Add(command, "key", NpgsqlDbType.Text, entries.Select(e => e.ApiKeyId));
+            Add(command, "pt", NpgsqlDbType.Bigint, entries.Select(e => e.PromptTokens));
+            Add(command, "ct", NpgsqlDbType.Bigint, entries.Select(e => e.CompletionTokens));
+            Add(command, "cpt", NpgsqlDbType.Bigint, entries.Select(e => e.CachedPromptTokens));
+            Add(command, "cct", NpgsqlDbType.Bigint, entries.Select(e => e.CacheCreationTokens));
+            Add(command, "crt", NpgsqlDbType.Bigint, entries.Select(e => e.CacheReadTokens));
+            Add(command, "rt", NpgsqlDbType.Bigint, entries.Select(e => e.ReasoningTokens));
+            Add(command, "status", NpgsqlDbType.Integer, entries.Select(e => e.StatusCode));
+            Add(command, "lat", NpgsqlDbType.Bigint, entries.Select(e => e.UpstreamLatencyMs));
+            Add(command, "cost", NpgsqlDbType.Numeric, entries.Select(e => e.CostUsd));
+            Add(command, "sav", NpgsqlDbType.Numeric, entries.Select(e => e.CacheSavingsUsd));
+            Add(command, "unpriced", NpgsqlDbType.Boolean, entries.Select(e => e.Unpriced));
+            Add(command, "hit", NpgsqlDbType.Boolean, entries.Select(e => e.CacheHit));
+
+            // A batch's sequences are distinct, so the returned ones say which rows were new.
+            var inserted = new HashSet<long>();
+            await using (var reader = await command.ExecuteReaderAsync())
+            {
+                while (await reader.ReadAsync())
+                {
+                    inserted.Add(reader.GetInt64(0));
+                }
+            }
+
+            return entries.Select(e => inserted.Contains(e.Sequence)).ToArray();
+        }
+
+        private async Task AttributeAsync(IReadOnlyList<IReadOnlyList<LedgerEntry>> batches, bool[][] results, NpgsqlTransaction transaction)
+        {
+            var rows = batches
+                .SelectMany((entries, i) => entries.Where((e, j) => results[i][j] && e.CostUsd != 0m))
+                .SelectMany(e => e.Attributions.Select(a => (Entry: e, Attribution: a)))
+                .ToList();
+            if (rows.Count == 0)
+            {
+                return;
+            }
+
+            await using var command = new NpgsqlCommand(InsertAttributionSql, connection, transaction);
+            Add(command, "env", NpgsqlDbType.Text, rows.Select(r => r.Entry.EnvironmentId));
+            Add(command, "dp", NpgsqlDbType.Text, rows.Select(r => r.Entry.DpId));
+            Add(command, "seq", NpgsqlDbType.Bigint, rows.Select(r => r.Entry.Sequence));
+            Add(command, "budget", NpgsqlDbType.Text, rows.Select(r => r.Attribution.BudgetId));
+            Add(command, "period", NpgsqlDbType.TimestampTz, rows.Select(r => r.Attribution.PeriodStart.UtcDateTime));
+            Add(command, "cost", NpgsqlDbType.Numeric, rows.Select(r => r.Entry.CostUsd));
+            await command.ExecuteNonQueryAsync();
+        }
+
+        private async Task EnsurePartitionsAsync(IEnumerable<DateOnly> months)
+        {
+            foreach (var month in months.Where(m => !partitions.ContainsKey(m)))
+            {
+                var next = month.AddMonths(1);
+                var name = $"usage_ledger_{month.Year:D4}_{month.Month:D2}";
+                await using var transaction = await connection.BeginTransactionAsync();
+                await using var command = new NpgsqlCommand(
+                    $"""
+                    SELECT pg_advisory_xact_lock({PartitionLockKey});
+                    CREATE TABLE IF NOT EXISTS {name} PARTITION OF usage_ledger
+                        FOR VALUES FROM ('{month:yyyy-MM-dd} 00:00:00+00') TO ('{next:yyyy-MM-dd} 00:00:00+00');
+                    """, connection, transaction);
+                await command.ExecuteNonQueryAsync();
+                await transaction.CommitAsync();
+                partitions[month] = true;
+            }
+        }
+
+        private static DateOnly MonthOf(DateTimeOffset instant) => new(instant.UtcDateTime.Year, instant.UtcDateTime.Month, 1);
+
+        private static void Add<T>(NpgsqlCommand command, string name, NpgsqlDbType type, IEnumerable<T> values) =>
+            command.Parameters.Add(new NpgsqlParameter<T[]>(name, NpgsqlDbType.Array | type) { TypedValue = values.ToArray() });
+    }
+}
