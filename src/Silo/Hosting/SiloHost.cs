@@ -68,21 +68,15 @@ public static partial class SiloHost
         var storageOptions = configuration.GetSection(StorageOptions.SectionName).Get<StorageOptions>() ?? new StorageOptions();
         var siloOptions = configuration.GetSection(SiloOptions.SectionName).Get<SiloOptions>() ?? new SiloOptions();
         var dataPlaneOptions = configuration.GetSection(DataPlaneOptions.SectionName).Get<DataPlaneOptions>() ?? new DataPlaneOptions();
-        if (!string.Equals(storageOptions.Provider, "Sqlite", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new InvalidOperationException(
-                $"Storage:Provider '{storageOptions.Provider}' is not supported by this version; use 'Sqlite'.");
-        }
-
         var dataDirectory = Path.GetFullPath(storageOptions.DataDirectory);
-        var storage = EmbeddedStorage.Prepare(dataDirectory, storageOptions.SqliteBusyTimeout);
+        var storage = ClusterStorage.Prepare(storageOptions, configuration, dataDirectory);
         var authority = CertificateAuthority.LoadOrCreate(dataPlaneOptions, dataDirectory, time);
         var serverCertificate = authority.LoadOrCreateServerCertificate(dataPlaneOptions, dataDirectory);
 
         var services = builder.Services;
         services.AddSingleton(time);
         services.AddSingleton(AdminToken.Resolve(configuration["Admin:Token"], dataDirectory));
-        services.AddSingleton<IUsageLedger>(new SqliteUsageLedger(storage.LedgerConnectionString));
+        services.AddSingleton(storage.Ledger);
         services.AddOptions<GatewayGrainOptions>().Bind(configuration.GetSection(GatewayGrainOptions.SectionName));
         services.AddOptions<BudgetGrainOptions>().Bind(configuration.GetSection(BudgetGrainOptions.SectionName));
         services.AddSingleton(authority);
@@ -103,13 +97,11 @@ public static partial class SiloHost
 
         builder.UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(
-                siloOptions.SiloPort, siloOptions.GatewayPort, serviceId: siloOptions.ServiceId, clusterId: siloOptions.ClusterId);
+            storage.ConfigureClustering(silo, siloOptions);
             silo.AddAdoNetGrainStorage(GrainStorageNames.Default, options =>
             {
-                // Orleans' name for SQLite; it is served by Microsoft.Data.Sqlite.
-                options.Invariant = "System.Data.SQLite";
-                options.ConnectionString = storage.GrainsConnectionString;
+                options.Invariant = storage.Invariant;
+                options.ConnectionString = storage.ConnectionString;
             });
             // Orleans' own serializer: version tolerant by [Id] and pinned by [Alias], so renaming a
             // C# type never orphans stored state.

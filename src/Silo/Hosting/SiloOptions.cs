@@ -12,4 +12,13 @@ public sealed class SiloOptions
     public string ClusterId { get; set; } = "budgetcluster";
 
     public string ServiceId { get; set; } = "budgetcluster";
+
+    /// <summary>The address other silos and clients reach this silo at (clustered mode).</summary>
+    public string AdvertisedIp { get; set; } = "127.0.0.1";
+
+    /// <summary>Listen on every interface rather than only the advertised address (clustered mode).</summary>
+    public bool ListenOnAnyAddress { get; set; }
+
+    /// <summary>How long a silo waits for a probe answer before counting it missed (clustered mode).</summary>
+    public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(1);
 }

@@ -33,7 +33,7 @@ public class SiloFixture : IAsyncLifetime
     /// <summary>The clock the system runs on; a derived fixture may supply one it controls.</summary>
     protected virtual TimeProvider Time => TimeProvider.System;
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         _app = SiloHost.Build(
         [

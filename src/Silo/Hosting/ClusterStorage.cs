@@ -1,0 +1,90 @@
+using System.Net;
+using BudgetCluster.Grains.Ledger;
+using BudgetCluster.Grains.Storage;
+using Npgsql;
+using Orleans.Configuration;
+
+namespace BudgetCluster.Silo.Hosting;
+
+/// <summary>
+/// Where a silo keeps everything, chosen by <c>Storage:Provider</c> alone: <c>Sqlite</c>, the
+/// embedded single-node default (localhost clustering), or <c>PostgreSql</c>, the production
+/// cluster (membership, grain state and the ledger in one PostgreSQL database named by
+/// <c>ConnectionStrings:PostgreSql</c>). Schemas are applied before the silo starts.
+/// </summary>
+internal sealed class ClusterStorage
+{
+    private ClusterStorage(string invariant, string connectionString, IUsageLedger ledger, bool clustered)
+    {
+        Invariant = invariant;
+        ConnectionString = connectionString;
+        Ledger = ledger;
+        Clustered = clustered;
+    }
+
+    /// <summary>Orleans' ADO.NET name of the database provider.</summary>
+    public string Invariant { get; }
+
+    /// <summary>The database of grain state (and membership when clustered).</summary>
+    public string ConnectionString { get; }
+
+    public IUsageLedger Ledger { get; }
+
+    /// <summary>Whether silos find each other through the membership table (else: localhost clustering).</summary>
+    public bool Clustered { get; }
+
+    public static ClusterStorage Prepare(StorageOptions options, IConfiguration configuration, string dataDirectory)
+    {
+        if (string.Equals(options.Provider, "Sqlite", StringComparison.OrdinalIgnoreCase))
+        {
+            var embedded = EmbeddedStorage.Prepare(dataDirectory, options.SqliteBusyTimeout);
+            // Orleans' name for SQLite; it is served by Microsoft.Data.Sqlite.
+            return new ClusterStorage("System.Data.SQLite", embedded.GrainsConnectionString, new SqliteUsageLedger(embedded.LedgerConnectionString), clustered: false);
+        }
+
+        if (string.Equals(options.Provider, "PostgreSql", StringComparison.OrdinalIgnoreCase))
+        {
+            var connectionString = configuration.GetConnectionString("PostgreSql");
+            if (string.IsNullOrWhiteSpace(connectionString))
+            {
+                throw new InvalidOperationException("Storage:Provider is PostgreSql but ConnectionStrings:PostgreSql is not set.");
+            }
+
+            var dataSource = NpgsqlDataSource.Create(connectionString);
+            PostgresSchema.ApplyAsync(dataSource, ["PostgreSql/Grains", "PostgreSql/Ledger"]).GetAwaiter().GetResult();
+            return new ClusterStorage("Npgsql", connectionString, new PostgresUsageLedger(dataSource), clustered: true);
+        }
+
+        throw new InvalidOperationException($"Storage:Provider '{options.Provider}' is not supported; use 'Sqlite' or 'PostgreSql'.");
+    }
+
+    public void ConfigureClustering(ISiloBuilder silo, SiloOptions options)
+    {
+        if (!Clustered)
+        {
+            silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, serviceId: options.ServiceId, clusterId: options.ClusterId);
+            return;
+        }
+
+        silo.Configure<ClusterOptions>(cluster =>
+        {
+            cluster.ClusterId = options.ClusterId;
+            cluster.ServiceId = options.ServiceId;
+        });
+        silo.ConfigureEndpoints(IPAddress.Parse(options.AdvertisedIp), options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: options.ListenOnAnyAddress);
+        silo.UseAdoNetClustering(clustering =>
+        {
+            clustering.Invariant = Invariant;
+            clustering.ConnectionString = ConnectionString;
+        });
+        silo.Configure<ClusterMembershipOptions>(membership =>
+        {
+            // A dead silo is declared so within a few seconds (the target is serving again within 10 s).
+            membership.ProbeTimeout = options.ProbeTimeout;
+            membership.NumMissedProbesLimit = 2;
+            membership.NumVotesForDeathDeclaration = 1;
+            membership.TableRefreshTimeout = TimeSpan.FromSeconds(2);
+            membership.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(5);
+        });
+    }
+}
