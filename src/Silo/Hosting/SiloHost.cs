@@ -115,7 +115,10 @@ public static partial class SiloHost
         });
 
         // After the silo, so the data plane starts once grains can be called and stops first.
-        services.AddDataPlane(configuration);
+        if (dataPlaneOptions.Enabled)
+        {
+            services.AddDataPlane(configuration);
+        }
     }
 
     [LoggerMessage(3001, LogLevel.Information, "BudgetCluster admin API and dashboard on {Urls}; admin token from {TokenSource}")]

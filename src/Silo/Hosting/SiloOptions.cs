@@ -20,5 +20,5 @@ public sealed class SiloOptions
     public bool ListenOnAnyAddress { get; set; }
 
     /// <summary>How long a silo waits for a probe answer before counting it missed (clustered mode).</summary>
-    public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(2);
 }

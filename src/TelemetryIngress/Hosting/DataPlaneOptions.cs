@@ -5,6 +5,9 @@ public sealed class DataPlaneOptions
 {
     public const string SectionName = "DataPlane";
 
+    /// <summary>Whether a silo co-hosts the data plane; production silos behind separate ingress processes turn it off.</summary>
+    public bool Enabled { get; set; } = true;
+
     /// <summary>Where the data plane listens; always HTTPS with required client certificates.</summary>
     public string Url { get; set; } = "https://127.0.0.1:7944";
 

@@ -3,8 +3,9 @@ using System.Diagnostics;
 namespace BudgetCluster.Silo.Tests.Infrastructure;
 
 /// <summary>
-/// The silo as a real operating-system process (the built BudgetCluster.Silo.dll), so a test can
-/// kill it with SIGKILL: no graceful shutdown, no deactivation, no final snapshot.
+/// The silo (BudgetCluster.Silo.dll) or a separate ingress (BudgetCluster.TelemetryIngress.dll) as
+/// a real operating-system process, so a test can kill it with SIGKILL: no graceful shutdown, no
+/// deactivation, no final snapshot.
 /// </summary>
 public sealed class SiloProcess : IAsyncDisposable
 {
@@ -27,7 +28,37 @@ public sealed class SiloProcess : IAsyncDisposable
     {
         var adminPort = FreePorts.Next();
         var dataPlanePort = FreePorts.Next();
-        var logPath = Path.Combine(dataDirectory, $"silo-{adminPort}.log");
+        var silo = Launch("Silo", "BudgetCluster.Silo.dll", dataDirectory, adminPort, dataPlanePort,
+        [
+            $"--Urls=http://127.0.0.1:{adminPort}",
+            $"--DataPlane:Url=https://127.0.0.1:{dataPlanePort}",
+            $"--Storage:DataDirectory={dataDirectory}",
+            $"--Orleans:SiloPort={FreePorts.Next()}",
+            $"--Orleans:GatewayPort={FreePorts.Next()}",
+            $"--Admin:Token={SiloFixture.Token}",
+            .. extraArgs,
+        ]);
+        await silo.WaitUntilAsync(() => silo.IsHealthyAsync());
+        return silo;
+    }
+
+    /// <summary>A separate ingress process on its own data plane port; ready once that port accepts connections.</summary>
+    public static async Task<SiloProcess> StartIngressAsync(string dataDirectory, params string[] extraArgs)
+    {
+        var dataPlanePort = FreePorts.Next();
+        var ingress = Launch("TelemetryIngress", "BudgetCluster.TelemetryIngress.dll", dataDirectory, 0, dataPlanePort,
+        [
+            $"--DataPlane:Url=https://127.0.0.1:{dataPlanePort}",
+            $"--Storage:DataDirectory={dataDirectory}",
+            .. extraArgs,
+        ]);
+        await ingress.WaitUntilAsync(() => AcceptsConnectionsAsync(dataPlanePort));
+        return ingress;
+    }
+
+    private static SiloProcess Launch(string project, string assembly, string dataDirectory, int adminPort, int dataPlanePort, string[] args)
+    {
+        var logPath = Path.Combine(dataDirectory, $"{project}-{dataPlanePort}.log");
         Directory.CreateDirectory(dataDirectory);
         var start = new ProcessStartInfo("dotnet")
         {
@@ -36,16 +67,8 @@ public sealed class SiloProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = dataDirectory,
         };
-        foreach (var arg in new[]
-                 {
-                     SiloAssemblyPath(),
-                     $"--Urls=http://127.0.0.1:{adminPort}",
-                     $"--DataPlane:Url=https://127.0.0.1:{dataPlanePort}",
-                     $"--Storage:DataDirectory={dataDirectory}",
-                     $"--Orleans:SiloPort={FreePorts.Next()}",
-                     $"--Orleans:GatewayPort={FreePorts.Next()}",
-                     $"--Admin:Token={SiloFixture.Token}",
-                 }.Concat(extraArgs))
+        start.ArgumentList.Add(AssemblyPath(project, assembly));
+        foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
         }
@@ -56,10 +79,7 @@ public sealed class SiloProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => Write(log, e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-
-        var silo = new SiloProcess(process, logPath, new Uri($"http://127.0.0.1:{adminPort}"), new Uri($"https://127.0.0.1:{dataPlanePort}"));
-        await silo.WaitUntilHealthyAsync();
-        return silo;
+        return new SiloProcess(process, logPath, new Uri($"http://127.0.0.1:{adminPort}"), new Uri($"https://127.0.0.1:{dataPlanePort}"));
     }
 
     /// <summary>SIGKILL: the process ends at once, mid-whatever it was doing.</summary>
@@ -79,36 +99,53 @@ public sealed class SiloProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private async Task WaitUntilHealthyAsync()
+    private async Task WaitUntilAsync(Func<Task<bool>> ready)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)
         {
             if (_process.HasExited)
             {
-                throw new InvalidOperationException($"the silo exited with {_process.ExitCode}:\n{ReadLog()}");
+                throw new InvalidOperationException($"the process exited with {_process.ExitCode}:\n{ReadLog()}");
             }
 
-            try
+            if (await ready())
             {
-                using var response = await http.GetAsync(new Uri(AdminUri, "/healthz"));
-                if (response.IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-            catch (TaskCanceledException)
-            {
+                return;
             }
 
             await Task.Delay(200);
         }
 
-        throw new TimeoutException($"the silo did not become healthy in 60 s:\n{ReadLog()}");
+        throw new TimeoutException($"the process did not become ready in 60 s:\n{ReadLog()}");
+    }
+
+    private async Task<bool> IsHealthyAsync()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        try
+        {
+            using var response = await http.GetAsync(new Uri(AdminUri, "/healthz"));
+            return response.IsSuccessStatusCode;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task<bool> AcceptsConnectionsAsync(int port)
+    {
+        using var client = new System.Net.Sockets.TcpClient();
+        try
+        {
+            await client.ConnectAsync(System.Net.IPAddress.Loopback, port);
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
     }
 
     private string ReadLog()
@@ -131,8 +168,8 @@ public sealed class SiloProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>The silo built next to this test assembly's configuration (Debug or Release).</summary>
-    private static string SiloAssemblyPath()
+    /// <summary>A program of this repository built in the same configuration (Debug or Release) as the tests.</summary>
+    private static string AssemblyPath(string project, string assembly)
     {
         var testDirectory = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var framework = testDirectory.Name;
@@ -143,7 +180,7 @@ public sealed class SiloProcess : IAsyncDisposable
             root = root.Parent;
         }
 
-        var path = Path.Combine(root!.FullName, "src", "Silo", "bin", configuration, framework, "BudgetCluster.Silo.dll");
-        return File.Exists(path) ? path : throw new FileNotFoundException("Build the solution first: the silo is not at " + path);
+        var path = Path.Combine(root!.FullName, "src", project, "bin", configuration, framework, assembly);
+        return File.Exists(path) ? path : throw new FileNotFoundException("Build the solution first: the program is not at " + path);
     }
 }

@@ -1,0 +1,78 @@
+using System.Net;
+using BudgetCluster.Grains.Abstractions.Budgets;
+using BudgetCluster.TelemetryIngress.Security;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.Memory;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+
+namespace BudgetCluster.TelemetryIngress.Hosting;
+
+/// <summary>
+/// A separate ingress process: the data plane (<c>/dp/*</c>) as an Orleans client of the cluster.
+/// With <c>Storage:Provider=PostgreSql</c> it finds the silos' gateways in the membership table
+/// (<c>ConnectionStrings:PostgreSql</c>); with <c>Sqlite</c> it connects to the single local silo
+/// (<c>Orleans:GatewayPort</c>). Several may run side by side on different <c>DataPlane:Url</c>s.
+/// The CA certificate (and a server certificate) come from <c>DataPlane:*Path</c> or from the
+/// data directory the silos created (<c>Storage:DataDirectory</c>).
+/// </summary>
+public static class IngressHost
+{
+    private static readonly Dictionary<string, string?> Defaults = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["Storage:Provider"] = "Sqlite",
+        ["Storage:DataDirectory"] = "data",
+        ["Orleans:GatewayPort"] = "30000",
+        ["Orleans:ClusterId"] = "budgetcluster",
+        ["Orleans:ServiceId"] = "budgetcluster",
+        ["Logging:LogLevel:Default"] = "Information",
+        ["Logging:LogLevel:Orleans"] = "Warning",
+        ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+        ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
+        ["Logging:LogLevel:Polly"] = "Warning",
+    };
+
+    public static IHost Build(string[] args)
+    {
+        var builder = Host.CreateApplicationBuilder(args);
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = Defaults });
+        var configuration = builder.Configuration;
+        var dataPlane = configuration.GetSection(DataPlaneOptions.SectionName).Get<DataPlaneOptions>() ?? new DataPlaneOptions();
+        var dataDirectory = Path.GetFullPath(configuration["Storage:DataDirectory"]!);
+        var time = TimeProvider.System;
+        var authority = CertificateAuthority.LoadOrCreate(dataPlane, dataDirectory, time);
+        var serverCertificate = authority.LoadOrCreateServerCertificate(dataPlane, dataDirectory);
+
+        builder.Services.AddSingleton(time);
+        builder.Services.AddSingleton(authority);
+        builder.Services.AddSingleton(new DataPlaneTls(authority, serverCertificate));
+        builder.UseOrleansClient(client =>
+        {
+            client.Configure<ClusterOptions>(cluster =>
+            {
+                cluster.ClusterId = configuration["Orleans:ClusterId"]!;
+                cluster.ServiceId = configuration["Orleans:ServiceId"]!;
+            });
+            if (string.Equals(configuration["Storage:Provider"], "PostgreSql", StringComparison.OrdinalIgnoreCase))
+            {
+                var connectionString = configuration.GetConnectionString("PostgreSql")
+                    ?? throw new InvalidOperationException("Storage:Provider is PostgreSql but ConnectionStrings:PostgreSql is not set.");
+                client.UseAdoNetClustering(clustering =>
+                {
+                    clustering.Invariant = "Npgsql";
+                    clustering.ConnectionString = connectionString;
+                });
+            }
+            else
+            {
+                var port = int.Parse(configuration["Orleans:GatewayPort"]!, System.Globalization.CultureInfo.InvariantCulture);
+                client.UseStaticClustering(new IPEndPoint(IPAddress.Loopback, port));
+            }
+
+            client.AddMemoryStreams(BudgetStreams.Provider);
+        });
+        builder.Services.AddDataPlane(configuration);
+        return builder.Build();
+    }
+}
