@@ -71,6 +71,9 @@ public static class IngressHost
             }
 
             client.AddMemoryStreams(BudgetStreams.Provider);
+            // A request in flight to a silo that dies fails after this, as a 503 the gateway retries;
+            // 10 s matches the gateway's own request timeout.
+            client.Configure<ClientMessagingOptions>(messaging => messaging.ResponseTimeout = TimeSpan.FromSeconds(10));
         });
         builder.Services.AddDataPlane(configuration);
         return builder.Build();
