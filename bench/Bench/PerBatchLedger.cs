@@ -34,6 +34,12 @@ internal sealed class PerBatchLedger(string connectionString) : IUsageLedger, IA
     public Task<IReadOnlyList<LedgerEntry>> ReadGatewayAsync(string environmentId, string dpId, long afterSequence, CancellationToken cancellationToken = default) =>
         _ledger.ReadGatewayAsync(environmentId, dpId, afterSequence, cancellationToken);
 
+    public Task<decimal> SumBudgetPeriodAsync(string budgetId, DateTimeOffset periodStart, CancellationToken cancellationToken = default) =>
+        _ledger.SumBudgetPeriodAsync(budgetId, periodStart, cancellationToken);
+
+    public Task<(long Events, decimal SpendUsd)> SumGatewayAsync(string environmentId, string dpId, CancellationToken cancellationToken = default) =>
+        _ledger.SumGatewayAsync(environmentId, dpId, cancellationToken);
+
     public async ValueTask DisposeAsync()
     {
         await _ledger.DisposeAsync();

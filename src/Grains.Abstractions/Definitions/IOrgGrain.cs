@@ -30,6 +30,10 @@ public interface IOrgGrain : IGrainWithStringKey
     [Alias("remove-budget")]
     Task RemoveBudgetAsync(string budgetId);
 
+    /// <summary>The environments of the organization, sorted by id.</summary>
+    [Alias("list-environments")]
+    Task<ImmutableArray<string>> ListEnvironmentsAsync();
+
     /// <summary>Every budget of the organization, sorted by id.</summary>
     [Alias("list-budgets")]
     Task<ImmutableArray<OrgBudget>> ListBudgetsAsync();

@@ -64,6 +64,8 @@ internal sealed class OrgGrain(
     public Task RemoveBudgetAsync(string budgetId) =>
         state.State.Budgets.Remove(budgetId) ? CommitSettingsChangeAsync() : PushSettingsAsync();
 
+    public Task<ImmutableArray<string>> ListEnvironmentsAsync() => Task.FromResult(state.State.Environments.ToImmutableArray());
+
     public Task<ImmutableArray<OrgBudget>> ListBudgetsAsync() =>
         Task.FromResult(state.State.Budgets.Select(pair => new OrgBudget(pair.Key, pair.Value)).ToImmutableArray());
 

@@ -48,6 +48,10 @@ public abstract class GroupCommitLedger : IUsageLedger, IAsyncDisposable
     public abstract Task<IReadOnlyList<AttributionRow>> ReadBudgetAttributionsAsync(
         string budgetId, DateTimeOffset periodsFrom, CancellationToken cancellationToken = default);
 
+    public abstract Task<decimal> SumBudgetPeriodAsync(string budgetId, DateTimeOffset periodStart, CancellationToken cancellationToken = default);
+
+    public abstract Task<(long Events, decimal SpendUsd)> SumGatewayAsync(string environmentId, string dpId, CancellationToken cancellationToken = default);
+
     public async ValueTask DisposeAsync()
     {
         _pending.Writer.TryComplete();

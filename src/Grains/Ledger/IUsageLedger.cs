@@ -21,6 +21,12 @@ public interface IUsageLedger
     Task<IReadOnlyList<AttributionRow>> ReadBudgetAttributionsAsync(
         string budgetId, DateTimeOffset periodsFrom, CancellationToken cancellationToken = default);
 
+    /// <summary>The exact sum of a budget's attributed costs in the period starting at <paramref name="periodStart"/>.</summary>
+    Task<decimal> SumBudgetPeriodAsync(string budgetId, DateTimeOffset periodStart, CancellationToken cancellationToken = default);
+
+    /// <summary>How many rows a gateway has in the ledger and the exact sum of their costs.</summary>
+    Task<(long Events, decimal SpendUsd)> SumGatewayAsync(string environmentId, string dpId, CancellationToken cancellationToken = default);
+
     /// <summary>A gateway's rows with a sequence above <paramref name="afterSequence"/>, in sequence order.</summary>
     Task<IReadOnlyList<LedgerEntry>> ReadGatewayAsync(
         string environmentId, string dpId, long afterSequence, CancellationToken cancellationToken = default);

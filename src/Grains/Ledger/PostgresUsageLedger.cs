@@ -72,6 +72,22 @@ public sealed class PostgresUsageLedger(NpgsqlDataSource dataSource) : GroupComm
         string budgetId, DateTimeOffset periodsFrom, CancellationToken cancellationToken = default) =>
         QueryAsync(ReadBudgetAttributionsSql, ReadAttribution, cancellationToken, ("budget", budgetId), ("from", periodsFrom.UtcDateTime));
 
+    public override async Task<decimal> SumBudgetPeriodAsync(string budgetId, DateTimeOffset periodStart, CancellationToken cancellationToken = default)
+    {
+        var sums = await QueryAsync(
+            "SELECT coalesce(sum(cost_usd), 0) FROM usage_attribution WHERE budget_id = @budget AND period_start = @period",
+            reader => reader.GetDecimal(0), cancellationToken, ("budget", budgetId), ("period", periodStart.UtcDateTime));
+        return sums[0];
+    }
+
+    public override async Task<(long Events, decimal SpendUsd)> SumGatewayAsync(string environmentId, string dpId, CancellationToken cancellationToken = default)
+    {
+        var sums = await QueryAsync(
+            "SELECT count(*), coalesce(sum(cost_usd), 0) FROM usage_ledger WHERE environment_id = @env AND dp_id = @dp",
+            reader => (reader.GetInt64(0), reader.GetDecimal(1)), cancellationToken, ("env", environmentId), ("dp", dpId));
+        return sums[0];
+    }
+
     protected override async Task<ICommitter> OpenCommitterAsync() =>
         new Writer(await dataSource.OpenConnectionAsync(), _partitions);
 

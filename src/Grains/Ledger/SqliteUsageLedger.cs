@@ -83,6 +83,25 @@ public sealed class SqliteUsageLedger(string connectionString) : GroupCommitLedg
         return rows;
     }
 
+    /// <remarks>Money is decimal text in SQLite, whose SUM would be binary floating point: summed here.</remarks>
+    public override async Task<decimal> SumBudgetPeriodAsync(string budgetId, DateTimeOffset periodStart, CancellationToken cancellationToken = default)
+    {
+        var costs = await QueryAsync(
+            "SELECT cost_usd FROM usage_attribution WHERE budget_id = $budget AND period_start_ms = $period",
+            reader => decimal.Parse(reader.GetString(0), NumberStyles.Number, CultureInfo.InvariantCulture),
+            cancellationToken, ("$budget", budgetId), ("$period", periodStart.ToUnixTimeMilliseconds()));
+        return costs.Sum();
+    }
+
+    public override async Task<(long Events, decimal SpendUsd)> SumGatewayAsync(string environmentId, string dpId, CancellationToken cancellationToken = default)
+    {
+        var costs = await QueryAsync(
+            "SELECT cost_usd FROM usage_ledger WHERE environment_id = $env AND dp_id = $dp",
+            reader => decimal.Parse(reader.GetString(0), NumberStyles.Number, CultureInfo.InvariantCulture),
+            cancellationToken, ("$env", environmentId), ("$dp", dpId));
+        return (costs.Count, costs.Sum());
+    }
+
     protected override Task<ICommitter> OpenCommitterAsync() => Task.FromResult<ICommitter>(Writer.Open(connectionString));
 
     private static AttributionRow ReadAttribution(SqliteDataReader reader) => new(

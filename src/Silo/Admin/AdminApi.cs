@@ -4,6 +4,7 @@ using BudgetCluster.Silo.Admin.Environments;
 using BudgetCluster.Silo.Admin.Gateways;
 using BudgetCluster.Silo.Admin.Models;
 using BudgetCluster.Silo.Admin.Orgs;
+using BudgetCluster.Silo.Admin.Reconciliation;
 
 namespace BudgetCluster.Silo.Admin;
 
@@ -20,7 +21,8 @@ public static class AdminApi
             .MapApiKeysApi()
             .MapModelsApi()
             .MapGatewaysApi()
-            .MapBudgetsApi();
+            .MapBudgetsApi()
+            .MapReconciliationApi();
         app.MapGet("/healthz", () => TypedResults.Json(new HealthView("ok"), AdminJsonContext.Default.HealthView));
         app.MapOpenApi("/openapi/{documentName}.json");
         return app;

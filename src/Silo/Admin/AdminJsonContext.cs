@@ -5,6 +5,7 @@ using BudgetCluster.Silo.Admin.Environments;
 using BudgetCluster.Silo.Admin.Gateways;
 using BudgetCluster.Silo.Admin.Models;
 using BudgetCluster.Silo.Admin.Orgs;
+using BudgetCluster.Silo.Admin.Reconciliation;
 
 namespace BudgetCluster.Silo.Admin;
 
@@ -27,4 +28,5 @@ namespace BudgetCluster.Silo.Admin;
 [JsonSerializable(typeof(BudgetView))]
 [JsonSerializable(typeof(IReadOnlyList<BudgetView>))]
 [JsonSerializable(typeof(BudgetStatusView))]
+[JsonSerializable(typeof(ReconciliationView))]
 public sealed partial class AdminJsonContext : JsonSerializerContext;

@@ -44,6 +44,9 @@ public sealed class PostgresModeTests(PostgresSiloFixture silo) : IClassFixture<
         Assert.False((bool)check["allow"]!);
         Assert.Equal(id, (string)check["reason"]!["budget_id"]!);
         Assert.Equal(("exceeded", true, "1.50"), BudgetSpendTests.State(await BudgetSpendTests.StatusAsync(world, id)));
+        var report = await world.Admin.GetOkAsync($"/api/v1/orgs/{world.OrgId}/reconciliation");
+        Assert.False((bool)report["drift"]!, report.ToJsonString());
+        Assert.Equal("1.50", (string)report["budgets"]![0]!["ledger_spent_usd"]!);
     }
 
     [Fact]
