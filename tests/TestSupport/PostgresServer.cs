@@ -10,22 +10,29 @@ namespace BudgetCluster.TestSupport;
 /// first use (installing Debian's postgresql package when no server binaries exist) and stopped
 /// when the process exits. Tests take fresh databases from it, so they never share data.
 /// </summary>
-public sealed class PostgresServer
+public sealed class PostgresServer : IDisposable
 {
     private static readonly Lazy<PostgresServer> Shared = new(Start, LazyThreadSafetyMode.ExecutionAndPublication);
 
-    private readonly Process _process;
+    private readonly string _bin;
     private readonly string _directory;
+    private Process _process;
 
-    private PostgresServer(Process process, string directory, int port)
+    private PostgresServer(string bin, string directory, int port)
     {
-        _process = process;
+        _bin = bin;
         _directory = directory;
         Port = port;
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => Stop();
+        _process = Launch();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Dispose();
+        WaitUntilReady();
     }
 
+    /// <summary>The server the tests of this process share; never stopped by a test.</summary>
     public static PostgresServer Instance => Shared.Value;
+
+    /// <summary>A server of the caller's own, which it may stop and start (fault injection); dispose it.</summary>
+    public static PostgresServer StartDedicated() => Start();
 
     public int Port { get; }
 
@@ -50,6 +57,41 @@ public sealed class PostgresServer
         return ConnectionString(name);
     }
 
+    /// <summary>Stops the server at once, as a crash would (SIGKILL; it recovers from its WAL on start).</summary>
+    public void Kill()
+    {
+        if (!_process.HasExited)
+        {
+            // runuser, the postmaster and its backends, all at once.
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(10_000);
+        }
+    }
+
+    /// <summary>Starts the server again on the same data and port.</summary>
+    public void Restart()
+    {
+        _process = Launch();
+        WaitUntilReady();
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                _process.WaitForExit(5000);
+            }
+
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+        }
+    }
+
     private static PostgresServer Start()
     {
         var bin = FindBinaries() ?? InstallAndFindBinaries();
@@ -58,7 +100,11 @@ public sealed class PostgresServer
         Directory.CreateDirectory(data);
         Run("chown", "-R", "postgres", directory);
         Run("runuser", "-u", "postgres", "--", Path.Combine(bin, "initdb"), "-D", data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8");
-        var port = FreePort();
+        return new PostgresServer(bin, directory, FreePort());
+    }
+
+    private Process Launch()
+    {
         var start = new ProcessStartInfo("runuser")
         {
             RedirectStandardOutput = true,
@@ -67,8 +113,9 @@ public sealed class PostgresServer
         };
         foreach (var arg in new[]
                  {
-                     "-u", "postgres", "--", Path.Combine(bin, "postgres"), "-D", data, "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                     "-k", directory, "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300", "-c", "fsync=on",
+                     "-u", "postgres", "--", Path.Combine(_bin, "postgres"), "-D", Path.Combine(_directory, "data"),
+                     "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                     "-k", _directory, "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300", "-c", "fsync=on",
                  })
         {
             start.ArgumentList.Add(arg);
@@ -79,9 +126,7 @@ public sealed class PostgresServer
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var server = new PostgresServer(process, directory, port);
-        server.WaitUntilReady();
-        return server;
+        return process;
     }
 
     private void WaitUntilReady()
@@ -104,23 +149,6 @@ public sealed class PostgresServer
 
                 Thread.Sleep(100);
             }
-        }
-    }
-
-    private void Stop()
-    {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                _process.WaitForExit(5000);
-            }
-
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
-        {
         }
     }
 

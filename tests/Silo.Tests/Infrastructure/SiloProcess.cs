@@ -43,9 +43,12 @@ public sealed class SiloProcess : IAsyncDisposable
     }
 
     /// <summary>A separate ingress process on its own data plane port; ready once that port accepts connections.</summary>
-    public static async Task<SiloProcess> StartIngressAsync(string dataDirectory, params string[] extraArgs)
+    public static Task<SiloProcess> StartIngressAsync(string dataDirectory, params string[] extraArgs) =>
+        StartIngressAsync(dataDirectory, FreePorts.Next(), extraArgs);
+
+    /// <summary>A separate ingress on the given data plane port (a restarted ingress keeps its address).</summary>
+    public static async Task<SiloProcess> StartIngressAsync(string dataDirectory, int dataPlanePort, params string[] extraArgs)
     {
-        var dataPlanePort = FreePorts.Next();
         var ingress = Launch("TelemetryIngress", "BudgetCluster.TelemetryIngress.dll", dataDirectory, 0, dataPlanePort,
         [
             $"--DataPlane:Url=https://127.0.0.1:{dataPlanePort}",

@@ -1,0 +1,203 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json.Nodes;
+using BudgetCluster.Silo.Tests.Infrastructure;
+using Npgsql;
+
+namespace BudgetCluster.Silo.Tests.FaultInjection;
+
+/// <summary>
+/// The production shape in real processes on PostgreSQL: two silos (no data plane), one separate
+/// ingress on a fixed port, an org budget, and gateways that stream batches and send again, unchanged,
+/// whatever was not acknowledged with a 200 (what the contract asks of them).
+/// </summary>
+internal sealed class FaultScenario : IAsyncDisposable
+{
+    public const int Gateways = 4;
+    public const int BatchesPerGateway = 25;
+    public const int EventsPerBatch = 20;
+    public const decimal CostPerEvent = 0.001m;
+
+    private readonly string _connectionString;
+    private readonly string _dataDirectory;
+    private readonly string[] _clientArguments;
+    private readonly List<GatewayClient> _gateways = [];
+    private AdminClient _admin = null!;
+    private string _budgetId = "";
+
+    private FaultScenario(string connectionString, string dataDirectory)
+    {
+        _connectionString = connectionString;
+        _dataDirectory = dataDirectory;
+        IngressPort = FreePorts.Next();
+        _clientArguments =
+        [
+            "--Storage:Provider=PostgreSql",
+            $"--ConnectionStrings:PostgreSql={connectionString}",
+            $"--Orleans:ClusterId=c-{Guid.NewGuid():N}",
+        ];
+    }
+
+    public SiloProcess Survivor { get; private set; } = null!;
+
+    public SiloProcess Victim { get; private set; } = null!;
+
+    public SiloProcess Ingress { get; private set; } = null!;
+
+    public int IngressPort { get; }
+
+    /// <summary>Sends that were not acknowledged and were sent again.</summary>
+    public int Retries => _retries;
+
+    private int _retries;
+
+    public static async Task<FaultScenario> StartAsync(string connectionString, string dataDirectory)
+    {
+        var scenario = new FaultScenario(connectionString, dataDirectory);
+        string[] silo = [.. scenario._clientArguments, "--DataPlane:Enabled=false"];
+        scenario.Survivor = await SiloProcess.StartAsync(dataDirectory, silo);
+        scenario.Victim = await SiloProcess.StartAsync(dataDirectory, silo);
+        scenario.Ingress = await scenario.StartIngressAsync();
+        await scenario.OnboardAsync();
+        return scenario;
+    }
+
+    /// <summary>A (new) ingress on the scenario's fixed port, as a restarted process would be.</summary>
+    public Task<SiloProcess> StartIngressAsync() =>
+        SiloProcess.StartIngressAsync(_dataDirectory, IngressPort, _clientArguments);
+
+    public async Task ReplaceIngressAsync()
+    {
+        await Ingress.KillAsync();
+        await Ingress.DisposeAsync();
+        Ingress = await StartIngressAsync();
+    }
+
+    /// <summary>Streams every gateway's batches; runs <paramref name="fault"/> once, after <paramref name="faultAfter"/>.</summary>
+    public async Task<IReadOnlyCollection<string>> StreamAsync(TimeSpan faultAfter, Func<Task> fault)
+    {
+        var acknowledged = new ConcurrentDictionary<string, bool>();
+        var streams = Enumerable.Range(0, Gateways).Select(g => Task.Run(async () =>
+        {
+            for (var b = 0; b < BatchesPerGateway; b++)
+            {
+                var (body, ids) = Batch(g, b);
+                while (true)
+                {
+                    try
+                    {
+                        using var response = await _gateways[g].PostTelemetryAsync(body);
+                        if (response.IsSuccessStatusCode)
+                        {
+                            ids.ForEach(id => acknowledged[id] = true);
+                            break;
+                        }
+                    }
+                    catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+                    {
+                    }
+
+                    Interlocked.Increment(ref _retries);
+                    await Task.Delay(100);
+                }
+
+                await Task.Delay(20);
+            }
+        })).ToList();
+
+        await Task.Delay(faultAfter);
+        await fault();
+        await Task.WhenAll(streams);
+        return acknowledged.Keys.ToList();
+    }
+
+    /// <summary>D1 and D2: each acknowledged event once in the ledger; the budget and every gateway agree with it.</summary>
+    public async Task AssertExactlyOnceAsync(IReadOnlyCollection<string> acknowledged)
+    {
+        Assert.Equal(Gateways * BatchesPerGateway * EventsPerBatch, acknowledged.Count);
+        await using var dataSource = NpgsqlDataSource.Create(_connectionString);
+        await using (var count = dataSource.CreateCommand("SELECT count(*), count(DISTINCT request_id), sum(cost_usd) FROM usage_ledger"))
+        await using (var reader = await count.ExecuteReaderAsync())
+        {
+            await reader.ReadAsync();
+            Assert.Equal(acknowledged.Count, reader.GetInt64(0));
+            Assert.Equal(reader.GetInt64(0), reader.GetInt64(1));
+            Assert.Equal(acknowledged.Count * CostPerEvent, reader.GetDecimal(2));
+        }
+
+        // Grains that were on a killed silo, or failed during an outage, come back from snapshot and ledger.
+        JsonNode report = null!;
+        for (var attempt = 0; attempt < 75; attempt++)
+        {
+            report = await _admin.GetOkAsync("/api/v1/orgs/acme/reconciliation");
+            if (!(bool)report["drift"]!)
+            {
+                break;
+            }
+
+            await Task.Delay(200);
+        }
+
+        Assert.False((bool)report["drift"]!, report.ToJsonString());
+        var budget = await _admin.GetOkAsync($"/api/v1/budgets/{_budgetId}/status");
+        Assert.Equal(acknowledged.Count * CostPerEvent, decimal.Parse((string)budget["spent_usd"]!, CultureInfo.InvariantCulture));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _gateways.ForEach(g => g.Dispose());
+        _admin?.Dispose();
+        await Ingress.DisposeAsync();
+        await Victim.DisposeAsync();
+        await Survivor.DisposeAsync();
+    }
+
+    private async Task OnboardAsync()
+    {
+        _admin = new AdminClient(Survivor.AdminUri, SiloFixture.Token);
+        await _admin.PutOkAsync("/api/v1/orgs/acme", """{"name":"Acme"}""");
+        await _admin.PutOkAsync("/api/v1/environments/prod", """{"org_id":"acme","name":"Prod"}""");
+        _budgetId = (string)(await _admin.PostOkAsync("/api/v1/budgets", """
+            {"org_id":"acme","name":"all","scope":{"type":"org","ref":"acme"},"limit_usd":"1000","period":"month","mode":"hard_stop"}
+            """))["id"]!;
+        for (var g = 0; g < Gateways; g++)
+        {
+            var issued = await _admin.PostOkAsync("/api/v1/environments/prod/gateway-certificates", $$"""{"dp_id":"dp-{{g}}"}""");
+            _gateways.Add(new GatewayClient(
+                new Uri($"https://127.0.0.1:{IngressPort}"),
+                X509Certificate2.CreateFromPem((string)issued["certificate_pem"]!, (string)issued["private_key_pem"]!),
+                X509Certificate2.CreateFromPem((string)issued["ca_pem"]!),
+                "prod",
+                $"dp-{g}"));
+        }
+    }
+
+    /// <summary>A batch; built once, so every resend is byte for byte the same (occurred_at included).</summary>
+    private static (string Body, List<string> Ids) Batch(int gateway, int batch)
+    {
+        var ids = new List<string>();
+        var events = new JsonArray();
+        for (var e = 0; e < EventsPerBatch; e++)
+        {
+            var id = $"g{gateway}-b{batch}-e{e}";
+            ids.Add(id);
+            events.Add(new JsonObject
+            {
+                ["request_id"] = id,
+                ["occurred_at"] = DateTimeOffset.UtcNow.AddSeconds(-1).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
+                ["model_id"] = "",
+                ["api_key_id"] = "k",
+                ["prompt_tokens"] = 10,
+                ["completion_tokens"] = 10,
+                ["upstream_latency_ms"] = 5,
+                ["status_code"] = 200,
+                ["cost_usd"] = CostPerEvent.ToString(CultureInfo.InvariantCulture),
+                ["guardrail_blocked"] = false,
+                ["attempt_index"] = 0,
+            });
+        }
+
+        return (new JsonObject { ["events"] = events }.ToJsonString(), ids);
+    }
+}
