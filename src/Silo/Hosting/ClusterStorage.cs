@@ -14,6 +14,9 @@ namespace BudgetCluster.Silo.Hosting;
 /// </summary>
 internal sealed class ClusterStorage
 {
+    /// <summary>The grain storage name Orleans' stream pub/sub uses.</summary>
+    private const string PubSubStore = "PubSubStore";
+
     private ClusterStorage(string invariant, string connectionString, IUsageLedger ledger, bool clustered)
     {
         Invariant = invariant;
@@ -56,6 +59,27 @@ internal sealed class ClusterStorage
         }
 
         throw new InvalidOperationException($"Storage:Provider '{options.Provider}' is not supported; use 'Sqlite' or 'PostgreSql'.");
+    }
+
+    /// <summary>
+    /// Where stream subscriptions are kept. On a single node the subscribers live in the silo's own
+    /// process and subscribe again when it starts, so memory is right. In a cluster the rendezvous
+    /// grain of an org's stream may live on a silo that dies: its subscriptions (ingress processes
+    /// that are still alive) must survive it, so they are stored in the database.
+    /// </summary>
+    public void ConfigureStreamSubscriptions(ISiloBuilder silo)
+    {
+        if (!Clustered)
+        {
+            silo.AddMemoryGrainStorage(PubSubStore);
+            return;
+        }
+
+        silo.AddAdoNetGrainStorage(PubSubStore, options =>
+        {
+            options.Invariant = Invariant;
+            options.ConnectionString = ConnectionString;
+        });
     }
 
     public void ConfigureClustering(ISiloBuilder silo, SiloOptions options)

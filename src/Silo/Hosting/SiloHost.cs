@@ -107,10 +107,9 @@ public static partial class SiloHost
             // C# type never orphans stored state.
             silo.Services.AddOptions<AdoNetGrainStorageOptions>(GrainStorageNames.Default)
                 .Configure<Serializer>((options, serializer) => options.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer));
-            // Budget transitions: one stream per org. Subscriptions live in this process, so the
-            // rendezvous store is in memory too (it is rebuilt as subscribers resubscribe on start).
+            // Budget transitions: one stream per org.
             silo.AddMemoryStreams(BudgetStreams.Provider);
-            silo.AddMemoryGrainStorage("PubSubStore");
+            storage.ConfigureStreamSubscriptions(silo);
             silo.AddDashboard();
         });
 

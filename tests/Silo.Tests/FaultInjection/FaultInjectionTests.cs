@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+using BudgetCluster.Silo.Tests.Infrastructure;
 using BudgetCluster.TestSupport;
 using Xunit.Abstractions;
 
@@ -20,6 +22,48 @@ public sealed class FaultInjectionTests(ITestOutputHelper output) : IDisposable
 
         output.WriteLine($"{acknowledged.Count} events acknowledged; {scenario.Retries} sends were sent again");
         await scenario.AssertExactlyOnceAsync(acknowledged);
+    }
+
+    [Fact]
+    public async Task KillASilo_BudgetsComeBackWithTheirSpendAndPushesContinue()
+    {
+        await using var scenario = await FaultScenario.StartAsync(await PostgresServer.Instance.CreateDatabaseAsync("fault"), _dataDirectory);
+        var budgetId = (string)(await scenario.Admin.PostOkAsync("/api/v1/budgets", """
+            {"org_id":"acme","name":"key","scope":{"type":"api_key","ref":"k"},"limit_usd":"0.05","period":"month","mode":"hard_stop"}
+            """))["id"]!;
+        await using var events = await SseClient.ConnectAsync(scenario.Gateway(0));
+        await events.NextAsync();
+        await scenario.SendUntilAcknowledgedAsync(0, 1000);
+        var before = await scenario.Admin.GetOkAsync($"/api/v1/budgets/{budgetId}/status");
+
+        await scenario.Victim.KillAsync();
+        // Wherever the budget lived, it answers again with the spend it had.
+        JsonNode after = null!;
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            using var response = await scenario.Admin.GetAsync($"/api/v1/budgets/{budgetId}/status");
+            if (response.IsSuccessStatusCode)
+            {
+                after = await Http.ReadOkAsync(response);
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        await scenario.SendUntilAcknowledgedAsync(1, 1001);
+        await scenario.SendUntilAcknowledgedAsync(2, 1002);
+        var exceeded = await events.NextNamedAsync("budget.exceeded", TimeSpan.FromSeconds(15));
+        await using var fresh = await SseClient.ConnectAsync(scenario.Gateway(3));
+        var snapshot = await fresh.NextAsync();
+        var check = await Budgets.BudgetCheckTests.CheckAsync(scenario.Gateway(3), "k");
+
+        Assert.Equal("0.02", (string)before["spent_usd"]!);
+        Assert.Equal("0.02", (string)after["spent_usd"]!);
+        Assert.Equal(budgetId, (string)exceeded.Data["budget_id"]!);
+        Assert.Equal("0.06", (string)exceeded.Data["spent_usd"]!);
+        Assert.Contains(snapshot.Data["budgets"]!.AsArray(), b => (string)b!["budget_id"]! == budgetId && (bool)b["blocking"]!);
+        Assert.False((bool)check["allow"]!);
     }
 
     [Fact]

@@ -47,6 +47,34 @@ internal sealed class FaultScenario : IAsyncDisposable
 
     public int IngressPort { get; }
 
+    public AdminClient Admin => _admin;
+
+    public GatewayClient Gateway(int index) => _gateways[index];
+
+    /// <summary>Sends batch <paramref name="batch"/> of gateway <paramref name="gateway"/> until it is acknowledged.</summary>
+    public async Task SendUntilAcknowledgedAsync(int gateway, int batch)
+    {
+        var (body, _) = Batch(gateway, batch);
+        for (var attempt = 0; attempt < 200; attempt++)
+        {
+            try
+            {
+                using var response = await _gateways[gateway].PostTelemetryAsync(body);
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"batch {batch} of gateway {gateway} was never acknowledged");
+    }
+
     /// <summary>Sends that were not acknowledged and were sent again.</summary>
     public int Retries => _retries;
 
@@ -158,6 +186,7 @@ internal sealed class FaultScenario : IAsyncDisposable
         _admin = new AdminClient(Survivor.AdminUri, SiloFixture.Token);
         await _admin.PutOkAsync("/api/v1/orgs/acme", """{"name":"Acme"}""");
         await _admin.PutOkAsync("/api/v1/environments/prod", """{"org_id":"acme","name":"Prod"}""");
+        await _admin.PutOkAsync("/api/v1/api-keys/k", """{"environment_id":"prod"}""");
         _budgetId = (string)(await _admin.PostOkAsync("/api/v1/budgets", """
             {"org_id":"acme","name":"all","scope":{"type":"org","ref":"acme"},"limit_usd":"1000","period":"month","mode":"hard_stop"}
             """))["id"]!;
