@@ -193,6 +193,18 @@ public sealed class PostgresUsageLedgerTests : UsageLedgerContract
     }
 
     [Fact]
+    public async Task ApplyAsync_SilosStartingAtTheSameMoment_ApplyEachScriptOnce()
+    {
+        await using var fresh = NpgsqlDataSource.Create(await PostgresServer.Instance.CreateDatabaseAsync("race"));
+        string[] sets = ["PostgreSql/Grains", "PostgreSql/Ledger"];
+
+        var runs = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() => PostgresSchema.ApplyAsync(fresh, sets))));
+
+        var expected = sets.SelectMany(SchemaMigrator.LoadScripts).Select(script => script.Name).Order();
+        Assert.Equal(expected, runs.SelectMany(applied => applied).Order());
+    }
+
+    [Fact]
     public async Task AppendAsync_EventsOfSeveralMonths_LandInMonthPartitions()
     {
         await using var ledger = OpenLedger();

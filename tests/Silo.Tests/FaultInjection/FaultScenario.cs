@@ -79,6 +79,10 @@ internal sealed class FaultScenario : IAsyncDisposable
     public int Retries => _retries;
 
     private int _retries;
+    private int _unavailableWithRetryAfter;
+
+    /// <summary>Refusals that were a 503 with Retry-After (the contract's answer when durability cannot be promised).</summary>
+    public int UnavailableWithRetryAfter => _unavailableWithRetryAfter;
 
     public static async Task<FaultScenario> StartAsync(string connectionString, string dataDirectory)
     {
@@ -120,6 +124,11 @@ internal sealed class FaultScenario : IAsyncDisposable
                         {
                             ids.ForEach(id => acknowledged[id] = true);
                             break;
+                        }
+
+                        if (response.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable && response.Headers.RetryAfter is not null)
+                        {
+                            Interlocked.Increment(ref _unavailableWithRetryAfter);
                         }
                     }
                     catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
