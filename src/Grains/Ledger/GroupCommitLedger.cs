@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Threading.Channels;
 using BudgetCluster.Grains.Abstractions.Gateways;
 
@@ -61,6 +62,30 @@ public abstract class GroupCommitLedger : IUsageLedger, IAsyncDisposable
         }
 
         GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Runs a query with its parameters and reads every row.</summary>
+    protected static async Task<IReadOnlyList<T>> ReadAllAsync<T>(
+        DbCommand command, Func<DbDataReader, T> read, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(read);
+        foreach (var (name, value) in parameters)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = value;
+            command.Parameters.Add(parameter);
+        }
+
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var rows = new List<T>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(read(reader));
+        }
+
+        return rows;
     }
 
     /// <summary>Opens the store's write connection.</summary>

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Data.Common;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -92,31 +93,19 @@ public sealed class PostgresUsageLedger(NpgsqlDataSource dataSource) : GroupComm
         new Writer(await dataSource.OpenConnectionAsync(), _partitions);
 
     private async Task<IReadOnlyList<T>> QueryAsync<T>(
-        string sql, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
+        string sql, Func<DbDataReader, T> read, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
     {
         await using var command = dataSource.CreateCommand(sql);
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
-
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var rows = new List<T>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            rows.Add(read(reader));
-        }
-
-        return rows;
+        return await ReadAllAsync(command, read, cancellationToken, parameters);
     }
 
-    private static DateTimeOffset Utc(NpgsqlDataReader reader, int ordinal) =>
+    private static DateTimeOffset Utc(DbDataReader reader, int ordinal) =>
         new(DateTime.SpecifyKind(reader.GetDateTime(ordinal), DateTimeKind.Utc));
 
-    private static AttributionRow ReadAttribution(NpgsqlDataReader reader) => new(
+    private static AttributionRow ReadAttribution(DbDataReader reader) => new(
         reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3), Utc(reader, 4), reader.GetDecimal(5));
 
-    private static LedgerEntry ReadEntry(NpgsqlDataReader reader) => new()
+    private static LedgerEntry ReadEntry(DbDataReader reader) => new()
     {
         EnvironmentId = reader.GetString(0),
         RequestId = reader.GetString(1),

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Globalization;
 using Microsoft.Data.Sqlite;
 
@@ -62,25 +63,13 @@ public sealed class SqliteUsageLedger(string connectionString) : GroupCommitLedg
         QueryAsync(ReadBudgetAttributionsSql, ReadAttribution, cancellationToken, ("$budget", budgetId), ("$from", periodsFrom.ToUnixTimeMilliseconds()));
 
     private async Task<IReadOnlyList<T>> QueryAsync<T>(
-        string sql, Func<SqliteDataReader, T> read, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
+        string sql, Func<DbDataReader, T> read, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
     {
         await using var connection = new SqliteConnection(connectionString);
         await connection.OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = sql;
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
-
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var rows = new List<T>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            rows.Add(read(reader));
-        }
-
-        return rows;
+        return await ReadAllAsync(command, read, cancellationToken, parameters);
     }
 
     /// <remarks>Money is decimal text in SQLite, whose SUM would be binary floating point: summed here.</remarks>
@@ -104,7 +93,7 @@ public sealed class SqliteUsageLedger(string connectionString) : GroupCommitLedg
 
     protected override Task<ICommitter> OpenCommitterAsync() => Task.FromResult<ICommitter>(Writer.Open(connectionString));
 
-    private static AttributionRow ReadAttribution(SqliteDataReader reader) => new(
+    private static AttributionRow ReadAttribution(DbDataReader reader) => new(
         reader.GetString(0),
         reader.GetString(1),
         reader.GetString(2),
@@ -112,7 +101,7 @@ public sealed class SqliteUsageLedger(string connectionString) : GroupCommitLedg
         DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)),
         decimal.Parse(reader.GetString(5), NumberStyles.Number, CultureInfo.InvariantCulture));
 
-    private static LedgerEntry ReadEntry(SqliteDataReader reader) => new()
+    private static LedgerEntry ReadEntry(DbDataReader reader) => new()
     {
         EnvironmentId = reader.GetString(0),
         RequestId = reader.GetString(1),
