@@ -38,6 +38,7 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
     private IGrainTimer? _rolloverTimer;
     private IGrainTimer? _flushTimer;
     private bool _dirty;
+    private bool _writeFailed;
     private bool _statusPending;
     private DateTimeOffset _lastSnapshot;
 
@@ -74,7 +75,9 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (_dirty)
+        // After a failed write, memory may hold a transition that was never published: storing it
+        // now would make the next activation believe it was announced. Storage keeps the last good state.
+        if (_dirty && !_writeFailed)
         {
             await WriteSnapshotAsync();
         }
@@ -322,7 +325,16 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
 
     private async Task WriteSnapshotAsync()
     {
-        await _state.WriteOrResetAsync(this);
+        try
+        {
+            await _state.WriteOrResetAsync(this);
+        }
+        catch
+        {
+            _writeFailed = true;
+            throw;
+        }
+
         _dirty = false;
         _lastSnapshot = _time.GetUtcNow();
     }

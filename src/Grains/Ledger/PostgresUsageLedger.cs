@@ -7,26 +7,41 @@ namespace BudgetCluster.Grains.Ledger;
 
 /// <summary>
 /// The usage ledger on PostgreSQL (production), group-committed by <see cref="GroupCommitLedger"/>.
-/// Each batch is one multi-row insert from arrays (<c>unnest</c>) with <c>ON CONFLICT DO NOTHING
-/// RETURNING</c>, which says which rows were new; the month partitions a batch needs are created
+/// Each batch is one statement from arrays (<c>unnest</c>): the event identities go into
+/// <c>usage_event_identity</c> with <c>ON CONFLICT DO NOTHING RETURNING</c>, which says which rows
+/// are new, and only those go on into the partitioned ledger; the month partitions a batch needs are created
 /// first, once per month and process, under an advisory lock so that silos never race on them.
 /// </summary>
 public sealed class PostgresUsageLedger(NpgsqlDataSource dataSource) : GroupCommitLedger
 {
     private const long PartitionLockKey = 0x42_43_4C_45_44_47_45_52; // "BCLEDGER"
 
+    // The identity table decides what is new (a sequence clash is an error, not a duplicate);
+    // only the new rows go on into the ledger.
     private const string InsertSql = """
+        WITH batch AS (
+            SELECT * FROM unnest(
+                @env::text[], @req::text[], @att::integer[], @occ::timestamptz[], @dp::text[], @seq::bigint[], @rcv::timestamptz[],
+                @model::text[], @key::text[], @pt::bigint[], @ct::bigint[], @cpt::bigint[],
+                @cct::bigint[], @crt::bigint[], @rt::bigint[], @status::integer[],
+                @lat::bigint[], @cost::numeric[], @sav::numeric[], @unpriced::boolean[], @hit::boolean[])
+              AS b(environment_id, request_id, attempt_index, occurred_at, dp_id, seq, received_at,
+                   model_id, api_key_id, prompt_tokens, completion_tokens, cached_prompt_tokens,
+                   cache_creation_tokens, cache_read_tokens, reasoning_tokens, status_code,
+                   upstream_latency_ms, cost_usd, cache_savings_usd, unpriced, cache_hit)
+        ),
+        fresh AS (
+            INSERT INTO usage_event_identity (environment_id, request_id, attempt_index, dp_id, seq)
+            SELECT environment_id, request_id, attempt_index, dp_id, seq FROM batch
+            ON CONFLICT (environment_id, request_id, attempt_index) DO NOTHING
+            RETURNING seq
+        )
         INSERT INTO usage_ledger (
             environment_id, request_id, attempt_index, occurred_at, dp_id, seq, received_at,
             model_id, api_key_id, prompt_tokens, completion_tokens, cached_prompt_tokens,
             cache_creation_tokens, cache_read_tokens, reasoning_tokens, status_code,
             upstream_latency_ms, cost_usd, cache_savings_usd, unpriced, cache_hit)
-        SELECT * FROM unnest(
-            @env::text[], @req::text[], @att::integer[], @occ::timestamptz[], @dp::text[], @seq::bigint[], @rcv::timestamptz[],
-            @model::text[], @key::text[], @pt::bigint[], @ct::bigint[], @cpt::bigint[],
-            @cct::bigint[], @crt::bigint[], @rt::bigint[], @status::integer[],
-            @lat::bigint[], @cost::numeric[], @sav::numeric[], @unpriced::boolean[], @hit::boolean[])
-        ON CONFLICT DO NOTHING
+        SELECT batch.* FROM batch JOIN fresh ON fresh.seq = batch.seq
         RETURNING seq
         """;
 

@@ -39,6 +39,7 @@ public sealed partial class BudgetDecisions(IClusterClient client, TimeProvider 
 
         var view = await OrgAsync(catalog.OrgId);
         var failMode = catalog.Org?.FailMode ?? FailMode.Sticky;
+        var now = time.GetUtcNow();
         BudgetStatus? reason = null;
         BudgetStatus? tightest = null;
         foreach (var status in view.Budgets())
@@ -49,7 +50,9 @@ public sealed partial class BudgetDecisions(IClusterClient client, TimeProvider 
                 continue;
             }
 
-            if (status.Blocking && (reason is null || status.PeriodResetsAt > reason.PeriodResetsAt))
+            // A period that has ended blocks no more, even before its budget's rollover reaches this view.
+            var blocking = status.Blocking && status.PeriodResetsAt > now;
+            if (blocking && (reason is null || status.PeriodResetsAt > reason.PeriodResetsAt))
             {
                 reason = status;
             }

@@ -110,7 +110,12 @@ internal sealed class OrgBudgetView : IAsyncObserver<BudgetEvent>
 
                 foreach (var subscriber in _subscribers)
                 {
-                    subscriber.Writer.TryWrite(entry);
+                    // A client too slow to keep up is cut off rather than silently missing a
+                    // transition: it reconnects and starts again from a snapshot.
+                    if (!subscriber.Writer.TryWrite(entry))
+                    {
+                        subscriber.Writer.TryComplete();
+                    }
                 }
             }
         }

@@ -236,6 +236,12 @@ internal static class UsageEventValidator
         {
             problems.Add($"'{field}' must be at most {MaxIdLength} characters");
         }
+        else if (value is not null && value.Any(char.IsControl))
+        {
+            // PostgreSQL text cannot hold NUL; no id needs a control character. (Lone surrogates
+            // never get this far: System.Text.Json replaces them when it reads the body.)
+            problems.Add($"'{field}' must not contain control characters");
+        }
     }
 
     private static void CheckTokens(long? value, string field, List<string> problems)

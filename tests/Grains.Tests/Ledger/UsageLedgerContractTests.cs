@@ -30,6 +30,29 @@ public abstract class UsageLedgerContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AppendAsync_ResentWithAnotherOccurredAt_IsStillADuplicate()
+    {
+        await using var ledger = OpenLedger();
+        var first = Entry("env", "dp", "r-1", 0, 1);
+
+        await ledger.AppendAsync([first]);
+        var again = await ledger.AppendAsync([first with { Sequence = 2, OccurredAt = first.OccurredAt.AddSeconds(1) }]);
+
+        Assert.Equal([false], again);
+        Assert.Single(await ledger.ReadGatewayAsync("env", "dp", 0));
+    }
+
+    [Fact]
+    public async Task AppendAsync_SequenceAlreadyUsedByTheGateway_FailsInsteadOfHidingARow()
+    {
+        await using var ledger = OpenLedger();
+        await ledger.AppendAsync([Entry("env", "dp", "r-1", 0, 7)]);
+
+        await Assert.ThrowsAsync<BudgetCluster.Grains.Abstractions.Gateways.LedgerUnavailableException>(
+            () => ledger.AppendAsync([Entry("env", "dp", "r-2", 0, 7)]));
+    }
+
+    [Fact]
     public async Task AppendAsync_SameRequestIdInAnotherEnvironment_IsADifferentEvent()
     {
         await using var ledger = OpenLedger();

@@ -88,6 +88,27 @@ public sealed class UsageEventValidatorTests
         Assert.Null(error);
     }
 
+    [Theory]
+    [InlineData("model_id", "a\u0000b")]
+    [InlineData("api_key_id", "k\u0007")]
+    public void Validate_IdWithControlCharacters_IsRejected(string field, string value)
+    {
+        var e = Valid();
+        e[field] = value;
+
+        Assert.Null(Validate(e, out var error));
+        Assert.Equal($"'{field}' must not contain control characters", error);
+    }
+
+    [Fact]
+    public void Validate_IdWithEmoji_IsAccepted()
+    {
+        var e = Valid();
+        e["model_id"] = "m-\ud83d\ude80";
+
+        Assert.NotNull(Validate(e, out _));
+    }
+
     [Fact]
     public void Validate_EmptyModelAndKey_AreAllowed()
     {
