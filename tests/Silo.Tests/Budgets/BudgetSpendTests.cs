@@ -142,27 +142,12 @@ public sealed class BudgetSpendTests(SiloFixture silo) : IClassFixture<SiloFixtu
         ((string)status["state"]!, (bool)status["blocking"]!, (string)status["spent_usd"]!);
 
     /// <summary>Events with a reported cost, so each costs exactly <paramref name="cost"/>.</summary>
-    internal static string Batch(string prefix, int count, string cost, string apiKeyId, DateTimeOffset? occurredAt = null)
-    {
-        var events = new JsonArray();
-        for (var i = 0; i < count; i++)
-        {
-            events.Add(new JsonObject
-            {
-                ["request_id"] = $"{prefix}-{i}-{Guid.NewGuid():N}",
-                ["occurred_at"] = (occurredAt ?? DateTimeOffset.UtcNow.AddSeconds(-1)).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
-                ["model_id"] = "",
-                ["api_key_id"] = apiKeyId,
-                ["prompt_tokens"] = 10,
-                ["completion_tokens"] = 10,
-                ["upstream_latency_ms"] = 100,
-                ["status_code"] = 200,
-                ["cost_usd"] = cost,
-                ["guardrail_blocked"] = false,
-                ["attempt_index"] = 0,
-            });
-        }
-
-        return new JsonObject { ["events"] = events }.ToJsonString();
-    }
+    internal static string Batch(string prefix, int count, string cost, string apiKeyId, DateTimeOffset? occurredAt = null) =>
+        UsageEvents.Body(Enumerable.Range(0, count).Select(i => UsageEvents.Event(
+            $"{prefix}-{i}-{Guid.NewGuid():N}",
+            occurredAt ?? DateTimeOffset.UtcNow.AddSeconds(-1),
+            apiKeyId: apiKeyId,
+            promptTokens: 10,
+            completionTokens: 10,
+            cost: cost)));
 }

@@ -246,20 +246,8 @@ public sealed class TelemetryRejectionTests(SiloFixture silo) : IClassFixture<Si
         return request;
     }
 
-    internal static JsonObject Event(string requestId, long promptTokens = 100, int attemptIndex = 0, string modelId = "") => new()
-    {
-        ["request_id"] = requestId,
-        ["occurred_at"] = "2026-11-21T09:00:00Z",
-        ["model_id"] = modelId,
-        ["api_key_id"] = "k-1",
-        ["prompt_tokens"] = promptTokens,
-        ["completion_tokens"] = 20,
-        ["upstream_latency_ms"] = 100,
-        ["status_code"] = 200,
-        ["cost_usd"] = 0,
-        ["guardrail_blocked"] = false,
-        ["attempt_index"] = attemptIndex,
-    };
+    internal static JsonObject Event(string requestId, long promptTokens = 100, int attemptIndex = 0, string modelId = "") =>
+        UsageEvents.Event(requestId, modelId: modelId, promptTokens: promptTokens, attemptIndex: attemptIndex);
 
     private static JsonObject With(JsonObject e, string field, JsonNode? value)
     {

@@ -116,27 +116,7 @@ public sealed class CrashRecoveryTests : IDisposable
         return total;
     }
 
-    private static string Batch(int batch)
-    {
-        var events = new JsonArray();
-        for (var e = 0; e < EventsPerBatch; e++)
-        {
-            events.Add(new JsonObject
-            {
-                ["request_id"] = $"req-{batch}-{e}",
-                ["occurred_at"] = "2026-11-21T09:00:00Z",
-                ["model_id"] = "m-1",
-                ["api_key_id"] = "k-1",
-                ["prompt_tokens"] = Prompt(batch, e),
-                ["completion_tokens"] = Completion(batch, e),
-                ["upstream_latency_ms"] = 100,
-                ["status_code"] = 200,
-                ["cost_usd"] = 0,
-                ["guardrail_blocked"] = false,
-                ["attempt_index"] = 0,
-            });
-        }
-
-        return new JsonObject { ["events"] = events }.ToJsonString();
-    }
+    private static string Batch(int batch) =>
+        UsageEvents.Body(Enumerable.Range(0, EventsPerBatch).Select(e => UsageEvents.Event(
+            $"req-{batch}-{e}", modelId: "m-1", promptTokens: Prompt(batch, e), completionTokens: Completion(batch, e))));
 }

@@ -222,28 +222,10 @@ internal sealed class FaultScenario : IAsyncDisposable
     /// <summary>A batch; built once, so every resend is byte for byte the same (occurred_at included).</summary>
     private static (string Body, List<string> Ids) Batch(int gateway, int batch)
     {
-        var ids = new List<string>();
-        var events = new JsonArray();
-        for (var e = 0; e < EventsPerBatch; e++)
-        {
-            var id = $"g{gateway}-b{batch}-e{e}";
-            ids.Add(id);
-            events.Add(new JsonObject
-            {
-                ["request_id"] = id,
-                ["occurred_at"] = DateTimeOffset.UtcNow.AddSeconds(-1).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
-                ["model_id"] = "",
-                ["api_key_id"] = "k",
-                ["prompt_tokens"] = 10,
-                ["completion_tokens"] = 10,
-                ["upstream_latency_ms"] = 5,
-                ["status_code"] = 200,
-                ["cost_usd"] = CostPerEvent.ToString(CultureInfo.InvariantCulture),
-                ["guardrail_blocked"] = false,
-                ["attempt_index"] = 0,
-            });
-        }
-
-        return (new JsonObject { ["events"] = events }.ToJsonString(), ids);
+        var occurredAt = DateTimeOffset.UtcNow.AddSeconds(-1);
+        var ids = Enumerable.Range(0, EventsPerBatch).Select(e => $"g{gateway}-b{batch}-e{e}").ToList();
+        var body = UsageEvents.Body(ids.Select(id => UsageEvents.Event(
+            id, occurredAt, apiKeyId: "k", promptTokens: 10, completionTokens: 10, cost: CostPerEvent.ToString(CultureInfo.InvariantCulture))));
+        return (body, ids);
     }
 }
