@@ -19,9 +19,9 @@ public interface IBudgetGrain : IGrainWithStringKey
     [Alias("get-budget-status")]
     Task<BudgetStatus?> GetBudgetStatusAsync();
 
-    /// <summary>Deletes the budget (clearing it for subscribers). Returns false when it did not exist.</summary>
+    /// <summary>Deletes the budget (clearing it for subscribers); idempotent. Says whether this call deleted it and its org.</summary>
     [Alias("delete-budget")]
-    Task<bool> DeleteBudgetAsync();
+    Task<BudgetDeletion> DeleteBudgetAsync();
 
     /// <summary>Adds a gateway's spend; idempotent per (gateway, sequence range).</summary>
     [Alias("apply-usage")]

@@ -138,11 +138,11 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
         return Status();
     }
 
-    public async Task<bool> DeleteBudgetAsync()
+    public async Task<BudgetDeletion> DeleteBudgetAsync()
     {
         if (!Exists)
         {
-            return false;
+            return new BudgetDeletion(false, S.Policy?.OrgId);
         }
 
         var announcements = BudgetEvaluator.Delete(Standing());
@@ -160,7 +160,7 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
         await PublishAsync(BudgetEventKind.Deleted, null);
         _rolloverTimer?.Dispose();
         _rolloverTimer = null;
-        return true;
+        return new BudgetDeletion(true, S.Policy!.OrgId);
     }
 
     public async Task ApplyUsageAsync(BudgetUsage usage)

@@ -39,7 +39,11 @@ public static class JsonFieldError
             return "expected a JSON object";
         }
 
-        return rules.TryGetValue(field, out var rule) ? $"'{field}' {rule}" : $"'{field}' has the wrong type";
+        // An element of an array follows its array's rule, stated for the element ("thresholds[]").
+        var element = System.Text.RegularExpressions.Regex.Replace(field, @"\[\d+\]", "[]");
+        return rules.TryGetValue(field, out var rule) || rules.TryGetValue(element, out rule)
+            ? $"'{field}' {rule}"
+            : $"'{field}' has the wrong type";
     }
 
     private static string FirstSentence(string message)

@@ -62,7 +62,10 @@ public sealed class BudgetApiTests(SiloFixture silo) : IClassFixture<SiloFixture
     [InlineData("""{"org_id":"ORG","name":"n","scope":{"type":"org","ref":"ORG"},"period":"month","mode":"hard_stop"}""", "missing required field 'limit_usd'")]
     [InlineData("""{"org_id":"ORG","name":"n","scope":{"type":"org","ref":"ORG"},"limit_usd":0,"period":"month","mode":"hard_stop"}""", "'limit_usd' must be greater than 0 and at most 1000000000000 (got 0)")]
     [InlineData("""{"org_id":"ORG","name":"n","scope":{"type":"org","ref":"ORG"},"limit_usd":"-5","period":"month","mode":"hard_stop"}""", "'limit_usd' must be greater than 0 and at most 1000000000000 (got -5)")]
-    [InlineData("""{"org_id":"ORG","name":"n","scope":{"type":"org","ref":"ORG"},"limit_usd":"ten","period":"month","mode":"hard_stop"}""", "'limit_usd' must be a positive number or numeric string")]
+    [InlineData("""{"org_id":"ORG","name":"n","scope":{"type":"org","ref":"ORG"},"limit_usd":"ten","period":"month","mode":"hard_stop"}""", "'limit_usd' must be a number or numeric string greater than 0 and at most 1000000000000")]
+    [InlineData("""{"org_id":"ORG","name":"n","scope":{"type":"org","ref":"ORG"},"limit_usd":1e30,"period":"month","mode":"hard_stop"}""", "'limit_usd' must be a number or numeric string greater than 0 and at most 1000000000000")]
+    [InlineData("""{"org_id":"ORG","name":"n","scope":{"type":"org","ref":"ORG"},"limit_usd":1,"period":"month","mode":"hard_stop","thresholds":["x"]}""", "'thresholds[0]' must be a number or numeric string: a fraction in (0, 1]")]
+    [InlineData("""{"org_id":"ORG","name":"n","scope":{"type":"org","ref":"ORG"},"limit_usd":1,"period":"month","mode":"hard_stop","timezone":"Pacific Standard Time"}""", "'timezone' must be an IANA time zone such as Europe/London or UTC (got 'Pacific Standard Time')")]
     [InlineData("""{"org_id":"ORG","name":"n","scope":{"type":"org","ref":"ORG"},"limit_usd":1,"period":"year","mode":"hard_stop"}""", "'period' must be one of day, week, month (got 'year')")]
     [InlineData("""{"org_id":"ORG","name":"n","scope":{"type":"org","ref":"ORG"},"limit_usd":1,"period":"month","mode":"soft"}""", "'mode' must be one of hard_stop, warn_only (got 'soft')")]
     [InlineData("""{"org_id":"ORG","name":"n","scope":{"type":"org","ref":"ORG"},"limit_usd":1,"period":"month","mode":"hard_stop","timezone":"Mars/Olympus"}""", "'timezone' must be an IANA time zone such as Europe/London or UTC (got 'Mars/Olympus')")]
@@ -98,6 +101,30 @@ public sealed class BudgetApiTests(SiloFixture silo) : IClassFixture<SiloFixture
         Assert.Equal("environment 'env-missing' not found", await Http.ReadProblemAsync(unknownEnv, HttpStatusCode.NotFound));
         Assert.Equal($"environment '{other.EnvironmentId}' belongs to org '{other.OrgId}', not '{world.OrgId}'",
             await Http.ReadProblemAsync(foreignEnv, HttpStatusCode.BadRequest));
+    }
+
+    [Fact]
+    public async Task Create_WithAnIanaZoneWithoutASlash_IsAccepted()
+    {
+        using var world = await silo.OnboardAsync();
+
+        var id = await CreateAsync(world, Body(world, timezone: "EST5EDT"));
+
+        Assert.Equal("EST5EDT", (string)(await world.Admin.GetOkAsync($"/api/v1/budgets/{id}"))["timezone"]!);
+    }
+
+    [Fact]
+    public async Task Delete_Twice_IsNoContentThen404()
+    {
+        using var world = await silo.OnboardAsync();
+        var id = await CreateAsync(world, Body(world));
+
+        using var first = await world.Admin.SendAsync(new HttpRequestMessage(HttpMethod.Delete, $"/api/v1/budgets/{id}"));
+        using var second = await world.Admin.SendAsync(new HttpRequestMessage(HttpMethod.Delete, $"/api/v1/budgets/{id}"));
+
+        Assert.Equal(HttpStatusCode.NoContent, first.StatusCode);
+        Assert.Equal($"budget '{id}' not found", await Http.ReadProblemAsync(second, HttpStatusCode.NotFound));
+        Assert.Empty((await world.Admin.GetOkAsync($"/api/v1/budgets?org_id={world.OrgId}")).AsArray());
     }
 
     [Fact]

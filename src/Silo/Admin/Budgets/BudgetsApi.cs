@@ -142,15 +142,15 @@ public static class BudgetsApi
             return badId;
         }
 
-        var budget = grains.GetGrain<IBudgetGrain>(budgetId);
-        var policy = await budget.GetBudgetAsync();
-        if (policy is null || !await budget.DeleteBudgetAsync())
+        var deletion = await grains.GetGrain<IBudgetGrain>(budgetId).DeleteBudgetAsync();
+        if (deletion.OrgId is null)
         {
             return NotFound(budgetId);
         }
 
-        await grains.GetGrain<IOrgGrain>(policy.OrgId).RemoveBudgetAsync(budgetId);
-        return TypedResults.NoContent();
+        // Also when the budget was deleted before: a retry finishes what a failed call left behind.
+        await grains.GetGrain<IOrgGrain>(deletion.OrgId).RemoveBudgetAsync(budgetId);
+        return deletion.Deleted ? TypedResults.NoContent() : NotFound(budgetId);
     }
 
     private static async Task<IResult> StatusAsync([FromRoute(Name = "budget_id")] string budgetId, IGrainFactory grains)
@@ -212,7 +212,9 @@ public static class BudgetsApi
         }
 
         var timeZone = body.Timezone ?? "UTC";
-        if (!TimeZoneInfo.TryFindSystemTimeZoneById(timeZone, out _) || !timeZone.Contains('/', StringComparison.Ordinal) && timeZone != "UTC")
+        // IANA names only: the system also resolves Windows names ("Pacific Standard Time"), which are not.
+        var windowsOnly = TimeZoneInfo.TryConvertWindowsIdToIanaId(timeZone, out _) && !TimeZoneInfo.TryConvertIanaIdToWindowsId(timeZone, out _);
+        if (!TimeZoneInfo.TryFindSystemTimeZoneById(timeZone, out _) || windowsOnly)
         {
             return (null, Problems.BadRequest($"'timezone' must be an IANA time zone such as Europe/London or UTC (got '{timeZone}')"));
         }
