@@ -172,7 +172,9 @@ public sealed class SiloProcess : IAsyncDisposable
     }
 
     /// <summary>A program of this repository built in the same configuration (Debug or Release) as the tests.</summary>
-    private static string AssemblyPath(string project, string assembly)
+    internal static string AssemblyPath(string project, string assembly) => AssemblyPath("src", project, assembly);
+
+    internal static string AssemblyPath(string folder, string project, string assembly)
     {
         var testDirectory = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var framework = testDirectory.Name;
@@ -183,7 +185,7 @@ public sealed class SiloProcess : IAsyncDisposable
             root = root.Parent;
         }
 
-        var path = Path.Combine(root!.FullName, "src", project, "bin", configuration, framework, assembly);
+        var path = Path.Combine(root!.FullName, folder, project, "bin", configuration, framework, assembly);
         return File.Exists(path) ? path : throw new FileNotFoundException("Build the solution first: the program is not at " + path);
     }
 }
