@@ -39,9 +39,9 @@ public static class ApiKeysApi
             return invalid;
         }
 
-        if (await grains.GetGrain<IEnvironmentGrain>(body.EnvironmentId!).GetEnvironmentAsync() is null)
+        if (await Lookups.EnvironmentMissingAsync(grains, body.EnvironmentId!) is { } missing)
         {
-            return Problems.NotFound($"environment '{body.EnvironmentId}' not found");
+            return missing;
         }
 
         var binding = new ApiKeyBinding(body.EnvironmentId!, body.TeamId, body.UserId);

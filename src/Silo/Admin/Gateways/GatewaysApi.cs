@@ -51,11 +51,12 @@ public static class GatewaysApi
             return badDp;
         }
 
-        var environment = grains.GetGrain<IEnvironmentGrain>(environmentId);
-        if (await environment.GetEnvironmentAsync() is null)
+        if (await Lookups.EnvironmentMissingAsync(grains, environmentId) is { } missing)
         {
-            return Problems.NotFound($"environment '{environmentId}' not found");
+            return missing;
         }
+
+        var environment = grains.GetGrain<IEnvironmentGrain>(environmentId);
 
         if (!authority.CanIssue)
         {
@@ -78,11 +79,12 @@ public static class GatewaysApi
             return badId;
         }
 
-        var environment = grains.GetGrain<IEnvironmentGrain>(environmentId);
-        if (await environment.GetEnvironmentAsync() is null)
+        if (await Lookups.EnvironmentMissingAsync(grains, environmentId) is { } missing)
         {
-            return Problems.NotFound($"environment '{environmentId}' not found");
+            return missing;
         }
+
+        var environment = grains.GetGrain<IEnvironmentGrain>(environmentId);
 
         var dpIds = await environment.ListGatewaysAsync();
         var details = await Task.WhenAll(dpIds.Select(dpId =>
@@ -101,11 +103,12 @@ public static class GatewaysApi
             return badId;
         }
 
-        var environment = grains.GetGrain<IEnvironmentGrain>(environmentId);
-        if (await environment.GetEnvironmentAsync() is null)
+        if (await Lookups.EnvironmentMissingAsync(grains, environmentId) is { } missing)
         {
-            return Problems.NotFound($"environment '{environmentId}' not found");
+            return missing;
         }
+
+        var environment = grains.GetGrain<IEnvironmentGrain>(environmentId);
 
         if (!(await environment.ListGatewaysAsync()).Contains(dpId))
         {

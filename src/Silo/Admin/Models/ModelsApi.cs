@@ -57,9 +57,9 @@ public static class ModelsApi
             return badPrice;
         }
 
-        if (await grains.GetGrain<IEnvironmentGrain>(body.EnvironmentId!).GetEnvironmentAsync() is null)
+        if (await Lookups.EnvironmentMissingAsync(grains, body.EnvironmentId!) is { } missing)
         {
-            return Problems.NotFound($"environment '{body.EnvironmentId}' not found");
+            return missing;
         }
 
         var definition = new ModelDefinition(body.EnvironmentId!, body.Name!, body.ProviderKeyId, new ModelPricing
