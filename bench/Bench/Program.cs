@@ -1,13 +1,17 @@
 using BudgetCluster.Bench;
 
+var options = new Options(args.Skip(1).ToArray());
 return args.FirstOrDefault() switch
 {
     "ledger" => await LedgerBenchmark.RunAsync(args.Skip(1).ToArray()),
+    "ingest" => await IngestBenchmark.RunAsync(options),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: dotnet run -c Release --project bench/Bench -- ledger [--gateways N] [--batches N] [--events N]");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project bench/Bench -- SCENARIO [options]");
+    Console.Error.WriteLine("  ledger [--gateways 32] [--batches 40] [--events 100]");
+    Console.Error.WriteLine("  " + IngestBenchmark.Usage);
     return 2;
 }

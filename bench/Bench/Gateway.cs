@@ -1,0 +1,73 @@
+using System.Net.Http.Headers;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+
+namespace BudgetCluster.Bench;
+
+/// <summary>
+/// One simulated AISIX gateway: HTTPS to the data plane with its own client certificate, trusting
+/// only the cluster's CA. Each gateway has its own connection pool, as separate hosts would.
+/// </summary>
+internal sealed class Gateway : IDisposable
+{
+    private static readonly MediaTypeHeaderValue Json = new("application/json");
+    private readonly HttpClient _http;
+
+    public Gateway(Uri dataPlane, X509Certificate2 certificate, X509Certificate2 ca, string dpId, int connections = 4)
+    {
+        DpId = dpId;
+        var handler = new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = connections,
+            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                ClientCertificates = [certificate],
+                RemoteCertificateValidationCallback = (_, presented, _, _) => ChainsTo(presented, ca),
+            },
+        };
+        _http = new HttpClient(handler) { BaseAddress = dataPlane, Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    public string DpId { get; }
+
+    /// <summary>Posts one telemetry batch; returns the status code and the answer.</summary>
+    public async Task<(int Status, string Body)> PostTelemetryAsync(ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
+    {
+        using var content = new ReadOnlyMemoryContent(body);
+        content.Headers.ContentType = Json;
+        using var response = await _http.PostAsync("/dp/telemetry", content, cancellationToken);
+        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken));
+    }
+
+    public async Task<(int Status, string Body)> BudgetCheckAsync(string apiKeyId, CancellationToken cancellationToken = default)
+    {
+        using var response = await _http.GetAsync("/dp/budget_check?api_key_id=" + Uri.EscapeDataString(apiKeyId), cancellationToken);
+        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken));
+    }
+
+    /// <summary>Opens the push subscription; the caller reads the SSE stream.</summary>
+    public async Task<Stream> SubscribeAsync(CancellationToken cancellationToken)
+    {
+        var response = await _http.GetAsync("/dp/budget_events", HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadAsStreamAsync(cancellationToken);
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    private static bool ChainsTo(X509Certificate? presented, X509Certificate2 ca)
+    {
+        if (presented is null)
+        {
+            return false;
+        }
+
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(ca);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        using var certificate = new X509Certificate2(presented);
+        return chain.Build(certificate);
+    }
+}

@@ -1,0 +1,104 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace BudgetCluster.Bench;
+
+/// <summary>
+/// One onboarded organisation, made through the admin API as a budget owner would: an org, an
+/// environment, the fixtures' three priced models, budgets, and gateways with their own certificates.
+/// </summary>
+internal sealed class Tenant : IDisposable
+{
+    public const string OrgId = "org-bench";
+    public const string EnvironmentId = "env-bench";
+
+    private readonly HttpClient _admin;
+    private readonly Cluster _cluster;
+
+    private Tenant(Cluster cluster)
+    {
+        _cluster = cluster;
+        _admin = new HttpClient { BaseAddress = cluster.AdminUri, Timeout = TimeSpan.FromSeconds(120) };
+        _admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", cluster.Token);
+    }
+
+    public static async Task<Tenant> CreateAsync(Cluster cluster)
+    {
+        var tenant = new Tenant(cluster);
+        await tenant.SendAsync(HttpMethod.Put, $"/api/v1/orgs/{OrgId}", """{"name":"Bench","fail_mode":"closed"}""");
+        await tenant.SendAsync(HttpMethod.Put, $"/api/v1/environments/{EnvironmentId}", $$"""{"org_id":"{{OrgId}}","name":"Production"}""");
+        await tenant.SendAsync(HttpMethod.Put, "/api/v1/models/m-gpt-4o", $$$"""
+            {"environment_id":"{{{EnvironmentId}}}","name":"gpt-4o",
+             "pricing":{"input_per_mtok":"2.50","output_per_mtok":"10","cached_input_per_mtok":"1.25"}}
+            """);
+        await tenant.SendAsync(HttpMethod.Put, "/api/v1/models/m-claude-primary", $$$"""
+            {"environment_id":"{{{EnvironmentId}}}","name":"claude-sonnet-primary","provider_key_id":"pk-anthropic",
+             "pricing":{"input_per_mtok":"3","output_per_mtok":"15"}}
+            """);
+        await tenant.SendAsync(HttpMethod.Put, "/api/v1/models/m-claude-secondary", $$$"""
+            {"environment_id":"{{{EnvironmentId}}}","name":"claude-sonnet-secondary",
+             "pricing":{"input_per_mtok":"3.00","output_per_mtok":"15.00","cache_write_per_mtok":"3.75","cache_read_per_mtok":"0.30"}}
+            """);
+        return tenant;
+    }
+
+    /// <summary>Creates a budget; returns its id.</summary>
+    public async Task<string> CreateBudgetAsync(string scopeType, string scopeRef, decimal limitUsd, string mode = "hard_stop")
+    {
+        var limit = limitUsd.ToString(CultureInfo.InvariantCulture);
+        var created = await SendAsync(HttpMethod.Post, "/api/v1/budgets", $$$"""
+            {"org_id":"{{{OrgId}}}","name":"{{{scopeType}}} {{{scopeRef}}}","scope":{"type":"{{{scopeType}}}","ref":"{{{scopeRef}}}"},
+             "limit_usd":"{{{limit}}}","period":"month","mode":"{{{mode}}}"}
+            """);
+        return (string)created["id"]!;
+    }
+
+    /// <summary>Creates many budgets, several requests at a time; returns their ids in order.</summary>
+    public async Task<string[]> CreateBudgetsAsync(int count, Func<int, (string Type, string Ref, decimal Limit)> budget, int parallel = 8)
+    {
+        var ids = new string[count];
+        await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = parallel }, async (i, _) =>
+        {
+            var (type, scopeRef, limit) = budget(i);
+            ids[i] = await CreateBudgetAsync(type, scopeRef, limit);
+        });
+        return ids;
+    }
+
+    /// <summary>Issues one certificate per gateway through the admin API.</summary>
+    public async Task<Gateway[]> IssueGatewaysAsync(int count, string prefix)
+    {
+        var gateways = new Gateway[count];
+        await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (i, _) =>
+        {
+            var dpId = string.Create(CultureInfo.InvariantCulture, $"{prefix}-{i:D3}");
+            var issued = await SendAsync(HttpMethod.Post, $"/api/v1/environments/{EnvironmentId}/gateway-certificates", $$"""{"dp_id":"{{dpId}}"}""");
+            var certificate = X509Certificate2.CreateFromPem((string)issued["certificate_pem"]!, (string)issued["private_key_pem"]!);
+            var ca = X509Certificate2.CreateFromPem((string)issued["ca_pem"]!);
+            gateways[i] = new Gateway(_cluster.DataPlaneUri, certificate, ca, dpId);
+        });
+        return gateways;
+    }
+
+    public async Task<JsonNode> GetAsync(string path) => await SendAsync(HttpMethod.Get, path, null);
+
+    private async Task<JsonNode> SendAsync(HttpMethod method, string path, string? json)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (json is not null)
+        {
+            request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+        }
+
+        using var response = await _admin.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return response.IsSuccessStatusCode
+            ? JsonNode.Parse(text)!
+            : throw new InvalidOperationException($"{method} {path} answered {(int)response.StatusCode}: {text}");
+    }
+
+    public void Dispose() => _admin.Dispose();
+}
