@@ -83,30 +83,7 @@ internal static class IngestBaseline
             var usage = UsageEventValidator.Validate(element, now, TimeSpan.FromHours(1), out var error)
                 ?? throw new InvalidOperationException("the baseline generated an invalid event: " + error);
             var priced = UsagePricer.Price(usage, Prices.GetValueOrDefault(usage.ModelId));
-            entries.Add(new LedgerEntry
-            {
-                EnvironmentId = Tenant.EnvironmentId,
-                RequestId = usage.RequestId,
-                AttemptIndex = usage.AttemptIndex,
-                DpId = dpId,
-                Sequence = ++sequence,
-                OccurredAt = usage.OccurredAt,
-                ReceivedAt = now,
-                ModelId = usage.ModelId,
-                ApiKeyId = usage.ApiKeyId,
-                PromptTokens = usage.PromptTokens,
-                CompletionTokens = usage.CompletionTokens,
-                CachedPromptTokens = usage.CachedPromptTokens,
-                CacheCreationTokens = usage.CacheCreationTokens,
-                CacheReadTokens = usage.CacheReadTokens,
-                ReasoningTokens = usage.ReasoningTokens,
-                StatusCode = usage.StatusCode,
-                UpstreamLatencyMs = usage.UpstreamLatencyMs,
-                CostUsd = priced.CostUsd,
-                CacheSavingsUsd = priced.CacheSavingsUsd,
-                Unpriced = priced.Unpriced,
-                CacheHit = usage.CacheHit,
-            });
+            entries.Add(LedgerEntry.From(usage, priced, Tenant.EnvironmentId, dpId, ++sequence, now, []));
         }
 
         return entries;

@@ -225,31 +225,7 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
         var pricing = _catalog.Models.TryGetValue(usage.ModelId, out var model) ? model.Pricing : null;
         var priced = UsagePricer.Price(usage, pricing);
         var attributions = priced.CostUsd == 0m ? [] : _router.Attribute(usage);
-        return new LedgerEntry
-        {
-            EnvironmentId = _environmentId,
-            RequestId = usage.RequestId,
-            AttemptIndex = usage.AttemptIndex,
-            DpId = _dpId,
-            Sequence = sequence,
-            OccurredAt = usage.OccurredAt,
-            ReceivedAt = receivedAt,
-            ModelId = usage.ModelId,
-            ApiKeyId = usage.ApiKeyId,
-            PromptTokens = usage.PromptTokens,
-            CompletionTokens = usage.CompletionTokens,
-            CachedPromptTokens = usage.CachedPromptTokens,
-            CacheCreationTokens = usage.CacheCreationTokens,
-            CacheReadTokens = usage.CacheReadTokens,
-            ReasoningTokens = usage.ReasoningTokens,
-            StatusCode = usage.StatusCode,
-            UpstreamLatencyMs = usage.UpstreamLatencyMs,
-            CostUsd = priced.CostUsd,
-            CacheSavingsUsd = priced.CacheSavingsUsd,
-            Unpriced = priced.Unpriced,
-            CacheHit = usage.CacheHit,
-            Attributions = attributions,
-        };
+        return LedgerEntry.From(usage, priced, _environmentId, _dpId, sequence, receivedAt, attributions);
     }
 
     private void SetCatalog(EnvironmentCatalog catalog)

@@ -1,4 +1,6 @@
 using System.Collections.Immutable;
+using BudgetCluster.Grains.Abstractions.Gateways;
+using BudgetCluster.Grains.Pricing;
 
 namespace BudgetCluster.Grains.Ledger;
 
@@ -46,4 +48,32 @@ public sealed record LedgerEntry
         && Attributions.SequenceEqual(other.Attributions);
 
     public override int GetHashCode() => HashCode.Combine(EnvironmentId, RequestId, AttemptIndex, DpId, Sequence);
+    /// <summary>The row for an accepted event of a gateway, priced and attributed.</summary>
+    public static LedgerEntry From(
+        UsageEvent usage, PricedUsage priced, string environmentId, string dpId, long sequence,
+        DateTimeOffset receivedAt, ImmutableArray<BudgetAttribution> attributions) => new()
+    {
+        EnvironmentId = environmentId,
+        RequestId = usage.RequestId,
+        AttemptIndex = usage.AttemptIndex,
+        DpId = dpId,
+        Sequence = sequence,
+        OccurredAt = usage.OccurredAt,
+        ReceivedAt = receivedAt,
+        ModelId = usage.ModelId,
+        ApiKeyId = usage.ApiKeyId,
+        PromptTokens = usage.PromptTokens,
+        CompletionTokens = usage.CompletionTokens,
+        CachedPromptTokens = usage.CachedPromptTokens,
+        CacheCreationTokens = usage.CacheCreationTokens,
+        CacheReadTokens = usage.CacheReadTokens,
+        ReasoningTokens = usage.ReasoningTokens,
+        StatusCode = usage.StatusCode,
+        UpstreamLatencyMs = usage.UpstreamLatencyMs,
+        CostUsd = priced.CostUsd,
+        CacheSavingsUsd = priced.CacheSavingsUsd,
+        Unpriced = priced.Unpriced,
+        CacheHit = usage.CacheHit,
+        Attributions = attributions,
+    };
 }
