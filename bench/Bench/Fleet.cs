@@ -38,9 +38,9 @@ internal sealed class Fleet(Gateway[] gateways, string keyPrefix, int keys, int 
                 if (interval > TimeSpan.Zero)
                 {
                     var wait = next - clock.Elapsed;
-                    if (wait > TimeSpan.Zero)
+                    if (wait > TimeSpan.Zero && !await DelayAsync(wait, cancellationToken).ConfigureAwait(false))
                     {
-                        await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+                        break;
                     }
                 }
 
@@ -63,6 +63,20 @@ internal sealed class Fleet(Gateway[] gateways, string keyPrefix, int keys, int 
         clock.Stop();
         var events = Events - eventsBefore;
         return new FleetResult(events, clock.Elapsed.TotalSeconds, events / clock.Elapsed.TotalSeconds, latencies, Failures - failuresBefore);
+    }
+
+    /// <summary>Waits; false when cancelled first.</summary>
+    private static async Task<bool> DelayAsync(TimeSpan wait, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
     }
 }
 

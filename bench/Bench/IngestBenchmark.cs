@@ -57,11 +57,11 @@ internal static class IngestBenchmark
     }
 
     /// <summary>One fleet run with the progress line.</summary>
-    public static async Task<FleetResult> RunWithProgressAsync(Fleet fleet, TimeSpan duration, double rate)
+    public static async Task<FleetResult> RunWithProgressAsync(Fleet fleet, TimeSpan duration, double rate, CancellationToken cancellationToken = default)
     {
         using var progress = new CancellationTokenSource();
         var printing = Report.ProgressAsync("events", () => fleet.Events, () => $"failed batches {fleet.Failures}", progress.Token);
-        var result = await fleet.RunAsync(duration, rate);
+        var result = await fleet.RunAsync(duration, rate, cancellationToken);
         await progress.CancelAsync();
         await printing;
         return result;

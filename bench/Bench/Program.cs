@@ -5,6 +5,7 @@ return args.FirstOrDefault() switch
 {
     "ledger" => await LedgerBenchmark.RunAsync(args.Skip(1).ToArray()),
     "ingest" => await IngestBenchmark.RunAsync(options),
+    "propagation" => await PropagationBenchmark.RunAsync(options),
     _ => Usage(),
 };
 
@@ -13,5 +14,6 @@ static int Usage()
     Console.Error.WriteLine("usage: dotnet run -c Release --project bench/Bench -- SCENARIO [options]");
     Console.Error.WriteLine("  ledger [--gateways 32] [--batches 40] [--events 100]");
     Console.Error.WriteLine("  " + IngestBenchmark.Usage);
+    Console.Error.WriteLine("  " + PropagationBenchmark.Usage);
     return 2;
 }

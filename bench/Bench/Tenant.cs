@@ -68,6 +68,11 @@ internal sealed class Tenant : IDisposable
         return ids;
     }
 
+    /// <summary>Registers API keys in the environment (budget_check answers only for registered keys).</summary>
+    public Task RegisterKeysAsync(IEnumerable<string> keys, int parallel = 8) =>
+        Parallel.ForEachAsync(keys, new ParallelOptions { MaxDegreeOfParallelism = parallel }, async (key, _) =>
+            await SendAsync(HttpMethod.Put, $"/api/v1/api-keys/{key}", $$"""{"environment_id":"{{EnvironmentId}}"}"""));
+
     /// <summary>Issues one certificate per gateway through the admin API.</summary>
     public async Task<Gateway[]> IssueGatewaysAsync(int count, string prefix)
     {
