@@ -8,4 +8,7 @@ public static class BudgetStreams
 
     /// <summary>The stream namespace; the stream key is the org id.</summary>
     public const string Namespace = "budget-events";
+
+    /// <summary>How often a silo's pulling agents look for new transitions in their queues.</summary>
+    public static readonly TimeSpan PollPeriod = TimeSpan.FromMilliseconds(5);
 }
