@@ -132,6 +132,9 @@ internal sealed class Cluster : IAsyncDisposable
         _processes.Add(process);
     }
 
+    /// <summary>CPU seconds used so far by the silos and the ingress.</summary>
+    public double ProcessCpuSeconds() => _processes.Sum(p => Cpu.ProcessSeconds(p.Id));
+
     /// <summary>Resident memory of a process in bytes, from /proc.</summary>
     public static long ResidentBytes(Process process)
     {

@@ -41,13 +41,16 @@ internal static class IngestBenchmark
         Console.WriteLine("cluster warm-up:");
         await RunWithProgressAsync(fleet, warmup, rate);
         Console.WriteLine("cluster:");
+        var cpuBefore = CpuUse.Now(cluster);
         var ours = await RunWithProgressAsync(fleet, duration, rate);
+        var cpu = CpuUse.Now(cluster) - cpuBefore;
 
         Report.Table(
             ["run", "events", "seconds", "events/s", "ack p50 ms", "ack p99 ms", "ack max ms", "failed batches"],
             [Row("cluster: " + cluster.Description, ours), Row("baseline: parse + ledger, no cluster", baseline)]);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"ratio (cluster / baseline events/s): {ours.EventsPerSecond / baseline.EventsPerSecond:N2}"));
+        Console.WriteLine(cpu.Per(ours.Events, "event"));
         if (fleet.LastFailure is { } failure)
         {
             Console.WriteLine("last failure: " + failure);

@@ -6,6 +6,7 @@ return args.FirstOrDefault() switch
     "ledger" => await LedgerBenchmark.RunAsync(args.Skip(1).ToArray()),
     "ingest" => await IngestBenchmark.RunAsync(options),
     "propagation" => await PropagationBenchmark.RunAsync(options),
+    "budget-check" => await BudgetCheckBenchmark.RunAsync(options),
     _ => Usage(),
 };
 
@@ -15,5 +16,6 @@ static int Usage()
     Console.Error.WriteLine("  ledger [--gateways 32] [--batches 40] [--events 100]");
     Console.Error.WriteLine("  " + IngestBenchmark.Usage);
     Console.Error.WriteLine("  " + PropagationBenchmark.Usage);
+    Console.Error.WriteLine("  " + BudgetCheckBenchmark.Usage);
     return 2;
 }

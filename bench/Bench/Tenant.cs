@@ -74,7 +74,7 @@ internal sealed class Tenant : IDisposable
             await SendAsync(HttpMethod.Put, $"/api/v1/api-keys/{key}", $$"""{"environment_id":"{{EnvironmentId}}"}"""));
 
     /// <summary>Issues one certificate per gateway through the admin API.</summary>
-    public async Task<Gateway[]> IssueGatewaysAsync(int count, string prefix)
+    public async Task<Gateway[]> IssueGatewaysAsync(int count, string prefix, int connectionsEach = 4)
     {
         var gateways = new Gateway[count];
         await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (i, _) =>
@@ -83,7 +83,7 @@ internal sealed class Tenant : IDisposable
             var issued = await SendAsync(HttpMethod.Post, $"/api/v1/environments/{EnvironmentId}/gateway-certificates", $$"""{"dp_id":"{{dpId}}"}""");
             var certificate = X509Certificate2.CreateFromPem((string)issued["certificate_pem"]!, (string)issued["private_key_pem"]!);
             var ca = X509Certificate2.CreateFromPem((string)issued["ca_pem"]!);
-            gateways[i] = new Gateway(_cluster.DataPlaneUri, certificate, ca, dpId);
+            gateways[i] = new Gateway(_cluster.DataPlaneUri, certificate, ca, dpId, connectionsEach);
         });
         return gateways;
     }

@@ -42,10 +42,9 @@ public sealed partial class BudgetDecisions(IClusterClient client, TimeProvider 
         var now = time.GetUtcNow();
         BudgetStatus? reason = null;
         BudgetStatus? tightest = null;
-        foreach (var status in view.Budgets())
+        foreach (var status in view.BudgetsFor(ScopesOfKey(catalog.OrgId, environmentId, apiKeyId, binding)))
         {
-            var policy = status.Policy;
-            if (policy.Mode != BudgetMode.HardStop || !AppliesToKey(policy.Scope, catalog.OrgId, environmentId, apiKeyId, binding))
+            if (status.Policy.Mode != BudgetMode.HardStop)
             {
                 continue;
             }
@@ -90,16 +89,15 @@ public sealed partial class BudgetDecisions(IClusterClient client, TimeProvider 
 
     internal long NextSequence() => Interlocked.Increment(ref _sequence);
 
-    /// <summary>The budgets a request with this key is checked against (API.md: org, environment, key, team, member).</summary>
-    private static bool AppliesToKey(BudgetScope scope, string orgId, string environmentId, string apiKeyId, ApiKeyBinding binding) => scope.Type switch
-    {
-        ScopeType.Org => scope.Ref == orgId,
-        ScopeType.Environment => scope.Ref == environmentId,
-        ScopeType.ApiKey => scope.Ref == apiKeyId,
-        ScopeType.Team => scope.Ref == binding.TeamId,
-        ScopeType.Member => scope.Ref == binding.UserId,
-        _ => false,
-    };
+    /// <summary>The scopes whose budgets a request with this key is checked against (API.md: org, environment, key, team, member).</summary>
+    private static (ScopeType Type, string? Ref)[] ScopesOfKey(string orgId, string environmentId, string apiKeyId, ApiKeyBinding binding) =>
+    [
+        (ScopeType.Org, orgId),
+        (ScopeType.Environment, environmentId),
+        (ScopeType.ApiKey, apiKeyId),
+        (ScopeType.Team, binding.TeamId),
+        (ScopeType.Member, binding.UserId),
+    ];
 
     private async Task<EnvironmentCatalog> CatalogAsync(string environmentId)
     {

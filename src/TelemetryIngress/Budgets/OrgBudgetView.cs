@@ -15,6 +15,8 @@ internal sealed class OrgBudgetView : IAsyncObserver<BudgetEvent>
 
     private readonly object _gate = new();
     private readonly Dictionary<string, BudgetStatus> _budgets = new(StringComparer.Ordinal);
+    // The same statuses by scope: a check looks up its key's five scopes instead of scanning every budget.
+    private readonly Dictionary<(ScopeType Type, string Ref), Dictionary<string, BudgetStatus>> _byScope = [];
     private readonly Queue<(long Sequence, BudgetEvent Event)> _log = new();
     private readonly List<Channel<(long Sequence, BudgetEvent Event)>> _subscribers = [];
     private readonly Func<long> _nextSequence;
@@ -38,18 +40,24 @@ internal sealed class OrgBudgetView : IAsyncObserver<BudgetEvent>
         }
     }
 
-    public IReadOnlyList<BudgetStatus> Budgets()
+    /// <summary>The budgets of these scopes (a null ref matches nothing).</summary>
+    public List<BudgetStatus> BudgetsFor(IEnumerable<(ScopeType Type, string? Ref)> scopes)
     {
+        var found = new List<BudgetStatus>();
         lock (_gate)
         {
-            return [.. _budgets.Values];
+            foreach (var (type, scopeRef) in scopes)
+            {
+                if (scopeRef is not null && _byScope.TryGetValue((type, scopeRef), out var budgets))
+                {
+                    found.AddRange(budgets.Values);
+                }
+            }
         }
+
+        return found;
     }
 
-    /// <summary>
-    /// Subscribes to the transitions after <paramref name="afterSequence"/> when the log still holds
-    /// them (resumption), else from now on with a snapshot of the current statuses.
-    /// </summary>
     public ViewSubscription Subscribe(long? afterSequence)
     {
         var channel = Channel.CreateBounded<(long, BudgetEvent)>(new BoundedChannelOptions(LogCapacity)
@@ -92,7 +100,10 @@ internal sealed class OrgBudgetView : IAsyncObserver<BudgetEvent>
         {
             if (item.Kind == BudgetEventKind.Deleted)
             {
-                _budgets.Remove(item.Status.BudgetId);
+                if (_budgets.Remove(item.Status.BudgetId, out var removed))
+                {
+                    Unindex(removed);
+                }
             }
             else
             {
@@ -130,9 +141,32 @@ internal sealed class OrgBudgetView : IAsyncObserver<BudgetEvent>
     /// <summary>Keeps the status with the highest version; an equal version is a newer spend refresh.</summary>
     private void Adopt(BudgetStatus status)
     {
-        if (!_budgets.TryGetValue(status.BudgetId, out var current) || status.Version >= current.Version)
+        if (_budgets.TryGetValue(status.BudgetId, out var current))
         {
-            _budgets[status.BudgetId] = status;
+            if (status.Version < current.Version)
+            {
+                return;
+            }
+
+            Unindex(current);
+        }
+
+        _budgets[status.BudgetId] = status;
+        var scope = (status.Policy.Scope.Type, status.Policy.Scope.Ref);
+        if (!_byScope.TryGetValue(scope, out var budgets))
+        {
+            _byScope[scope] = budgets = new Dictionary<string, BudgetStatus>(StringComparer.Ordinal);
+        }
+
+        budgets[status.BudgetId] = status;
+    }
+
+    private void Unindex(BudgetStatus status)
+    {
+        var scope = (status.Policy.Scope.Type, status.Policy.Scope.Ref);
+        if (_byScope.TryGetValue(scope, out var budgets) && budgets.Remove(status.BudgetId) && budgets.Count == 0)
+        {
+            _byScope.Remove(scope);
         }
     }
 }

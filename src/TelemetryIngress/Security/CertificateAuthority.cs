@@ -1,4 +1,5 @@
 using System.Formats.Asn1;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using BudgetCluster.TelemetryIngress.Hosting;
@@ -17,6 +18,7 @@ public sealed class CertificateAuthority : IDisposable
     private const string SubjectAltNameOid = "2.5.29.17";
 
     private readonly TimeProvider _time;
+    private readonly ConditionalWeakTable<X509Certificate2, AcceptedCheck> _accepted = new();
 
     private CertificateAuthority(X509Certificate2 certificate, TimeProvider time)
     {
@@ -154,6 +156,25 @@ public sealed class CertificateAuthority : IDisposable
     /// <summary>Verifies a client certificate: issued by this CA, valid now, carrying both gateway SANs.</summary>
     public CertificateCheck Check(X509Certificate2? certificate)
     {
+        // A connection presents the same certificate object on every request: building its chain
+        // once per connection, not per request, took budget_check from ~300 to ~100 µs of CPU.
+        // Nothing but time changes an accepted certificate's verdict (there is no revocation).
+        if (certificate is not null && _accepted.TryGetValue(certificate, out var known) && _time.GetUtcNow() < known.Until)
+        {
+            return known.Check;
+        }
+
+        var check = Evaluate(certificate);
+        if (check.Identity is not null)
+        {
+            _accepted.AddOrUpdate(certificate!, new AcceptedCheck(check, certificate!.NotAfter.ToUniversalTime()));
+        }
+
+        return check;
+    }
+
+    private CertificateCheck Evaluate(X509Certificate2? certificate)
+    {
         if (certificate is null)
         {
             return CertificateCheck.Unauthenticated("a client certificate issued by this cluster's CA is required");
@@ -188,6 +209,8 @@ public sealed class CertificateAuthority : IDisposable
     }
 
     public void Dispose() => Certificate.Dispose();
+
+    private sealed record AcceptedCheck(CertificateCheck Check, DateTimeOffset Until);
 
     private bool IssuedByThisCa(X509Certificate2 certificate)
     {

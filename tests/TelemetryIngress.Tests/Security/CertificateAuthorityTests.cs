@@ -62,6 +62,24 @@ public sealed class CertificateAuthorityTests : IDisposable
         Assert.StartsWith("the client certificate is not valid now", check.Error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Check_CertificateAcceptedOnAConnection_IsRefusedOnceItExpires()
+    {
+        // The verdict is kept per certificate object (one per connection); it must not outlive the certificate.
+        var clock = new ShiftedTime(TimeSpan.Zero);
+        using var ca = CertificateAuthority.LoadOrCreate(new DataPlaneOptions(), _dir, clock);
+        var issued = ca.IssueGatewayCertificate("env-a", "dp-1", TimeSpan.FromDays(1));
+        using var cert = X509Certificate2.CreateFromPem(issued.CertificatePem, issued.PrivateKeyPem);
+        Assert.Equal(new GatewayIdentity("env-a", "dp-1"), ca.Check(cert).Identity);
+        Assert.Equal(new GatewayIdentity("env-a", "dp-1"), ca.Check(cert).Identity);
+
+        clock.Shift = TimeSpan.FromDays(2);
+        var check = ca.Check(cert);
+
+        Assert.Equal(401, check.StatusCode);
+        Assert.StartsWith("the client certificate is not valid now", check.Error, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(null, "x-aisix://dp/dp-1", "the client certificate has no 'x-aisix://env/<environment_id>' URI SAN")]
     [InlineData("x-aisix://env/env-a", null, "the client certificate has no 'x-aisix://dp/<dp_id>' URI SAN")]
