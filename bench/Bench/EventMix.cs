@@ -61,21 +61,29 @@ internal sealed class EventMix(string keyPrefix, int keys, int seed)
     }
 
     /// <summary>One event for the key with a cost the gateway set (used as is by the cluster).</summary>
-    public byte[] Priced(string apiKeyId, decimal costUsd)
+    public byte[] Priced(string apiKeyId, decimal costUsd) => PricedEach([apiKeyId], costUsd);
+
+    /// <summary>One event per key, each with a cost the gateway set.</summary>
+    public byte[] PricedEach(IEnumerable<string> apiKeyIds, decimal costUsd)
     {
         var buffer = new ArrayBufferWriter<byte>(1024);
         using (var json = new Utf8JsonWriter(buffer))
         {
             json.WriteStartObject();
             json.WriteStartArray("events");
-            Start(json, DateTimeOffset.UtcNow, "m-gpt-4o", apiKeyId, 0);
-            json.WriteNumber("prompt_tokens", 1000);
-            json.WriteNumber("completion_tokens", 100);
-            json.WriteNumber("upstream_latency_ms", 900);
-            json.WriteNumber("status_code", 200);
-            json.WriteNumber("cost_usd", costUsd);
-            json.WriteBoolean("guardrail_blocked", false);
-            json.WriteEndObject();
+            var now = DateTimeOffset.UtcNow;
+            foreach (var apiKeyId in apiKeyIds)
+            {
+                Start(json, now, "m-gpt-4o", apiKeyId, 0);
+                json.WriteNumber("prompt_tokens", 1000);
+                json.WriteNumber("completion_tokens", 100);
+                json.WriteNumber("upstream_latency_ms", 900);
+                json.WriteNumber("status_code", 200);
+                json.WriteNumber("cost_usd", costUsd);
+                json.WriteBoolean("guardrail_blocked", false);
+                json.WriteEndObject();
+            }
+
             json.WriteEndArray();
             json.WriteEndObject();
         }

@@ -7,6 +7,7 @@ return args.FirstOrDefault() switch
     "ingest" => await IngestBenchmark.RunAsync(options),
     "propagation" => await PropagationBenchmark.RunAsync(options),
     "budget-check" => await BudgetCheckBenchmark.RunAsync(options),
+    "memory" => await MemoryBenchmark.RunAsync(options),
     _ => Usage(),
 };
 
@@ -17,5 +18,6 @@ static int Usage()
     Console.Error.WriteLine("  " + IngestBenchmark.Usage);
     Console.Error.WriteLine("  " + PropagationBenchmark.Usage);
     Console.Error.WriteLine("  " + BudgetCheckBenchmark.Usage);
+    Console.Error.WriteLine("  " + MemoryBenchmark.Usage);
     return 2;
 }
