@@ -30,7 +30,7 @@ internal static class BudgetCheckBenchmark
         using var tenant = await Tenant.CreateAsync(cluster);
         var mix = new EventMix("c", keys, seed: 3);
         await tenant.RegisterKeysAsync(Enumerable.Range(0, keys).Select(mix.Key));
-        await tenant.CreateBudgetAsync("org", Tenant.OrgId, 1_000_000_000m);
+        await tenant.CreateBudgetAsync("org", tenant.OrgId, 1_000_000_000m);
         await tenant.CreateBudgetsAsync(budgets, i => ("api_key", mix.Key(i), 1.00m));
         var clients = await tenant.IssueGatewaysAsync(connections, "dp-check", connectionsEach: 1);
         for (var i = 0; i < budgets; i += 10)

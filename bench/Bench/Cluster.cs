@@ -23,6 +23,8 @@ internal sealed class Cluster : IAsyncDisposable
         Store = store;
         Silos = silos;
         Token = Guid.NewGuid().ToString("N");
+        // Ctrl+C or a kill of the harness must not leave silos running.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => KillAll();
     }
 
     public string Store { get; }
@@ -144,16 +146,14 @@ internal sealed class Cluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var process in Enumerable.Reverse(_processes))
+        KillAll();
+        foreach (var process in _processes)
         {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync();
-            }
-
+            await process.WaitForExitAsync();
             process.Dispose();
         }
+
+        _processes.Clear();
 
         _postgres?.Dispose();
         try
@@ -162,6 +162,21 @@ internal sealed class Cluster : IAsyncDisposable
         }
         catch (IOException)
         {
+        }
+    }
+
+    private void KillAll()
+    {
+        foreach (var process in Enumerable.Reverse(_processes))
+        {
+            try
+            {
+                process.Kill(entireProcessTree: true);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+                // already gone
+            }
         }
     }
 

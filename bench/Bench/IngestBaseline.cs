@@ -83,7 +83,7 @@ internal static class IngestBaseline
             var usage = UsageEventValidator.Validate(element, now, TimeSpan.FromHours(1), out var error)
                 ?? throw new InvalidOperationException("the baseline generated an invalid event: " + error);
             var priced = UsagePricer.Price(usage, Prices.GetValueOrDefault(usage.ModelId));
-            entries.Add(LedgerEntry.From(usage, priced, Tenant.EnvironmentId, dpId, ++sequence, now, []));
+            entries.Add(LedgerEntry.From(usage, priced, "env-" + Tenant.DefaultName, dpId, ++sequence, now, []));
         }
 
         return entries;

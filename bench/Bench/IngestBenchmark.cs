@@ -33,7 +33,7 @@ internal static class IngestBenchmark
         if (budgets > 0)
         {
             // An org-wide budget every event counts toward, and per-key budgets; limits far above the run's spend.
-            await tenant.CreateBudgetAsync("org", Tenant.OrgId, 1_000_000_000m, "warn_only");
+            await tenant.CreateBudgetAsync("org", tenant.OrgId, 1_000_000_000m, "warn_only");
             await tenant.CreateBudgetsAsync(budgets - 1, i => ("api_key", $"k-{i:D5}", 1_000_000m));
         }
 

@@ -4,27 +4,26 @@ using System.Globalization;
 namespace BudgetCluster.Bench;
 
 /// <summary>
-/// Memory per active budget: budgets are created through the admin API in steps, each then
-/// receives spend (one priced event per budget's key), and the silo's resident memory is read
-/// after each step. The slope between steps is what one more active budget costs: its grain,
-/// its state, the decision view's entry and the catalog's index entry, all in that process.
+/// Memory per active budget: organisations with their budgets are created through the admin API
+/// in steps, every budget then receives spend (one priced event on its key), and the silo's
+/// resident memory is read after each step. The slope between steps is what one more active
+/// budget costs in that process: its grain and state, the decision view's entry, its share of the
+/// org's index and catalogs (and of its org, environment and gateway grains).
 /// </summary>
 internal static class MemoryBenchmark
 {
-    public const string Usage = "memory [--budgets 100000] [--steps 4] [--parallel 8]";
+    public const string Usage = "memory [--budgets 100000] [--orgs 1000] [--steps 4] [--parallel 8]";
 
     public static async Task<int> RunAsync(Options options)
     {
         var budgets = options.Int("--budgets", 100_000);
-        var steps = options.Int("--steps", 4);
+        var orgs = Math.Clamp(options.Int("--orgs", 1000), 1, budgets);
+        var steps = Math.Clamp(options.Int("--steps", 4), 1, orgs);
         var parallel = options.Int("--parallel", 8);
 
         await using var cluster = await Cluster.StartAsync(options);
-        Console.WriteLine($"memory: {cluster.Description}; {budgets:N0} api_key budgets in {steps} steps, each with spend");
-        using var tenant = await Tenant.CreateAsync(cluster);
-        var gateway = (await tenant.IssueGatewaysAsync(1, "dp-memory"))[0];
-        var mix = new EventMix("m", budgets, seed: 5);
-        await SpendAsync(gateway, mix, 0, 100); // warm the ingest path before the first reading
+        Console.WriteLine($"memory: {cluster.Description}; {budgets:N0} api_key budgets over {orgs:N0} orgs, in {steps} steps, each budget with spend");
+        await OnboardAsync(cluster, "warm-up", 0, 10); // JIT and pools before the first reading
         var rows = new List<string[]>();
         var first = await SettledResidentBytesAsync(cluster);
         var previous = first;
@@ -33,33 +32,50 @@ internal static class MemoryBenchmark
         var clock = Stopwatch.StartNew();
         for (var step = 1; step <= steps; step++)
         {
-            var until = budgets * step / steps;
-            var from = created;
+            var (fromOrg, untilOrg) = (orgs * (step - 1) / steps, orgs * step / steps);
+            var before = created;
             using var progress = new CancellationTokenSource();
             var printing = Report.ProgressAsync("budgets", () => Volatile.Read(ref created), null, progress.Token);
-            await Parallel.ForAsync(from, until, new ParallelOptions { MaxDegreeOfParallelism = parallel }, async (i, _) =>
+            await Parallel.ForAsync(fromOrg, untilOrg, new ParallelOptions { MaxDegreeOfParallelism = parallel }, async (org, _) =>
             {
-                await tenant.CreateBudgetAsync("api_key", mix.Key(i), 1_000_000m);
-                Interlocked.Increment(ref created);
+                var (start, end) = (budgets * org / orgs, budgets * (org + 1) / orgs);
+                await OnboardAsync(cluster, string.Create(CultureInfo.InvariantCulture, $"m{org:D5}"), start, end - start, () => Interlocked.Increment(ref created));
             });
-            await SpendAsync(gateway, mix, from, until);
             await progress.CancelAsync();
             await printing;
 
             var now = await SettledResidentBytesAsync(cluster);
             rows.Add([
-                until.ToString("N0", CultureInfo.InvariantCulture),
+                created.ToString("N0", CultureInfo.InvariantCulture),
                 Mib(now),
-                Bytes((now - previous) / (double)(until - from)),
-                Bytes((now - first) / (double)until),
+                Bytes((now - previous) / (double)(created - before)),
+                Bytes((now - first) / (double)created),
             ]);
             previous = now;
         }
 
         Report.Table(["active budgets", "silo RSS MiB", "bytes/budget (this step)", "bytes/budget (since 0)"], rows);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"created and charged {budgets:N0} budgets in {clock.Elapsed.TotalSeconds:N0} s ({budgets / clock.Elapsed.TotalSeconds:N0}/s)"));
+            $"created and charged {created:N0} budgets in {clock.Elapsed.TotalSeconds:N0} s ({created / clock.Elapsed.TotalSeconds:N0}/s)"));
         return 0;
+    }
+
+    /// <summary>An org with its environment, a gateway, and <paramref name="count"/> budgets, each charged once.</summary>
+    private static async Task OnboardAsync(Cluster cluster, string name, int seed, int count, Action? created = null)
+    {
+        using var tenant = await Tenant.CreateAsync(cluster, name, models: false);
+        var gateway = (await tenant.IssueGatewaysAsync(1, "dp"))[0];
+        using (gateway)
+        {
+            var mix = new EventMix("k-" + name, count, seed);
+            for (var i = 0; i < count; i++)
+            {
+                await tenant.CreateBudgetAsync("api_key", mix.Key(i), 1_000_000m);
+                created?.Invoke();
+            }
+
+            await SpendAsync(gateway, mix, 0, count);
+        }
     }
 
     /// <summary>One priced event for each key in [from, until), in batches of 500.</summary>

@@ -12,34 +12,46 @@ namespace BudgetCluster.Bench;
 /// </summary>
 internal sealed class Tenant : IDisposable
 {
-    public const string OrgId = "org-bench";
-    public const string EnvironmentId = "env-bench";
+    /// <summary>The tenant of every scenario but the many-org memory run.</summary>
+    public const string DefaultName = "bench";
 
     private readonly HttpClient _admin;
     private readonly Cluster _cluster;
 
-    private Tenant(Cluster cluster)
+    private Tenant(Cluster cluster, string name)
     {
         _cluster = cluster;
+        OrgId = "org-" + name;
+        EnvironmentId = "env-" + name;
         _admin = new HttpClient { BaseAddress = cluster.AdminUri, Timeout = TimeSpan.FromSeconds(120) };
         _admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", cluster.Token);
     }
 
-    public static async Task<Tenant> CreateAsync(Cluster cluster)
+    public string OrgId { get; }
+
+    public string EnvironmentId { get; }
+
+    /// <summary>Creates the org and its environment, and the fixtures' models unless <paramref name="models"/> is false (model ids are global).</summary>
+    public static async Task<Tenant> CreateAsync(Cluster cluster, string name = DefaultName, bool models = true)
     {
-        var tenant = new Tenant(cluster);
-        await tenant.SendAsync(HttpMethod.Put, $"/api/v1/orgs/{OrgId}", """{"name":"Bench","fail_mode":"closed"}""");
-        await tenant.SendAsync(HttpMethod.Put, $"/api/v1/environments/{EnvironmentId}", $$"""{"org_id":"{{OrgId}}","name":"Production"}""");
+        var tenant = new Tenant(cluster, name);
+        await tenant.SendAsync(HttpMethod.Put, $"/api/v1/orgs/{tenant.OrgId}", """{"name":"Bench","fail_mode":"closed"}""");
+        await tenant.SendAsync(HttpMethod.Put, $"/api/v1/environments/{tenant.EnvironmentId}", $$"""{"org_id":"{{tenant.OrgId}}","name":"Production"}""");
+        if (!models)
+        {
+            return tenant;
+        }
+
         await tenant.SendAsync(HttpMethod.Put, "/api/v1/models/m-gpt-4o", $$$"""
-            {"environment_id":"{{{EnvironmentId}}}","name":"gpt-4o",
+            {"environment_id":"{{{tenant.EnvironmentId}}}","name":"gpt-4o",
              "pricing":{"input_per_mtok":"2.50","output_per_mtok":"10","cached_input_per_mtok":"1.25"}}
             """);
         await tenant.SendAsync(HttpMethod.Put, "/api/v1/models/m-claude-primary", $$$"""
-            {"environment_id":"{{{EnvironmentId}}}","name":"claude-sonnet-primary","provider_key_id":"pk-anthropic",
+            {"environment_id":"{{{tenant.EnvironmentId}}}","name":"claude-sonnet-primary","provider_key_id":"pk-anthropic",
              "pricing":{"input_per_mtok":"3","output_per_mtok":"15"}}
             """);
         await tenant.SendAsync(HttpMethod.Put, "/api/v1/models/m-claude-secondary", $$$"""
-            {"environment_id":"{{{EnvironmentId}}}","name":"claude-sonnet-secondary",
+            {"environment_id":"{{{tenant.EnvironmentId}}}","name":"claude-sonnet-secondary",
              "pricing":{"input_per_mtok":"3.00","output_per_mtok":"15.00","cache_write_per_mtok":"3.75","cache_read_per_mtok":"0.30"}}
             """);
         return tenant;

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Net;
 using BudgetCluster.Grains.Ledger;
 using BudgetCluster.Grains.Storage;
@@ -17,12 +18,13 @@ internal sealed class ClusterStorage
     /// <summary>The grain storage name Orleans' stream pub/sub uses.</summary>
     private const string PubSubStore = "PubSubStore";
 
-    private ClusterStorage(string invariant, string connectionString, IUsageLedger ledger, bool clustered)
+    private ClusterStorage(string invariant, string connectionString, IUsageLedger ledger, bool clustered, DbDataSource? dataSource = null)
     {
         Invariant = invariant;
         ConnectionString = connectionString;
         Ledger = ledger;
         Clustered = clustered;
+        DataSource = dataSource;
     }
 
     /// <summary>Orleans' ADO.NET name of the database provider.</summary>
@@ -30,6 +32,9 @@ internal sealed class ClusterStorage
 
     /// <summary>The database of grain state (and membership when clustered).</summary>
     public string ConnectionString { get; }
+
+    /// <summary>Where grain storage gets its connections, when not from <see cref="ConnectionString"/> directly.</summary>
+    public DbDataSource? DataSource { get; }
 
     public IUsageLedger Ledger { get; }
 
@@ -42,7 +47,9 @@ internal sealed class ClusterStorage
         {
             var embedded = EmbeddedStorage.Prepare(dataDirectory, options.SqliteBusyTimeout);
             // Orleans' name for SQLite; it is served by Microsoft.Data.Sqlite.
-            return new ClusterStorage("System.Data.SQLite", embedded.GrainsConnectionString, new SqliteUsageLedger(embedded.LedgerConnectionString), clustered: false);
+            return new ClusterStorage(
+                "System.Data.SQLite", embedded.GrainsConnectionString, new SqliteUsageLedger(embedded.LedgerConnectionString), clustered: false,
+                new WaitingSqliteDataSource(embedded.GrainsConnectionString, options.SqliteBusyTimeout));
         }
 
         if (string.Equals(options.Provider, "PostgreSql", StringComparison.OrdinalIgnoreCase))

@@ -101,7 +101,9 @@ public static partial class SiloHost
             silo.AddAdoNetGrainStorage(GrainStorageNames.Default, options =>
             {
                 options.Invariant = storage.Invariant;
-                options.ConnectionString = storage.ConnectionString;
+                // Exactly one of the two: a data source where connections need setting up.
+                options.DataSource = storage.DataSource;
+                options.ConnectionString = storage.DataSource is null ? storage.ConnectionString : null;
             });
             // Orleans' own serializer: version tolerant by [Id] and pinned by [Alias], so renaming a
             // C# type never orphans stored state.

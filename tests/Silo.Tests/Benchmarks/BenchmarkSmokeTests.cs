@@ -52,7 +52,7 @@ public sealed class BenchmarkSmokeTests
     [Fact]
     public async Task MemoryBenchmark_TinyRun_ReadsTheSiloAfterEveryStep()
     {
-        var output = await RunAsync("memory", "--budgets", "20", "--steps", "2");
+        var output = await RunAsync("memory", "--budgets", "20", "--orgs", "4", "--steps", "2");
 
         Assert.Matches(@"\| 20\s+\|\s+[\d.,]+ \|", output);
         Assert.Contains("created and charged 20 budgets", output, StringComparison.Ordinal);
