@@ -11,7 +11,7 @@ namespace BudgetCluster.Bench;
 internal sealed class BudgetEvents : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
-    private readonly ConcurrentDictionary<string, long> _exceededAt = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<long>> _exceededAt = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _snapshot = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _reading = Task.CompletedTask;
 
@@ -24,8 +24,11 @@ internal sealed class BudgetEvents : IAsyncDisposable
         return events;
     }
 
-    /// <summary>The Stopwatch timestamp at which the budget's exceeded event arrived, once it has.</summary>
-    public bool TryGetExceeded(string budgetId, out long timestamp) => _exceededAt.TryGetValue(budgetId, out timestamp);
+    /// <summary>The Stopwatch timestamp at which the budget's exceeded event arrived (waits for it).</summary>
+    public Task<long> ExceededAsync(string budgetId) => Arrival(budgetId).Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+    private TaskCompletionSource<long> Arrival(string budgetId) =>
+        _exceededAt.GetOrAdd(budgetId, _ => new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously));
 
     public async ValueTask DisposeAsync()
     {
@@ -61,7 +64,7 @@ internal sealed class BudgetEvents : IAsyncDisposable
                 else if (type == "budget.exceeded")
                 {
                     using var data = JsonDocument.Parse(line[5..]);
-                    _exceededAt.TryAdd(data.RootElement.GetProperty("budget_id").GetString()!, arrived);
+                    Arrival(data.RootElement.GetProperty("budget_id").GetString()!).TrySetResult(arrived);
                 }
             }
             else if (line.Length == 0)

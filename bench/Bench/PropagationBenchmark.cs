@@ -69,8 +69,7 @@ internal static class PropagationBenchmark
                 Interlocked.Increment(ref atAck);
             }
 
-            await UntilAsync(() => Task.FromResult(pushes.TryGetExceeded(ids[i], out long _)), () => $"no budget.exceeded for {ids[i]}");
-            pushes.TryGetExceeded(ids[i], out var arrived);
+            var arrived = await pushes.ExceededAsync(ids[i]);
             push.Add(Math.Max(0, Stopwatch.GetElapsedTime(acknowledged, arrived).TotalMilliseconds));
         });
 

@@ -145,8 +145,8 @@ public sealed class SqliteUsageLedger(string connectionString) : GroupCommitLedg
         {
             _connection = connection;
             _db = connection.Handle!;
-            _insert = Prepare(_db, InsertSql);
-            _attribute = Prepare(_db, InsertAttributionSql);
+            _insert = Prepare(_db, InsertSql, parameters: 21);
+            _attribute = Prepare(_db, InsertAttributionSql, parameters: 6);
         }
 
         public static Writer Open(string connectionString)
@@ -219,9 +219,17 @@ public sealed class SqliteUsageLedger(string connectionString) : GroupCommitLedg
             await _connection.DisposeAsync();
         }
 
-        private static sqlite3_stmt Prepare(sqlite3 db, string sql)
+        /// <summary>Prepares a statement whose parameters <see cref="Bind"/> and <see cref="Attribute"/> set by position.</summary>
+        private static sqlite3_stmt Prepare(sqlite3 db, string sql, int parameters)
         {
             SqliteException.ThrowExceptionForRC(raw.sqlite3_prepare_v2(db, sql, out var statement), db);
+            var count = raw.sqlite3_bind_parameter_count(statement);
+            if (count != parameters)
+            {
+                statement.Dispose();
+                throw new InvalidOperationException($"The ledger statement has {count} parameters; the writer binds {parameters}.");
+            }
+
             return statement;
         }
 

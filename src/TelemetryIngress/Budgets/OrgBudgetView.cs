@@ -58,6 +58,10 @@ internal sealed class OrgBudgetView : IAsyncObserver<BudgetEvent>
         return found;
     }
 
+    /// <summary>
+    /// Subscribes to the transitions after <paramref name="afterSequence"/> when the log still holds
+    /// them (resumption), else from now on with a snapshot of the current statuses.
+    /// </summary>
     public ViewSubscription Subscribe(long? afterSequence)
     {
         var channel = Channel.CreateBounded<(long, BudgetEvent)>(new BoundedChannelOptions(LogCapacity)
