@@ -27,7 +27,9 @@ internal static class IngestBenchmark
             + (rate > 0 ? $"{rate:N0} events/s offered" : "as fast as acknowledged") + $", {duration.TotalSeconds:N0} s after {warmup.TotalSeconds:N0} s warm-up");
 
         Console.WriteLine("baseline (parse + validate + price + ledger append in this process, no cluster):");
+        var baselineCpu = CpuUse.Now(cluster);
         var baseline = await IngestBaseline.RunAsync(cluster, gateways, batch, keys, warmup, duration);
+        baselineCpu = CpuUse.Now(cluster) - baselineCpu;
 
         using var tenant = await Tenant.CreateAsync(cluster);
         if (budgets > 0)
@@ -51,6 +53,9 @@ internal static class IngestBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"ratio (cluster / baseline events/s): {ours.EventsPerSecond / baseline.EventsPerSecond:N2}"));
         Console.WriteLine(cpu.Per(ours.Events, "event"));
+        // The baseline's process does the generating too; its warm-up is included (same work per event).
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"baseline CPU per event (generation included): {(baselineCpu.LoadGenerator + baselineCpu.Database) / (baseline.Events * (warmup + duration) / duration) * 1e6:N1} µs"));
         if (fleet.LastFailure is { } failure)
         {
             Console.WriteLine("last failure: " + failure);
