@@ -23,7 +23,11 @@ public interface IBudgetGrain : IGrainWithStringKey
     [Alias("delete-budget")]
     Task<BudgetDeletion> DeleteBudgetAsync();
 
-    /// <summary>Adds a gateway's spend; idempotent per (gateway, sequence range).</summary>
+    /// <summary>
+    /// Adds a gateway's spend; idempotent per (gateway, sequence range). When the spend made the
+    /// budget change state, returns its new status (already persisted and published on the
+    /// org's stream), so the caller's data plane can act on it before the stream arrives.
+    /// </summary>
     [Alias("apply-usage")]
-    Task ApplyUsageAsync(BudgetUsage usage);
+    Task<BudgetStatus?> ApplyUsageAsync(BudgetUsage usage);
 }

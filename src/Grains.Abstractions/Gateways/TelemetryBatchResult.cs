@@ -1,3 +1,6 @@
+using System.Collections.Immutable;
+using BudgetCluster.Grains.Abstractions.Budgets;
+
 namespace BudgetCluster.Grains.Abstractions.Gateways;
 
 /// <summary>Outcome of a batch: every event is either newly accepted (durable) or a duplicate.</summary>
@@ -5,4 +8,8 @@ namespace BudgetCluster.Grains.Abstractions.Gateways;
 [Alias("budgetcluster.telemetry-batch-result")]
 public sealed record TelemetryBatchResult(
     [property: Id(0)] int Accepted,
-    [property: Id(1)] int Duplicates);
+    [property: Id(1)] int Duplicates)
+{
+    /// <summary>Budgets this batch made change state (persisted and published), as they now stand.</summary>
+    [Id(2)] public ImmutableArray<BudgetStatus> Transitioned { get; init; } = [];
+}

@@ -163,12 +163,12 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
         return new BudgetDeletion(true, S.Policy!.OrgId);
     }
 
-    public async Task ApplyUsageAsync(BudgetUsage usage)
+    public async Task<BudgetStatus?> ApplyUsageAsync(BudgetUsage usage)
     {
         ArgumentNullException.ThrowIfNull(usage);
         if (!Exists || usage.ToSequence <= S.Watermarks.GetValueOrDefault(usage.Gateway))
         {
-            return;
+            return null;
         }
 
         foreach (var amount in usage.Amounts)
@@ -180,11 +180,12 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
         _dirty = true;
         if (await RollOverIfDueAsync())
         {
-            return;
+            return null;
         }
 
         var evaluation = BudgetEvaluator.Evaluate(S.Policy!, Standing(), CurrentSpend());
         await CommitAsync(evaluation, alwaysPersist: false);
+        return evaluation.Transitions.IsEmpty ? null : Status();
     }
 
     /// <summary>

@@ -163,8 +163,8 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
         // The events are durable with their attributions: a delta that cannot be delivered now is
         // retried by the timer, or re-sent from the ledger after a crash. It never fails the batch.
         _undelivered.AddRange(BudgetDeltas.FromBatch(this.GetPrimaryKeyString(), entries, inserted));
-        await DeliverBudgetUsageAsync();
-        return new TelemetryBatchResult(accepted, duplicates);
+        var transitioned = await DeliverBudgetUsageAsync();
+        return new TelemetryBatchResult(accepted, duplicates) { Transitioned = transitioned };
     }
 
     public Task RecordHeartbeatAsync(GatewayHeartbeat heartbeat)
@@ -239,15 +239,17 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
     /// a budget's first failure so that none overtakes an earlier one (a budget ignores a range at
     /// or below what it has counted).
     /// </summary>
-    private async Task DeliverBudgetUsageAsync()
+    /// <returns>The statuses of budgets that changed state on this delivery.</returns>
+    private async Task<ImmutableArray<BudgetStatus>> DeliverBudgetUsageAsync()
     {
         if (_undelivered.Count == 0)
         {
             _state.State.BudgetWatermark = _lastSequence;
-            return;
+            return [];
         }
 
         var delivered = new HashSet<BudgetUsage>(ReferenceEqualityComparer.Instance);
+        var transitioned = new List<BudgetStatus>(); // the tasks below take turns on the grain's scheduler
         await Task.WhenAll(_undelivered.GroupBy(d => d.BudgetId).Select(async deltas =>
         {
             var budget = GrainFactory.GetGrain<IBudgetGrain>(deltas.Key);
@@ -255,7 +257,11 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
             {
                 try
                 {
-                    await budget.ApplyUsageAsync(usage);
+                    if (await budget.ApplyUsageAsync(usage) is { } status)
+                    {
+                        transitioned.Add(status);
+                    }
+
                     delivered.Add(usage);
                 }
                 catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -269,6 +275,7 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
         _undelivered.RemoveAll(d => delivered.Contains(d.Usage));
         _state.State.BudgetWatermark = _undelivered.Count == 0 ? _lastSequence : _undelivered.Min(d => d.Usage.FromSequence) - 1;
         _dirty = true;
+        return [.. transitioned];
     }
 
     /// <summary>The timer's turn: pick up a catalog push that was missed, then snapshot.</summary>

@@ -89,6 +89,24 @@ public sealed partial class BudgetDecisions(IClusterClient client, TimeProvider 
 
     internal long NextSequence() => Interlocked.Increment(ref _sequence);
 
+    /// <summary>
+    /// Takes budget statuses that a telemetry batch of this process just changed (persisted and
+    /// published before the batch was acknowledged) into the decision view at once, so this
+    /// process denies from the acknowledgement on instead of when the org's stream delivers the
+    /// transition a few milliseconds later. The stream still brings the transitions themselves
+    /// (and the SSE pushes); the view keeps the higher version of a budget's two arrivals.
+    /// </summary>
+    internal void Observe(IEnumerable<BudgetStatus> statuses)
+    {
+        foreach (var status in statuses)
+        {
+            if (_orgs.TryGetValue(status.Policy.OrgId, out var lazy) && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully)
+            {
+                lazy.Value.Result.Load(status);
+            }
+        }
+    }
+
     /// <summary>The scopes whose budgets a request with this key is checked against (API.md: org, environment, key, team, member).</summary>
     private static (ScopeType Type, string? Ref)[] ScopesOfKey(string orgId, string environmentId, string apiKeyId, ApiKeyBinding binding) =>
     [

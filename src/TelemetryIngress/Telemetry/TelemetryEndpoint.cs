@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Text.Json;
 using BudgetCluster.Grains.Abstractions.Gateways;
+using BudgetCluster.TelemetryIngress.Budgets;
 using BudgetCluster.TelemetryIngress.Hosting;
 using BudgetCluster.TelemetryIngress.Security;
 using Microsoft.AspNetCore.Http;
@@ -15,6 +16,7 @@ internal static partial class TelemetryEndpoint
     public static async Task<IResult> HandleAsync(
         HttpContext context,
         IGrainFactory grains,
+        BudgetDecisions decisions,
         IOptions<DataPlaneOptions> options,
         TimeProvider time,
         IngressMetrics metrics,
@@ -88,6 +90,7 @@ internal static partial class TelemetryEndpoint
                 "the usage ledger is unavailable; nothing of this batch was acknowledged, send it again");
         }
 
+        decisions.Observe(result.Transitioned);
         metrics.Recorded(result.Accepted, result.Duplicates, rejected.Count, time.GetElapsedTime(started));
         return TypedResults.Json(
             new TelemetryResponse(result.Accepted, result.Duplicates, rejected),

@@ -65,6 +65,31 @@ public sealed class BudgetCheckTests(SiloFixture silo) : IClassFixture<SiloFixtu
     }
 
     [Fact]
+    public async Task BudgetCrossedByABatch_IsDeniedByTheCheckRightAfterItsAcknowledgement()
+    {
+        // The data plane that acknowledged the crossing batch takes the budget's new status from the
+        // grain's answer; the org stream (a few milliseconds later) is not waited for.
+        using var world = await silo.OnboardAsync();
+        var keys = new List<string>();
+        for (var i = 0; i < 10; i++)
+        {
+            var key = await KeyAsync(world, $"k{i}");
+            await BudgetApiTests.CreateAsync(world, BudgetApiTests.Body(world, limit: "1", scope: "api_key", reference: key));
+            keys.Add(key);
+        }
+
+        Assert.True((bool)(await CheckAsync(world.Gateway, keys[0]))["allow"]!);
+        foreach (var key in keys)
+        {
+            await world.Gateway.PostTelemetryOkAsync(BudgetSpendTests.Batch("cross-" + key, 1, "1.50", key));
+            var after = await CheckAsync(world.Gateway, key);
+
+            Assert.False((bool)after["allow"]!, $"{key} was still allowed right after its crossing batch was acknowledged");
+            Assert.Equal("1.50", (string)after["reason"]!["spent_usd"]!);
+        }
+    }
+
+    [Fact]
     public async Task WarnOnlyBudget_NeverDenies_ButTheSnapshotShowsItExceededAndNotBlocking()
     {
         using var world = await silo.OnboardAsync();
