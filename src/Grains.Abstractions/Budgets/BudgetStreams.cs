@@ -11,4 +11,7 @@ public static class BudgetStreams
 
     /// <summary>How often a silo's pulling agents look for new transitions in their queues.</summary>
     public static readonly TimeSpan PollPeriod = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>Queues of the provider (Orleans' default is 8); every queue is polled every <see cref="PollPeriod"/>.</summary>
+    public const int Queues = 2;
 }

@@ -70,7 +70,8 @@ public static class IngressHost
                 client.UseStaticClustering(new IPEndPoint(IPAddress.Loopback, port));
             }
 
-            client.AddMemoryStreams(BudgetStreams.Provider);
+            // The same queue count as the silos' provider (producers on both sides map streams to queues alike).
+            client.AddMemoryStreams(BudgetStreams.Provider, streams => streams.ConfigurePartitioning(BudgetStreams.Queues));
             // A request in flight to a silo that dies fails after this, as a 503 the gateway retries;
             // 10 s matches the gateway's own request timeout.
             client.Configure<ClientMessagingOptions>(messaging => messaging.ResponseTimeout = TimeSpan.FromSeconds(10));
