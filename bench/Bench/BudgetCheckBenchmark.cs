@@ -52,8 +52,8 @@ internal static class BudgetCheckBenchmark
         Report.Table(
             ["measure", "samples", "p50 ms", "p99 ms", "p99.9 ms", "max ms"],
             [
-                Row("service time (sent -> answered)", result.Service),
-                Row("behind schedule when sent", result.Lag),
+                Report.Percentiles("service time (sent -> answered)", result.Service, 0.50, 0.99, 0.999, 1.0),
+                Report.Percentiles("behind schedule when sent", result.Lag, 0.50, 0.99, 0.999, 1.0),
             ]);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"offered {rate:N0}/s, answered {result.Checks / result.Seconds:N0}/s ({result.Denied:N0} denies, {result.Failures:N0} non-200)"));
@@ -103,16 +103,6 @@ internal static class BudgetCheckBenchmark
         await printing;
         return new CheckResult(service, lag, checks, denied, failures, clock.Elapsed.TotalSeconds);
     }
-
-    private static string[] Row(string name, Latencies latencies) =>
-    [
-        name,
-        Report.Number(latencies.Count),
-        Report.Ms(latencies.Percentile(0.50)),
-        Report.Ms(latencies.Percentile(0.99)),
-        Report.Ms(latencies.Percentile(0.999)),
-        Report.Ms(latencies.Percentile(1.0)),
-    ];
 
     private sealed record CheckResult(Latencies Service, Latencies Lag, long Checks, long Denied, long Failures, double Seconds);
 }

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using BudgetCluster.TestSupport;
 
 namespace BudgetCluster.Bench;
@@ -83,11 +81,11 @@ internal sealed class Cluster : IAsyncDisposable
             shared.Add($"--ConnectionStrings:PostgreSql={PostgresConnectionString}");
         }
 
-        var dataPlanePort = FreePort();
+        var dataPlanePort = LocalEndpoints.FreePort();
         DataPlaneUri = new Uri($"https://127.0.0.1:{dataPlanePort}");
         for (var i = 0; i < Silos; i++)
         {
-            var adminPort = FreePort();
+            var adminPort = LocalEndpoints.FreePort();
             var admin = new Uri($"http://127.0.0.1:{adminPort}");
             AdminUri ??= admin;
             var embedded = Store == "sqlite";
@@ -95,18 +93,18 @@ internal sealed class Cluster : IAsyncDisposable
             [
                 .. shared,
                 $"--Urls={admin}",
-                $"--Orleans:SiloPort={FreePort()}",
-                $"--Orleans:GatewayPort={FreePort()}",
+                $"--Orleans:SiloPort={LocalEndpoints.FreePort()}",
+                $"--Orleans:GatewayPort={LocalEndpoints.FreePort()}",
                 embedded ? $"--DataPlane:Url={DataPlaneUri}" : "--DataPlane:Enabled=false",
             ]);
             // One at a time: the first start creates the CA the others then share.
-            await WaitUntilAsync(() => HealthyAsync(admin));
+            await WaitUntilAsync(() => LocalEndpoints.IsHealthyAsync(admin));
         }
 
         if (Store == "postgres")
         {
             Launch("TelemetryIngress", "BudgetCluster.TelemetryIngress.dll", "ingress", [.. shared, $"--DataPlane:Url={DataPlaneUri}"]);
-            await WaitUntilAsync(() => AcceptsAsync(dataPlanePort));
+            await WaitUntilAsync(() => LocalEndpoints.AcceptsConnectionsAsync(dataPlanePort));
         }
     }
 
@@ -119,7 +117,7 @@ internal sealed class Cluster : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = _directory,
         };
-        start.ArgumentList.Add(Repository.ProgramPath(project, assembly));
+        start.ArgumentList.Add(RepositoryPrograms.PathOf("src", project, assembly));
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
@@ -193,41 +191,6 @@ internal sealed class Cluster : IAsyncDisposable
 
             await Task.Delay(200);
         }
-    }
-
-    private static async Task<bool> HealthyAsync(Uri admin)
-    {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        try
-        {
-            using var response = await http.GetAsync(new Uri(admin, "/healthz"));
-            return response.IsSuccessStatusCode;
-        }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-        {
-            return false;
-        }
-    }
-
-    private static async Task<bool> AcceptsAsync(int port)
-    {
-        using var client = new TcpClient();
-        try
-        {
-            await client.ConnectAsync(IPAddress.Loopback, port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static string ReadShared(string path)

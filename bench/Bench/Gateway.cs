@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
+using BudgetCluster.TestSupport;
 
 namespace BudgetCluster.Bench;
 
@@ -23,7 +24,7 @@ internal sealed class Gateway : IDisposable
             SslOptions = new SslClientAuthenticationOptions
             {
                 ClientCertificates = [certificate],
-                RemoteCertificateValidationCallback = (_, presented, _, _) => ChainsTo(presented, ca),
+                RemoteCertificateValidationCallback = (_, presented, _, _) => GatewayTrust.ChainsTo(presented, ca),
             },
         };
         _http = new HttpClient(handler) { BaseAddress = dataPlane, Timeout = TimeSpan.FromSeconds(60) };
@@ -55,19 +56,4 @@ internal sealed class Gateway : IDisposable
     }
 
     public void Dispose() => _http.Dispose();
-
-    private static bool ChainsTo(X509Certificate? presented, X509Certificate2 ca)
-    {
-        if (presented is null)
-        {
-            return false;
-        }
-
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(ca);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        using var certificate = new X509Certificate2(presented);
-        return chain.Build(certificate);
-    }
 }

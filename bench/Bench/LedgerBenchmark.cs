@@ -14,11 +14,11 @@ namespace BudgetCluster.Bench;
 /// </summary>
 internal static class LedgerBenchmark
 {
-    public static async Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(Options options)
     {
-        var gateways = Option(args, "--gateways", 32);
-        var batches = Option(args, "--batches", 40);
-        var events = Option(args, "--events", 100);
+        var gateways = options.Int("--gateways", 32);
+        var batches = options.Int("--batches", 40);
+        var events = options.Int("--events", 100);
         var total = gateways * batches * events;
         Console.WriteLine($"ledger: {gateways} gateways x {batches} batches x {events} events = {total:N0} events, SQLite synchronous=FULL");
 
@@ -105,12 +105,6 @@ internal static class LedgerBenchmark
         Unpriced = false,
         CacheHit = false,
     };
-
-    private static int Option(string[] args, string name, int fallback)
-    {
-        var at = Array.IndexOf(args, name);
-        return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
-    }
 
     private sealed record Result(string Name, double EventsPerSecond, double P50, double P99);
 }

@@ -3,7 +3,7 @@ using BudgetCluster.Bench;
 var options = new Options(args.Skip(1).ToArray());
 return args.FirstOrDefault() switch
 {
-    "ledger" => await LedgerBenchmark.RunAsync(args.Skip(1).ToArray()),
+    "ledger" => await LedgerBenchmark.RunAsync(options),
     "ingest" => await IngestBenchmark.RunAsync(options),
     "propagation" => await PropagationBenchmark.RunAsync(options),
     "budget-check" => await BudgetCheckBenchmark.RunAsync(options),

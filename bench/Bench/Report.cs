@@ -55,6 +55,10 @@ internal static class Report
         }
     }
 
+    /// <summary>A table row: the name, the sample count and the given percentiles (1.0 is the maximum), in milliseconds.</summary>
+    public static string[] Percentiles(string name, Latencies latencies, params double[] percentiles) =>
+        [name, Number(latencies.Count), .. percentiles.Select(p => Ms(latencies.Percentile(p)))];
+
     public static string Number(double value) => double.IsNaN(value) ? "-" : value.ToString("N0", CultureInfo.InvariantCulture);
 
     public static string Ms(double value) => double.IsNaN(value) ? "-" : value.ToString("N2", CultureInfo.InvariantCulture);

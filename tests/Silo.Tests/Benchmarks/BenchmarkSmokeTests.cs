@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using BudgetCluster.Silo.Tests.Infrastructure;
+using BudgetCluster.TestSupport;
 
 namespace BudgetCluster.Silo.Tests.Benchmarks;
 
@@ -61,7 +61,7 @@ public sealed class BenchmarkSmokeTests
     private static async Task<string> RunAsync(params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(SiloProcess.AssemblyPath("bench", "Bench", "BudgetCluster.Bench.dll"));
+        start.ArgumentList.Add(RepositoryPrograms.PathOf("bench", "Bench", "BudgetCluster.Bench.dll"));
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);

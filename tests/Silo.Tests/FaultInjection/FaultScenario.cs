@@ -4,6 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
 using BudgetCluster.Silo.Tests.Infrastructure;
 using Npgsql;
+using BudgetCluster.TestSupport;
 
 namespace BudgetCluster.Silo.Tests.FaultInjection;
 
@@ -30,7 +31,7 @@ internal sealed class FaultScenario : IAsyncDisposable
     {
         _connectionString = connectionString;
         _dataDirectory = dataDirectory;
-        IngressPort = FreePorts.Next();
+        IngressPort = LocalEndpoints.FreePort();
         _clientArguments =
         [
             "--Storage:Provider=PostgreSql",

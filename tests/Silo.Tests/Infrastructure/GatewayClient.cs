@@ -2,6 +2,7 @@ using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
+using BudgetCluster.TestSupport;
 
 namespace BudgetCluster.Silo.Tests.Infrastructure;
 
@@ -22,7 +23,7 @@ public sealed class GatewayClient : IDisposable
             SslOptions = new SslClientAuthenticationOptions
             {
                 ClientCertificates = clientCertificate is null ? null : new X509CertificateCollection { clientCertificate },
-                RemoteCertificateValidationCallback = (_, certificate, _, _) => ChainsTo(certificate, ca),
+                RemoteCertificateValidationCallback = (_, certificate, _, _) => GatewayTrust.ChainsTo(certificate, ca),
             },
         };
         _http = new HttpClient(handler) { BaseAddress = dataPlane, Timeout = TimeSpan.FromSeconds(60) };
@@ -55,19 +56,4 @@ public sealed class GatewayClient : IDisposable
     }
 
     public void Dispose() => _http.Dispose();
-
-    private static bool ChainsTo(X509Certificate? presented, X509Certificate2 ca)
-    {
-        if (presented is null)
-        {
-            return false;
-        }
-
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(ca);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        using var certificate = new X509Certificate2(presented);
-        return chain.Build(certificate);
-    }
 }

@@ -3,6 +3,7 @@ using BudgetCluster.Silo.Hosting;
 using BudgetCluster.TelemetryIngress.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using BudgetCluster.TestSupport;
 
 namespace BudgetCluster.Silo.Tests.Infrastructure;
 
@@ -41,8 +42,8 @@ public class SiloFixture : IAsyncLifetime
             "--Urls=http://127.0.0.1:0",
             "--DataPlane:Url=https://127.0.0.1:0",
             $"--Storage:DataDirectory={DataDirectory}",
-            $"--Orleans:SiloPort={FreePorts.Next()}",
-            $"--Orleans:GatewayPort={FreePorts.Next()}",
+            $"--Orleans:SiloPort={LocalEndpoints.FreePort()}",
+            $"--Orleans:GatewayPort={LocalEndpoints.FreePort()}",
             $"--Admin:Token={Token}",
             "--Logging:LogLevel:Default=Warning",
         ], Time);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using BudgetCluster.TestSupport;
 
 namespace BudgetCluster.Silo.Tests.Infrastructure;
 
@@ -26,25 +27,25 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public static async Task<SiloProcess> StartAsync(string dataDirectory, params string[] extraArgs)
     {
-        var adminPort = FreePorts.Next();
-        var dataPlanePort = FreePorts.Next();
+        var adminPort = LocalEndpoints.FreePort();
+        var dataPlanePort = LocalEndpoints.FreePort();
         var silo = Launch("Silo", "BudgetCluster.Silo.dll", dataDirectory, adminPort, dataPlanePort,
         [
             $"--Urls=http://127.0.0.1:{adminPort}",
             $"--DataPlane:Url=https://127.0.0.1:{dataPlanePort}",
             $"--Storage:DataDirectory={dataDirectory}",
-            $"--Orleans:SiloPort={FreePorts.Next()}",
-            $"--Orleans:GatewayPort={FreePorts.Next()}",
+            $"--Orleans:SiloPort={LocalEndpoints.FreePort()}",
+            $"--Orleans:GatewayPort={LocalEndpoints.FreePort()}",
             $"--Admin:Token={SiloFixture.Token}",
             .. extraArgs,
         ]);
-        await silo.WaitUntilAsync(() => silo.IsHealthyAsync());
+        await silo.WaitUntilAsync(() => LocalEndpoints.IsHealthyAsync(silo.AdminUri));
         return silo;
     }
 
     /// <summary>A separate ingress process on its own data plane port; ready once that port accepts connections.</summary>
     public static Task<SiloProcess> StartIngressAsync(string dataDirectory, params string[] extraArgs) =>
-        StartIngressAsync(dataDirectory, FreePorts.Next(), extraArgs);
+        StartIngressAsync(dataDirectory, LocalEndpoints.FreePort(), extraArgs);
 
     /// <summary>A separate ingress on the given data plane port (a restarted ingress keeps its address).</summary>
     public static async Task<SiloProcess> StartIngressAsync(string dataDirectory, int dataPlanePort, params string[] extraArgs)
@@ -55,7 +56,7 @@ public sealed class SiloProcess : IAsyncDisposable
             $"--Storage:DataDirectory={dataDirectory}",
             .. extraArgs,
         ]);
-        await ingress.WaitUntilAsync(() => AcceptsConnectionsAsync(dataPlanePort));
+        await ingress.WaitUntilAsync(() => LocalEndpoints.AcceptsConnectionsAsync(dataPlanePort));
         return ingress;
     }
 
@@ -70,7 +71,7 @@ public sealed class SiloProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = dataDirectory,
         };
-        start.ArgumentList.Add(AssemblyPath(project, assembly));
+        start.ArgumentList.Add(RepositoryPrograms.PathOf("src", project, assembly));
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
@@ -123,34 +124,6 @@ public sealed class SiloProcess : IAsyncDisposable
         throw new TimeoutException($"the process did not become ready in 60 s:\n{ReadLog()}");
     }
 
-    private async Task<bool> IsHealthyAsync()
-    {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        try
-        {
-            using var response = await http.GetAsync(new Uri(AdminUri, "/healthz"));
-            return response.IsSuccessStatusCode;
-        }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-        {
-            return false;
-        }
-    }
-
-    private static async Task<bool> AcceptsConnectionsAsync(int port)
-    {
-        using var client = new System.Net.Sockets.TcpClient();
-        try
-        {
-            await client.ConnectAsync(System.Net.IPAddress.Loopback, port);
-            return true;
-        }
-        catch (System.Net.Sockets.SocketException)
-        {
-            return false;
-        }
-    }
-
     private string ReadLog()
     {
         using var stream = new FileStream(_logPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
@@ -169,23 +142,5 @@ public sealed class SiloProcess : IAsyncDisposable
         {
             log.WriteLine(line);
         }
-    }
-
-    /// <summary>A program of this repository built in the same configuration (Debug or Release) as the tests.</summary>
-    internal static string AssemblyPath(string project, string assembly) => AssemblyPath("src", project, assembly);
-
-    internal static string AssemblyPath(string folder, string project, string assembly)
-    {
-        var testDirectory = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var framework = testDirectory.Name;
-        var configuration = testDirectory.Parent!.Name;
-        var root = testDirectory;
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Orleans.sln")))
-        {
-            root = root.Parent;
-        }
-
-        var path = Path.Combine(root!.FullName, folder, project, "bin", configuration, framework, assembly);
-        return File.Exists(path) ? path : throw new FileNotFoundException("Build the solution first: the program is not at " + path);
     }
 }

@@ -1,0 +1,22 @@
+using System.Security.Cryptography.X509Certificates;
+
+namespace BudgetCluster.TestSupport;
+
+/// <summary>What a gateway trusts for the data plane's server certificate: the cluster's CA and nothing else.</summary>
+public static class GatewayTrust
+{
+    public static bool ChainsTo(X509Certificate? presented, X509Certificate2 ca)
+    {
+        if (presented is null)
+        {
+            return false;
+        }
+
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(ca);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        using var certificate = new X509Certificate2(presented);
+        return chain.Build(certificate);
+    }
+}
