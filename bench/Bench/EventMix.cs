@@ -1,3 +1,4 @@
+using BudgetCluster.TestSupport;
 using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
@@ -24,7 +25,7 @@ internal sealed class EventMix(string keyPrefix, int keys, int seed)
         {
             json.WriteStartObject();
             json.WriteStartArray("events");
-            var now = DateTimeOffset.UtcNow;
+            var now = TestClock.Now;
             for (var written = 0; written < events;)
             {
                 var roll = _random.Next(100);
@@ -71,7 +72,7 @@ internal sealed class EventMix(string keyPrefix, int keys, int seed)
         {
             json.WriteStartObject();
             json.WriteStartArray("events");
-            var now = DateTimeOffset.UtcNow;
+            var now = TestClock.Now;
             foreach (var apiKeyId in apiKeyIds)
             {
                 Start(json, now, "m-gpt-4o", apiKeyId, 0);

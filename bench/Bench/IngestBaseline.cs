@@ -1,3 +1,4 @@
+using BudgetCluster.TestSupport;
 using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Text.Json;
@@ -75,7 +76,7 @@ internal static class IngestBaseline
 
     private static List<LedgerEntry> Parse(byte[] body, string dpId, ref long sequence)
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = TestClock.Now;
         var parsed = JsonSerializer.Deserialize(body, DataPlaneJsonContext.Default.TelemetryBody)!;
         var entries = new List<LedgerEntry>(parsed.Events!.Count);
         foreach (var element in parsed.Events)

@@ -16,6 +16,7 @@ public static class GatewayTrust
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.Add(ca);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.VerificationTime = TestClock.Now.UtcDateTime;
         using var certificate = new X509Certificate2(presented);
         return chain.Build(certificate);
     }

@@ -45,7 +45,7 @@ public static partial class SiloHost
         var builder = WebApplication.CreateBuilder(args);
         // Lowest precedence: appsettings, environment variables and arguments all override these.
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = Defaults });
-        builder.AddBudgetCluster(time ?? TimeProvider.System);
+        builder.AddBudgetCluster(time ?? ShiftedClock.FromConfiguration(builder.Configuration));
 
         var app = builder.Build();
         app.UseExceptionHandler(errors => errors.Run(WriteUnhandledProblemAsync));

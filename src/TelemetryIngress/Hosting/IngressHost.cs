@@ -40,7 +40,7 @@ public static class IngressHost
         var configuration = builder.Configuration;
         var dataPlane = configuration.GetSection(DataPlaneOptions.SectionName).Get<DataPlaneOptions>() ?? new DataPlaneOptions();
         var dataDirectory = Path.GetFullPath(configuration["Storage:DataDirectory"]!);
-        var time = TimeProvider.System;
+        var time = ShiftedClock.FromConfiguration(configuration);
         var authority = CertificateAuthority.LoadOrCreate(dataPlane, dataDirectory, time);
         var serverCertificate = authority.LoadOrCreateServerCertificate(dataPlane, dataDirectory);
 

@@ -1,3 +1,4 @@
+using BudgetCluster.TestSupport;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -308,7 +309,7 @@ public sealed class AdminApiTests(SiloFixture silo) : IClassFixture<SiloFixture>
         Assert.Contains($"x-aisix://env/{world.EnvironmentId}", san, StringComparison.Ordinal);
         Assert.Contains($"x-aisix://dp/{dpId}", san, StringComparison.Ordinal);
         var expires = DateTimeOffset.Parse((string)issued["expires_at"]!, System.Globalization.CultureInfo.InvariantCulture);
-        Assert.InRange(expires, DateTimeOffset.UtcNow.AddDays(360), DateTimeOffset.UtcNow.AddDays(366));
+        Assert.InRange(expires, TestClock.Now.AddDays(360), TestClock.Now.AddDays(366));
         var listed = await world.Admin.GetOkAsync($"/api/v1/environments/{world.EnvironmentId}/gateways");
         Assert.Contains(dpId, listed.AsArray().Select(g => (string)g!["dp_id"]!));
     }

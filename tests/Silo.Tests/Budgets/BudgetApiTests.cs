@@ -1,3 +1,4 @@
+using BudgetCluster.TestSupport;
 using System.Net;
 using System.Text.Json.Nodes;
 using BudgetCluster.Silo.Tests.Infrastructure;
@@ -47,7 +48,7 @@ public sealed class BudgetApiTests(SiloFixture silo) : IClassFixture<SiloFixture
         Assert.Equal("10.00", (string)status["remaining_usd"]!);
         var start = DateTimeOffset.Parse((string)status["period_start"]!, System.Globalization.CultureInfo.InvariantCulture);
         var end = DateTimeOffset.Parse((string)status["period_resets_at"]!, System.Globalization.CultureInfo.InvariantCulture);
-        Assert.InRange(DateTimeOffset.UtcNow, start, end);
+        Assert.InRange(TestClock.Now, start, end);
         Assert.InRange((end - start).TotalHours, 23, 25);
         var auckland = TimeZoneInfo.ConvertTime(start, TimeZoneInfo.FindSystemTimeZoneById("Pacific/Auckland"));
         Assert.Equal(TimeSpan.Zero, auckland.TimeOfDay);

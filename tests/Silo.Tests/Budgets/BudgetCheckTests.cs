@@ -1,3 +1,4 @@
+using BudgetCluster.TestSupport;
 using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
@@ -45,7 +46,7 @@ public sealed class BudgetCheckTests(SiloFixture silo) : IClassFixture<SiloFixtu
         Assert.Equal("1.20", (string)reason["spent_usd"]!);
         Assert.Equal("month", (string)reason["period"]!);
         Assert.Equal(1, resets.Day);
-        Assert.InRange((long)reason["retry_after_seconds"]!, (long)(resets - DateTimeOffset.UtcNow).TotalSeconds - 5, (long)(resets - DateTimeOffset.UtcNow).TotalSeconds + 5);
+        Assert.InRange((long)reason["retry_after_seconds"]!, (long)(resets - TestClock.Now).TotalSeconds - 5, (long)(resets - TestClock.Now).TotalSeconds + 5);
         Assert.Equal("0.00", (string)after["budget"]!["remaining_usd"]!);
         Assert.Equal((long)reason["retry_after_seconds"]!, (long)after["budget"]!["reset_seconds"]!);
 

@@ -1,3 +1,4 @@
+using BudgetCluster.TestSupport;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using BudgetCluster.Silo.Tests.Infrastructure;
@@ -95,7 +96,7 @@ public sealed class BudgetSpendTests(SiloFixture silo) : IClassFixture<SiloFixtu
         using var world = await silo.OnboardAsync();
         var id = await BudgetApiTests.CreateAsync(world, BudgetApiTests.Body(world, limit: "10", period: "day"));
 
-        await world.Gateway.PostTelemetryOkAsync(Batch("old", 1, "4.00", "k-any", DateTimeOffset.UtcNow.AddDays(-3)));
+        await world.Gateway.PostTelemetryOkAsync(Batch("old", 1, "4.00", "k-any", TestClock.Now.AddDays(-3)));
         await world.Gateway.PostTelemetryOkAsync(Batch("now", 1, "1.00", "k-any"));
 
         Assert.Equal("1.00", (string)(await StatusAsync(world, id))["spent_usd"]!);
@@ -145,7 +146,7 @@ public sealed class BudgetSpendTests(SiloFixture silo) : IClassFixture<SiloFixtu
     internal static string Batch(string prefix, int count, string cost, string apiKeyId, DateTimeOffset? occurredAt = null) =>
         UsageEvents.Body(Enumerable.Range(0, count).Select(i => UsageEvents.Event(
             $"{prefix}-{i}-{Guid.NewGuid():N}",
-            occurredAt ?? DateTimeOffset.UtcNow.AddSeconds(-1),
+            occurredAt ?? TestClock.Now,
             apiKeyId: apiKeyId,
             promptTokens: 10,
             completionTokens: 10,

@@ -1,3 +1,4 @@
+using BudgetCluster.TestSupport;
 using BudgetCluster.Silo.Tests.Infrastructure;
 
 namespace BudgetCluster.Silo.Tests.Budgets;
@@ -19,7 +20,7 @@ public sealed class MovableClock : TimeProvider
 
     public void Advance(TimeSpan by) => Interlocked.Add(ref _offsetTicks, by.Ticks);
 
-    public override DateTimeOffset GetUtcNow() => base.GetUtcNow().AddTicks(Interlocked.Read(ref _offsetTicks));
+    public override DateTimeOffset GetUtcNow() => TestClock.Now.AddTicks(Interlocked.Read(ref _offsetTicks));
 }
 
 public sealed class RolloverTests(MovableClockFixture silo) : IClassFixture<MovableClockFixture>
@@ -32,7 +33,7 @@ public sealed class RolloverTests(MovableClockFixture silo) : IClassFixture<Mova
         var id = await BudgetApiTests.CreateAsync(world, BudgetApiTests.Body(world, limit: "1", period: "day"));
         await using var events = await SseClient.ConnectAsync(world.Gateway);
         await events.NextAsync();
-        await world.Gateway.PostTelemetryOkAsync(BudgetSpendTests.Batch("x", 1, "1.50", key, silo.Clock.GetUtcNow().AddSeconds(-1)));
+        await world.Gateway.PostTelemetryOkAsync(BudgetSpendTests.Batch("x", 1, "1.50", key, silo.Clock.GetUtcNow()));
         await events.NextNamedAsync("budget.exceeded");
         var denied = await BudgetCheckTests.CheckAsync(world.Gateway, key);
         var exceeded = await BudgetSpendTests.StatusAsync(world, id);

@@ -1,3 +1,4 @@
+using BudgetCluster.TestSupport;
 using System.Net;
 using BudgetCluster.Silo.Tests.Infrastructure;
 
@@ -22,7 +23,7 @@ public sealed class HeartbeatTests(SiloFixture silo) : IClassFixture<SiloFixture
         Assert.Equal("aisix-7d9f8-abcde", (string)first["hostname"]!);
         Assert.Equal("0.10.0+sha-e8d0e04", (string)first["version"]!);
         var seen = DateTimeOffset.Parse((string)first["last_heartbeat_at"]!, System.Globalization.CultureInfo.InvariantCulture);
-        Assert.InRange(seen, DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddMinutes(1));
+        Assert.InRange(seen, TestClock.Now.AddMinutes(-1), TestClock.Now.AddMinutes(1));
     }
 
     [Fact]

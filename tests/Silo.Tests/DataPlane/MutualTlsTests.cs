@@ -1,3 +1,4 @@
+using BudgetCluster.TestSupport;
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -36,7 +37,7 @@ public sealed class MutualTlsTests(SiloFixture silo) : IClassFixture<SiloFixture
     {
         using var world = await silo.OnboardAsync();
         var otherDirectory = Path.Combine(Path.GetTempPath(), "bc-other-ca-" + Guid.NewGuid().ToString("N"));
-        using var otherCa = CertificateAuthority.LoadOrCreate(new DataPlaneOptions(), otherDirectory, TimeProvider.System);
+        using var otherCa = CertificateAuthority.LoadOrCreate(new DataPlaneOptions(), otherDirectory, TestClock.Provider);
         var foreign = otherCa.IssueGatewayCertificate(world.EnvironmentId, "dp-east-1", TimeSpan.FromDays(1));
         using var client = new GatewayClient(
             silo.DataPlaneUri, X509Certificate2.CreateFromPem(foreign.CertificatePem, foreign.PrivateKeyPem), silo.Ca, world.EnvironmentId, "dp-east-1");
@@ -80,7 +81,7 @@ public sealed class MutualTlsTests(SiloFixture silo) : IClassFixture<SiloFixture
     {
         using var world = await silo.OnboardAsync();
         using var expired = SignedByClusterCa(
-            DateTimeOffset.UtcNow.AddSeconds(-2), $"x-aisix://env/{world.EnvironmentId}", "x-aisix://dp/dp-east-1");
+            TestClock.Now.AddSeconds(-2), $"x-aisix://env/{world.EnvironmentId}", "x-aisix://dp/dp-east-1");
         using var client = new GatewayClient(silo.DataPlaneUri, expired, silo.Ca, world.EnvironmentId, "dp-east-1");
 
         using var response = await client.PostTelemetryAsync(EmptyBatch);
@@ -124,7 +125,7 @@ public sealed class MutualTlsTests(SiloFixture silo) : IClassFixture<SiloFixture
     }
 
     private X509Certificate2 SignedByClusterCa(params string?[] uris) =>
-        SignedByClusterCa(DateTimeOffset.UtcNow.AddDays(1), uris);
+        SignedByClusterCa(TestClock.Now.AddDays(1), uris);
 
     /// <summary>A certificate the cluster's CA signed outside the admin API, with only the given URI SANs.</summary>
     private X509Certificate2 SignedByClusterCa(DateTimeOffset notAfter, params string?[] uris)

@@ -1,3 +1,4 @@
+using BudgetCluster.TestSupport;
 using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
@@ -47,7 +48,7 @@ public sealed class TelemetryRejectionTests(SiloFixture silo) : IClassFixture<Si
                 With(Event("x"), "request_id", "has space"),
                 With(Event("bad-negative"), "completion_tokens", -3),
                 With(Event("bad-overflow"), "prompt_tokens", JsonNode.Parse("99999999999999999999")),
-                With(Event("bad-future"), "occurred_at", DateTimeOffset.UtcNow.AddMinutes(10).ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture)),
+                With(Event("bad-future"), "occurred_at", TestClock.Now.AddMinutes(10).ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture)),
                 good2,
                 JsonValue.Create("not an object")),
         };

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
 using BudgetCluster.Silo.Tests.Infrastructure;
+using BudgetCluster.TestSupport;
 
 namespace BudgetCluster.Silo.Tests.Durability;
 
@@ -21,6 +22,7 @@ public sealed class CrashRecoveryTests : IDisposable
     {
         // A short snapshot interval, so the crash lands with part of the totals in a snapshot and part only in the ledger.
         string[] settings = ["--Gateways:SnapshotInterval=00:00:01"];
+        await TestClock.AwayFromPeriodBoundaryAsync(TimeSpan.FromMinutes(1));
         var bodies = Enumerable.Range(0, Batches).Select(Batch).ToList();
         JsonNode before;
         string budgetId;

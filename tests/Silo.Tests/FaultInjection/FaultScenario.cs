@@ -201,6 +201,8 @@ internal sealed class FaultScenario : IAsyncDisposable
 
     private async Task OnboardAsync()
     {
+        // The scenario checks a monthly budget against every acknowledged event: one period throughout.
+        await TestClock.AwayFromPeriodBoundaryAsync(TimeSpan.FromMinutes(2));
         _admin = new AdminClient(Survivor.AdminUri, SiloFixture.Token);
         await _admin.PutOkAsync("/api/v1/orgs/acme", """{"name":"Acme"}""");
         await _admin.PutOkAsync("/api/v1/environments/prod", """{"org_id":"acme","name":"Prod"}""");
@@ -223,7 +225,7 @@ internal sealed class FaultScenario : IAsyncDisposable
     /// <summary>A batch; built once, so every resend is byte for byte the same (occurred_at included).</summary>
     private static (string Body, List<string> Ids) Batch(int gateway, int batch)
     {
-        var occurredAt = DateTimeOffset.UtcNow.AddSeconds(-1);
+        var occurredAt = TestClock.Now;
         var ids = Enumerable.Range(0, EventsPerBatch).Select(e => $"g{gateway}-b{batch}-e{e}").ToList();
         var body = UsageEvents.Body(ids.Select(id => UsageEvents.Event(
             id, occurredAt, apiKeyId: "k", promptTokens: 10, completionTokens: 10, cost: CostPerEvent.ToString(CultureInfo.InvariantCulture))));

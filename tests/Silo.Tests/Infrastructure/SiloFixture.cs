@@ -32,7 +32,7 @@ public class SiloFixture : IAsyncLifetime
     protected virtual IEnumerable<string> ExtraArguments => [];
 
     /// <summary>The clock the system runs on; a derived fixture may supply one it controls.</summary>
-    protected virtual TimeProvider Time => TimeProvider.System;
+    protected virtual TimeProvider Time => TestClock.Provider;
 
     public virtual async Task InitializeAsync()
     {

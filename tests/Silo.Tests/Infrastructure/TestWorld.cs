@@ -1,5 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using BudgetCluster.TestSupport;
 
 namespace BudgetCluster.Silo.Tests.Infrastructure;
 
@@ -7,7 +9,7 @@ namespace BudgetCluster.Silo.Tests.Infrastructure;
 /// An onboarded tenant: org, environment, priced models and one gateway with its certificate.
 /// Model ids are global in the API, so the fixture files' model ids get this world's suffix.
 /// </summary>
-public sealed class TestWorld : IDisposable
+public sealed partial class TestWorld : IDisposable
 {
     private TestWorld(string suffix, AdminClient admin, GatewayClient gateway)
     {
@@ -28,6 +30,8 @@ public sealed class TestWorld : IDisposable
 
     public static async Task<TestWorld> CreateAsync(SiloFixture silo)
     {
+        // A test posts events "now" and reads its budgets' current period: not across a boundary.
+        await TestClock.AwayFromPeriodBoundaryAsync();
         var suffix = Guid.NewGuid().ToString("N")[..10];
         var admin = silo.Admin();
         await admin.PutOkAsync($"/api/v1/orgs/org-{suffix}", """{"name":"Acme","fail_mode":"closed"}""");
@@ -57,12 +61,18 @@ public sealed class TestWorld : IDisposable
         return new GatewayClient(silo.DataPlaneUri, certificate, ca, environmentId, dpId);
     }
 
-    /// <summary>A file of tests/fixtures/aisix with this world's model ids.</summary>
+    /// <summary>
+    /// A file of tests/fixtures/aisix with this world's model ids, its events occurring now (the
+    /// test clock's second), so they count toward every budget's current period on any date.
+    /// </summary>
     public string Fixture(string name) =>
-        File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "fixtures", name))
+        OccurredAtPattern().Replace(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "fixtures", name)), $"\"occurred_at\": \"{UsageEvents.Timestamp(TestClock.Now)}\"")
             .Replace("\"m-gpt-4o\"", $"\"m-gpt-4o-{Suffix}\"", StringComparison.Ordinal)
             .Replace("\"m-claude-primary\"", $"\"m-claude-primary-{Suffix}\"", StringComparison.Ordinal)
             .Replace("\"m-claude-secondary\"", $"\"m-claude-secondary-{Suffix}\"", StringComparison.Ordinal);
+
+    [GeneratedRegex("\"occurred_at\":\\s*\"[^\"]*\"")]
+    private static partial Regex OccurredAtPattern();
 
     public Task<JsonNode> GatewayDetailAsync(string dpId = "dp-east-1") =>
         Admin.GetOkAsync($"/api/v1/environments/{EnvironmentId}/gateways/{dpId}");

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using BudgetCluster.TestSupport;
 
 namespace BudgetCluster.Silo.Tests.Infrastructure;
 
@@ -17,8 +18,7 @@ public static class UsageEvents
         int attemptIndex = 0) => new()
     {
         ["request_id"] = requestId,
-        ["occurred_at"] = (occurredAt ?? DateTimeOffset.Parse("2026-11-21T09:00:00Z", CultureInfo.InvariantCulture))
-            .ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+        ["occurred_at"] = Timestamp(occurredAt ?? TestClock.Now),
         ["model_id"] = modelId,
         ["api_key_id"] = apiKeyId,
         ["prompt_tokens"] = promptTokens,
@@ -29,6 +29,10 @@ public static class UsageEvents
         ["guardrail_blocked"] = false,
         ["attempt_index"] = attemptIndex,
     };
+
+    /// <summary>An instant as a gateway writes it (whole seconds, UTC).</summary>
+    public static string Timestamp(DateTimeOffset instant) =>
+        instant.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     /// <summary>A telemetry body of the given events.</summary>
     public static string Body(IEnumerable<JsonObject> events) =>
