@@ -22,13 +22,24 @@ public interface IOrgGrain : IGrainWithStringKey
     [Alias("register-environment")]
     Task RegisterEnvironmentAsync(string environmentId);
 
-    /// <summary>Adds or replaces a budget in the registry and the index; idempotent.</summary>
-    [Alias("upsert-budget")]
-    Task UpsertBudgetAsync(string budgetId, BudgetPolicy policy);
+    /// <summary>
+    /// Creates a budget or replaces its policy: the org grain owns every budget's lifecycle. The
+    /// registry entry is stored first, marked pending, then the budget grain is defined, then the
+    /// index is pushed to the environments; an org grain that finds a pending entry (after a crash
+    /// between the steps) completes it, so registry and budget never disagree for long. Idempotent;
+    /// durable when it returns. Throws <see cref="DefinitionConflictException"/> when the budget id
+    /// belongs to another org.
+    /// </summary>
+    [Alias("define-budget")]
+    Task DefineBudgetAsync(string budgetId, BudgetPolicy policy);
 
-    /// <summary>Removes a budget from the registry and the index; idempotent.</summary>
-    [Alias("remove-budget")]
-    Task RemoveBudgetAsync(string budgetId);
+    /// <summary>
+    /// Deletes a budget of this org: out of the index first (no event counts toward it from then
+    /// on), then deleted in its grain (clearing it for subscribers), completed after a crash as
+    /// for <see cref="DefineBudgetAsync"/>. Returns false when the org has no such budget. Idempotent.
+    /// </summary>
+    [Alias("delete-budget")]
+    Task<bool> DeleteBudgetAsync(string budgetId);
 
     /// <summary>The environments of the organization, sorted by id.</summary>
     [Alias("list-environments")]

@@ -22,7 +22,10 @@ public sealed record GatewayInstance(
     [property: Id(2)] string? Version,
     [property: Id(3)] DateTimeOffset LastHeartbeatAt);
 
-/// <summary>Telemetry health counters of a gateway.</summary>
+/// <summary>
+/// Telemetry health counters of a gateway. <c>EventsUnboundKey</c> counts accepted events whose API
+/// key is not bound to the gateway's environment (API.md §3).
+/// </summary>
 [GenerateSerializer, Immutable]
 [Alias("budgetcluster.gateway-telemetry")]
 public sealed record GatewayTelemetry(
@@ -30,7 +33,8 @@ public sealed record GatewayTelemetry(
     [property: Id(1)] long EventsAccepted,
     [property: Id(2)] long EventsDuplicate,
     [property: Id(3)] long EventsRejected,
-    [property: Id(4)] long EventsUnpriced);
+    [property: Id(4)] long EventsUnpriced,
+    [property: Id(5)] long EventsUnboundKey);
 
 /// <summary>Usage totals of a gateway over everything it ever reported.</summary>
 [GenerateSerializer, Immutable]

@@ -3,7 +3,7 @@ using BudgetCluster.Grains.Abstractions.Budgets;
 
 namespace BudgetCluster.Grains.Abstractions.Gateways;
 
-/// <summary>Outcome of a batch: every event is either newly accepted (durable) or a duplicate.</summary>
+/// <summary>Outcome of a batch: every event is newly accepted (durable), a duplicate, or rejected on its own.</summary>
 [GenerateSerializer, Immutable]
 [Alias("budgetcluster.telemetry-batch-result")]
 public sealed record TelemetryBatchResult(
@@ -12,4 +12,6 @@ public sealed record TelemetryBatchResult(
 {
     /// <summary>Budgets this batch made change state (persisted and published), as they now stand.</summary>
     [Id(2)] public ImmutableArray<BudgetStatus> Transitioned { get; init; } = [];
+    /// <summary>Events the grain could not price, attribute or store; none of them is in the ledger.</summary>
+    [Id(3)] public ImmutableArray<EventRejection> Rejected { get; init; } = [];
 }

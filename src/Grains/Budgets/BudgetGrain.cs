@@ -27,8 +27,6 @@ namespace BudgetCluster.Grains.Budgets;
 [GrainType("budget")]
 internal sealed partial class BudgetGrain : Grain, IBudgetGrain
 {
-    private const int PastPeriodsKept = 3;
-
     private readonly IPersistentState<BudgetGrainState> _state;
     private readonly IUsageLedger _ledger;
     private readonly TimeProvider _time;
@@ -41,6 +39,7 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
     private bool _writeFailed;
     private bool _statusPending;
     private DateTimeOffset _lastSnapshot;
+    private (BudgetPolicy? Policy, DateTimeOffset Current, DateTimeOffset Previous) _oldestKept;
 
     public BudgetGrain(
         [PersistentState("budget", GrainStorageNames.Default)] IPersistentState<BudgetGrainState> state,
@@ -91,6 +90,8 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
         var window = PeriodCalendar.Containing(now, policy.Period, zone);
         if (!Exists)
         {
+            // A budget defined again after its deletion stands above the deletion's tombstone in every view.
+            S.Version += S.Deleted ? 1 : 0;
             S.Policy = policy;
             S.Deleted = false;
             S.PeriodStart = window.Start;
@@ -118,6 +119,8 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
 
             S.Policy = policy;
         }
+
+        ForgetOldPeriods();
 
         var evaluation = BudgetEvaluator.Evaluate(policy, Standing(), CurrentSpend());
         await CommitAsync(evaluation, alwaysPersist: true);
@@ -147,7 +150,9 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
 
         var announcements = BudgetEvaluator.Delete(Standing());
         var firstVersion = S.Version + 1;
-        S.Version += announcements.Length;
+        // The deletion has a version of its own, above its last announcements: views keep it as a
+        // tombstone, so an older status arriving late never brings the budget back.
+        S.Version += announcements.Length + 1;
         S.Deleted = true;
         S.NotifiedState = BudgetState.Ok;
         S.NotifiedBlocking = false;
@@ -166,14 +171,21 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
     public async Task<BudgetStatus?> ApplyUsageAsync(BudgetUsage usage)
     {
         ArgumentNullException.ThrowIfNull(usage);
-        if (!Exists || usage.ToSequence <= S.Watermarks.GetValueOrDefault(usage.Gateway))
+        var watermark = S.Watermarks.GetValueOrDefault(usage.Gateway);
+        if (!Exists || usage.ToSequence <= watermark)
         {
             return null;
         }
 
-        foreach (var amount in usage.Amounts)
+        // A delta is one committed batch. One that starts at or below the watermark was counted
+        // from the ledger by the catch-up, in every period the catch-up reads; the rest of it
+        // belongs to periods this budget no longer keeps.
+        if (usage.FromSequence > watermark)
         {
-            S.SpendByPeriod[amount.PeriodStart] = S.SpendByPeriod.GetValueOrDefault(amount.PeriodStart) + amount.AmountUsd;
+            foreach (var amount in usage.Amounts)
+            {
+                Count(amount.PeriodStart, amount.AmountUsd);
+            }
         }
 
         S.Watermarks[usage.Gateway] = usage.ToSequence;
@@ -189,15 +201,15 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
     }
 
     /// <summary>
-    /// Counts the attributed ledger rows of the current and previous period that the snapshot does
-    /// not cover (per-gateway sequence above its watermark): what a crash lost since the snapshot.
+    /// Counts the attributed ledger rows of the periods it keeps (the previous one onward) that the
+    /// snapshot does not cover (per-gateway sequence above its watermark): what a crash lost since
+    /// the snapshot. A batch commits whole, so the rows read include every row of these periods
+    /// of each batch up to the new watermark; <see cref="ApplyUsageAsync"/> relies on that.
     /// </summary>
     private async Task CatchUpFromLedgerAsync(CancellationToken cancellationToken)
     {
         var policy = S.Policy!;
-        var zone = TimeZoneInfo.FindSystemTimeZoneById(policy.TimeZone);
-        var previous = PeriodCalendar.Containing(S.PeriodStart.AddTicks(-1), policy.Period, zone).Start;
-        var rows = await _ledger.ReadBudgetAttributionsAsync(this.GetPrimaryKeyString(), previous, cancellationToken);
+        var rows = await _ledger.ReadBudgetAttributionsAsync(this.GetPrimaryKeyString(), OldestKeptPeriod(), cancellationToken);
         var seen = new Dictionary<string, long>(StringComparer.Ordinal);
         var counted = 0;
         foreach (var row in rows)
@@ -208,7 +220,7 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
                 continue;
             }
 
-            S.SpendByPeriod[row.PeriodStart] = S.SpendByPeriod.GetValueOrDefault(row.PeriodStart) + row.CostUsd;
+            Count(row.PeriodStart, row.CostUsd);
             seen[gateway] = Math.Max(seen.GetValueOrDefault(gateway), row.Sequence);
             counted++;
         }
@@ -227,7 +239,7 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
     }
 
     /// <summary>Rolls the period over when the clock has passed its end. Returns whether it did.</summary>
-    private async Task<bool> RollOverIfDueAsync()
+    private async Task<bool> RollOverIfDueAsync(bool resetOnFailure = true)
     {
         var now = _time.GetUtcNow();
         if (now < S.PeriodEnd)
@@ -239,19 +251,16 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
         var window = PeriodCalendar.Containing(now, policy.Period, TimeZoneInfo.FindSystemTimeZoneById(policy.TimeZone));
         S.PeriodStart = window.Start;
         S.PeriodEnd = window.End;
-        foreach (var old in S.SpendByPeriod.Keys.Order().SkipLast(PastPeriodsKept + 1).Where(start => start < window.Start).ToList())
-        {
-            S.SpendByPeriod.Remove(old);
-        }
+        ForgetOldPeriods();
 
         var evaluation = BudgetEvaluator.Rollover(policy, Standing(), CurrentSpend());
-        await CommitAsync(evaluation, alwaysPersist: true);
+        await CommitAsync(evaluation, alwaysPersist: true, resetOnFailure);
         LogRolledOver(_logger, this.GetPrimaryKeyString(), window.Start);
         return true;
     }
 
     /// <summary>Adopts an evaluation: persists before announcing transitions, then publishes them.</summary>
-    private async Task CommitAsync(BudgetEvaluation evaluation, bool alwaysPersist)
+    private async Task CommitAsync(BudgetEvaluation evaluation, bool alwaysPersist, bool resetOnFailure = true)
     {
         S.NotifiedState = evaluation.Standing.NotifiedState;
         S.NotifiedBlocking = evaluation.Standing.NotifiedBlocking;
@@ -265,7 +274,7 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
 
         var firstVersion = S.Version + 1;
         S.Version += evaluation.Transitions.Length;
-        await WriteSnapshotAsync();
+        await WriteSnapshotAsync(resetOnFailure);
         for (var i = 0; i < evaluation.Transitions.Length; i++)
         {
             var announcement = evaluation.Transitions[i];
@@ -306,29 +315,102 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
         }
     }
 
-    private void ArmRolloverTimer()
+    private void ArmRolloverTimer(bool retry = false)
     {
         _rolloverTimer?.Dispose();
         var untilEnd = S.PeriodEnd - _time.GetUtcNow();
-        var due = untilEnd < TimeSpan.Zero ? TimeSpan.Zero : untilEnd < _options.RolloverCheckInterval ? untilEnd : _options.RolloverCheckInterval;
+        var due = retry || untilEnd >= _options.RolloverCheckInterval ? _options.RolloverCheckInterval
+            : untilEnd < TimeSpan.Zero ? TimeSpan.Zero : untilEnd;
         _rolloverTimer = this.RegisterGrainTimer(
-            static async (grain, _) =>
-            {
-                if (grain.Exists)
-                {
-                    await grain.RollOverIfDueAsync();
-                    grain.ArmRolloverTimer();
-                }
-            },
+            static (grain, _) => grain.OnRolloverTimerAsync(),
             this,
             new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { KeepAlive = true });
     }
 
-    private async Task WriteSnapshotAsync()
+    /// <summary>
+    /// The rollover timer's turn. A rollover whose write fails is not given up: memory goes back to
+    /// what storage and the ledger hold (as a new activation would) and the timer tries again, so a
+    /// budget still clears at its boundary once storage is back, with no call to wake it.
+    /// </summary>
+    private async Task OnRolloverTimerAsync()
+    {
+        if (!Exists)
+        {
+            return;
+        }
+
+        try
+        {
+            await RollOverIfDueAsync(resetOnFailure: false);
+            ArmRolloverTimer();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogRolloverFailed(_logger, ex, this.GetPrimaryKeyString());
+            try
+            {
+                await _state.ReadStateAsync();
+                _writeFailed = false;
+                _dirty = false;
+                if (Exists)
+                {
+                    await CatchUpFromLedgerAsync(CancellationToken.None);
+                    ArmRolloverTimer(retry: true);
+                }
+            }
+            catch (Exception reload) when (reload is not OutOfMemoryException)
+            {
+                // Storage cannot even be read: leave it to the next activation.
+                LogRolloverFailed(_logger, reload, this.GetPrimaryKeyString());
+                DeactivateOnIdle();
+            }
+        }
+    }
+
+    /// <summary>Adds spend to a period; spend of periods older than the previous one is not kept (the ledger has it).</summary>
+    private void Count(DateTimeOffset periodStart, decimal amountUsd)
+    {
+        if (periodStart >= OldestKeptPeriod())
+        {
+            S.SpendByPeriod[periodStart] = S.SpendByPeriod.GetValueOrDefault(periodStart) + amountUsd;
+        }
+    }
+
+    /// <summary>The start of the period before the current one: the oldest whose spend the snapshot keeps.</summary>
+    private DateTimeOffset OldestKeptPeriod()
+    {
+        var policy = S.Policy!;
+        if (_oldestKept.Current != S.PeriodStart || !ReferenceEquals(_oldestKept.Policy, policy))
+        {
+            var previous = PeriodCalendar.Containing(S.PeriodStart.AddTicks(-1), policy.Period, TimeZoneInfo.FindSystemTimeZoneById(policy.TimeZone)).Start;
+            _oldestKept = (policy, S.PeriodStart, previous);
+        }
+
+        return _oldestKept.Previous;
+    }
+
+    /// <summary>Keeps the snapshot to the previous, the current and a next period, however late events come.</summary>
+    private void ForgetOldPeriods()
+    {
+        var oldest = OldestKeptPeriod();
+        foreach (var start in S.SpendByPeriod.Keys.Where(start => start < oldest).ToList())
+        {
+            S.SpendByPeriod.Remove(start);
+        }
+    }
+
+    private async Task WriteSnapshotAsync(bool resetOnFailure = true)
     {
         try
         {
-            await _state.WriteOrResetAsync(this);
+            if (resetOnFailure)
+            {
+                await _state.WriteOrResetAsync(this);
+            }
+            else
+            {
+                await _state.WriteStateAsync();
+            }
         }
         catch
         {
@@ -402,6 +484,9 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
 
     [LoggerMessage(4003, LogLevel.Information, "Budget {BudgetId} counted {Rows} ledger rows its snapshot did not cover")]
     private static partial void LogCaughtUp(ILogger logger, string budgetId, int rows);
+
+    [LoggerMessage(4004, LogLevel.Warning, "Budget {BudgetId} could not store its rollover; will try again")]
+    private static partial void LogRolloverFailed(ILogger logger, Exception exception, string budgetId);
 
     [LoggerMessage(4002, LogLevel.Warning, "Budget {BudgetId} could not publish {Kind}")]
     private static partial void LogPublishFailed(ILogger logger, Exception exception, string budgetId, BudgetEventKind kind);

@@ -8,8 +8,9 @@ namespace BudgetCluster.Grains.Budgets;
 
 /// <summary>
 /// Which budgets an event counts toward, and in which of their periods: the budgets of its
-/// organization, its environment, its API key, its model's provider key, and its API key's team
-/// and member (those last two are org-wide, so they collect from every environment). Built once
+/// organization, its environment and its model's provider key, and, when its API key is bound to
+/// the gateway's environment, the key's own, its team's and its member's (team and member budgets
+/// are org-wide, so they collect from every environment, each through keys bound there). Built once
 /// per catalog version, so resolving an event is dictionary lookups, never a call.
 /// </summary>
 public sealed class BudgetRouter
@@ -61,14 +62,16 @@ public sealed class BudgetRouter
         var attributions = ImmutableArray.CreateBuilder<BudgetAttribution>();
         Add(ScopeType.Org, _catalog.OrgId);
         Add(ScopeType.Environment, _environmentId);
-        Add(ScopeType.ApiKey, usage.ApiKeyId);
         if (_catalog.Models.TryGetValue(usage.ModelId, out var model))
         {
             Add(ScopeType.ProviderKey, model.ProviderKeyId);
         }
 
-        if (_catalog.ApiKeys.TryGetValue(usage.ApiKeyId, out var binding))
+        // A gateway speaks for its own environment only: a key it does not hold there cannot
+        // spend another environment's key, team or member budget.
+        if (BindingOf(usage.ApiKeyId) is { } binding)
         {
+            Add(ScopeType.ApiKey, usage.ApiKeyId);
             Add(ScopeType.Team, binding.TeamId);
             Add(ScopeType.Member, binding.UserId);
         }
@@ -88,6 +91,15 @@ public sealed class BudgetRouter
             }
         }
     }
+
+    /// <summary>
+    /// The binding of an API key when it is bound to this router's environment; null for no key, an
+    /// unknown key or a key of another environment (an "unbound key" in the gateway's telemetry).
+    /// </summary>
+    public ApiKeyBinding? BindingOf(string apiKeyId) =>
+        !string.IsNullOrEmpty(apiKeyId) && _catalog.ApiKeys.TryGetValue(apiKeyId, out var binding) && binding.EnvironmentId == _environmentId
+            ? binding
+            : null;
 
     private sealed record Route(string BudgetId, BudgetPeriod Period, TimeZoneInfo Zone);
 }

@@ -2,19 +2,30 @@ using System.Collections.Immutable;
 using BudgetCluster.Grains.Abstractions.Budgets;
 using BudgetCluster.Grains.Abstractions.Definitions;
 using BudgetCluster.Grains.Storage;
+using Microsoft.Extensions.Logging;
 
 namespace BudgetCluster.Grains.Definitions;
 
 /// <summary>
-/// An organization, its environments and its budget registry. State (<see cref="OrgState"/>) is
-/// written on every change before the call returns; then the new <see cref="OrgSettings"/> are
-/// pushed to every environment, which pushes them on to its gateways.
+/// An organization, its environments and its budgets. State (<see cref="OrgState"/>) is written
+/// on every change before the call returns; then the new <see cref="OrgSettings"/> are pushed to
+/// every environment, which pushes them on to its gateways.
+/// <para>
+/// The org grain is the single owner of its budgets' definitions: a budget's policy is stored
+/// here first (marked pending), then given to the budget grain, which keeps the copy it evaluates
+/// with. A crash between the steps leaves the entry pending, and the next activation (or the
+/// retry timer) completes it; deletion goes the same way through <see cref="OrgState.DeletingBudgets"/>.
+/// </para>
 /// </summary>
 [GrainType("org")]
-internal sealed class OrgGrain(
-    [PersistentState("org", GrainStorageNames.Default)] IPersistentState<OrgState> state)
+internal sealed partial class OrgGrain(
+    [PersistentState("org", GrainStorageNames.Default)] IPersistentState<OrgState> state,
+    ILogger<OrgGrain> logger)
     : Grain, IOrgGrain
 {
+    private static readonly TimeSpan PendingRetryInterval = TimeSpan.FromSeconds(5);
+
+    private IGrainTimer? _pendingTimer;
     private OrgSettings? _settings;
 
     private OrgSettings Settings => _settings ??= new OrgSettings
@@ -49,20 +60,66 @@ internal sealed class OrgGrain(
         await GrainFactory.GetGrain<IEnvironmentGrain>(environmentId).UpdateOrgSettingsAsync(Settings);
     }
 
-    public Task UpsertBudgetAsync(string budgetId, BudgetPolicy policy)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        if (state.State.Budgets.TryGetValue(budgetId, out var existing) && existing == policy)
+        if (state.State.PendingBudgets.Count > 0 || state.State.DeletingBudgets.Count > 0)
         {
-            // Already stored: push again, so a retried request repairs an environment a failed push missed.
-            return PushSettingsAsync();
+            await CompletePendingAsync();
         }
-
-        state.State.Budgets[budgetId] = policy;
-        return CommitSettingsChangeAsync();
     }
 
-    public Task RemoveBudgetAsync(string budgetId) =>
-        state.State.Budgets.Remove(budgetId) ? CommitSettingsChangeAsync() : PushSettingsAsync();
+    public async Task DefineBudgetAsync(string budgetId, BudgetPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        var budget = GrainFactory.GetGrain<IBudgetGrain>(budgetId);
+        if (!state.State.Budgets.ContainsKey(budgetId) && await budget.GetBudgetAsync() is { } existing && existing.OrgId != policy.OrgId)
+        {
+            throw new DefinitionConflictException(
+                $"budget '{budgetId}' belongs to org '{existing.OrgId}' and cannot move to org '{policy.OrgId}'");
+        }
+
+        var changed = !state.State.Budgets.TryGetValue(budgetId, out var stored) || stored != policy;
+        if (changed || state.State.PendingBudgets.Contains(budgetId))
+        {
+            state.State.Budgets[budgetId] = policy;
+            state.State.PendingBudgets.Add(budgetId);
+            state.State.DeletingBudgets.Remove(budgetId);
+            state.State.SettingsVersion += changed ? 1 : 0;
+            await state.WriteOrResetAsync(this);
+            _settings = null;
+            await CompleteOrRetryLaterAsync(() => budget.DefineBudgetAsync(policy));
+            state.State.PendingBudgets.Remove(budgetId);
+            await state.WriteOrResetAsync(this);
+        }
+
+        // Also when nothing changed: a retried request repairs an environment a failed push missed.
+        await PushSettingsAsync();
+    }
+
+    public async Task<bool> DeleteBudgetAsync(string budgetId)
+    {
+        var known = state.State.Budgets.Remove(budgetId);
+        if (!known && !state.State.DeletingBudgets.Contains(budgetId))
+        {
+            return false;
+        }
+
+        if (known)
+        {
+            state.State.PendingBudgets.Remove(budgetId);
+            state.State.DeletingBudgets.Add(budgetId);
+            state.State.SettingsVersion++;
+            await state.WriteOrResetAsync(this);
+            _settings = null;
+        }
+
+        // Out of the index before the grain clears it: no gateway counts toward it any more.
+        await PushSettingsAsync();
+        await CompleteOrRetryLaterAsync(() => GrainFactory.GetGrain<IBudgetGrain>(budgetId).DeleteBudgetAsync());
+        state.State.DeletingBudgets.Remove(budgetId);
+        await state.WriteOrResetAsync(this);
+        return true;
+    }
 
     public Task<ImmutableArray<string>> ListEnvironmentsAsync() => Task.FromResult(state.State.Environments.ToImmutableArray());
 
@@ -78,6 +135,60 @@ internal sealed class OrgGrain(
         _settings = null;
         await PushSettingsAsync();
     }
+
+    /// <summary>
+    /// Completes the budget definitions and deletions a crash interrupted. What cannot be completed
+    /// now is tried again by a timer, so the budget grains converge on the registry without a call.
+    /// </summary>
+    private async Task CompletePendingAsync()
+    {
+        try
+        {
+            foreach (var budgetId in state.State.PendingBudgets.ToList())
+            {
+                await GrainFactory.GetGrain<IBudgetGrain>(budgetId).DefineBudgetAsync(state.State.Budgets[budgetId]);
+                state.State.PendingBudgets.Remove(budgetId);
+            }
+
+            foreach (var budgetId in state.State.DeletingBudgets.ToList())
+            {
+                await GrainFactory.GetGrain<IBudgetGrain>(budgetId).DeleteBudgetAsync();
+                state.State.DeletingBudgets.Remove(budgetId);
+            }
+
+            await state.WriteStateAsync();
+            _pendingTimer?.Dispose();
+            _pendingTimer = null;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogPendingFailed(logger, ex, this.GetPrimaryKeyString());
+            ArmPendingRetry();
+        }
+    }
+
+    /// <summary>The budget grain's step of a change already stored here; when it fails, the caller hears of it and the timer completes it.</summary>
+    private async Task CompleteOrRetryLaterAsync(Func<Task> step)
+    {
+        try
+        {
+            await step();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            ArmPendingRetry();
+            throw;
+        }
+    }
+
+    private void ArmPendingRetry() =>
+        _pendingTimer ??= this.RegisterGrainTimer(
+            static (grain, _) => grain.CompletePendingAsync(),
+            this,
+            new GrainTimerCreationOptions(PendingRetryInterval, PendingRetryInterval));
+
+    [LoggerMessage(5101, LogLevel.Warning, "Org {OrgId} could not complete a budget definition or deletion; will retry")]
+    private static partial void LogPendingFailed(ILogger logger, Exception exception, string orgId);
 
     /// <summary>Idempotent: environments ignore settings not newer than theirs. A failure reaches the caller, who retries.</summary>
     private Task PushSettingsAsync()

@@ -13,4 +13,8 @@ public sealed class OrgState
     [Id(2)] public SortedDictionary<string, BudgetPolicy> Budgets { get; set; } = new(StringComparer.Ordinal);
     /// <summary>Increases with every change of fail mode or budgets, across restarts.</summary>
     [Id(3)] public long SettingsVersion { get; set; }
+    /// <summary>Budgets whose grain may not yet have the policy in <see cref="Budgets"/>: defined, not yet confirmed.</summary>
+    [Id(4)] public SortedSet<string> PendingBudgets { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>Budgets removed from the registry whose grain may not yet be deleted.</summary>
+    [Id(5)] public SortedSet<string> DeletingBudgets { get; set; } = new(StringComparer.Ordinal);
 }

@@ -22,6 +22,12 @@ namespace BudgetCluster.Grains.Gateways;
 /// When an append fails its outcome is unknown, so the grain refuses further batches and
 /// deactivates; the next activation rebuilds from the ledger.
 /// </para>
+/// <para>
+/// Budget deltas wait in one outbox per budget, delivered in order by a background loop per
+/// budget, never by the acknowledgement: <see cref="GatewayState.BudgetWatermark"/> is below
+/// the oldest undelivered one, and everything above it is re-sent from the ledger's attributions
+/// on activation (budgets ignore a range they have counted).
+/// </para>
 /// </summary>
 [GrainType("gateway")]
 internal sealed partial class GatewayGrain : Grain, IGatewayGrain
@@ -37,8 +43,8 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
     private string _dpId = "";
     private EnvironmentCatalog _catalog = EnvironmentCatalog.Empty;
     private BudgetRouter _router = BudgetRouter.For("", EnvironmentCatalog.Empty);
-    /// <summary>Budget deltas not yet delivered, in sequence order; delivered in order per budget.</summary>
-    private readonly List<(string BudgetId, BudgetUsage Usage)> _undelivered = [];
+    /// <summary>Per budget, its deltas not yet delivered, in sequence order, and whether one is in flight.</summary>
+    private readonly Dictionary<string, BudgetOutbox> _outboxes = new(StringComparer.Ordinal);
     private long _lastSequence;
     private bool _dirty;
     private bool _mustRecover;
@@ -81,16 +87,17 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
         var gateway = this.GetPrimaryKeyString();
         foreach (var row in await _ledger.ReadGatewayAttributionsAsync(_environmentId, _dpId, state.BudgetWatermark, cancellationToken))
         {
-            _undelivered.Add((row.BudgetId, new BudgetUsage
+            _ = Enqueue(row.BudgetId, new BudgetUsage
             {
                 Gateway = gateway,
                 FromSequence = row.Sequence,
                 ToSequence = row.Sequence,
                 Amounts = [new PeriodAmount(row.PeriodStart, row.CostUsd)],
-            }));
+            });
         }
 
-        await DeliverBudgetUsageAsync();
+        UpdateBudgetWatermark();
+        StartDeliveries();
 
         this.RegisterGrainTimer(
             static (grain, _) => grain.OnTimerAsync(),
@@ -110,18 +117,31 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
         }
 
         var entries = new List<LedgerEntry>(batch.Events.Length);
+        var unboundKey = new List<bool>(batch.Events.Length);
+        var rejected = ImmutableArray.CreateBuilder<EventRejection>();
         var seen = new HashSet<(string, int)>();
         var duplicates = 0;
         var sequence = _lastSequence;
-        foreach (var usage in batch.Events)
+        for (var position = 0; position < batch.Events.Length; position++)
         {
+            var usage = batch.Events[position];
             if (!seen.Add((usage.RequestId, usage.AttemptIndex)))
             {
                 duplicates++;
                 continue;
             }
 
-            entries.Add(ToLedgerEntry(usage, ++sequence, batch.ReceivedAt));
+            // One event the cluster cannot price, attribute or store costs only itself.
+            var (entry, refusal) = Prepare(usage, sequence + 1, batch.ReceivedAt);
+            if (entry is null)
+            {
+                rejected.Add(new EventRejection(position, refusal!));
+                continue;
+            }
+
+            entries.Add(entry);
+            unboundKey.Add(usage.ApiKeyId.Length > 0 && _router.BindingOf(usage.ApiKeyId) is null);
+            sequence++;
         }
 
         bool[] inserted;
@@ -145,6 +165,7 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
             if (inserted[i])
             {
                 state.Totals.Apply(entries[i]);
+                state.EventsUnboundKey += unboundKey[i] ? 1 : 0;
                 accepted++;
             }
             else
@@ -156,15 +177,24 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
         _lastSequence = sequence;
         state.LedgerWatermark = sequence;
         state.EventsDuplicate += duplicates;
-        state.EventsRejected += batch.RejectedCount;
+        state.EventsRejected += batch.RejectedCount + rejected.Count;
         state.LastBatchAt = batch.ReceivedAt;
         _dirty = true;
 
-        // The events are durable with their attributions: a delta that cannot be delivered now is
-        // retried by the timer, or re-sent from the ledger after a crash. It never fails the batch.
-        _undelivered.AddRange(BudgetDeltas.FromBatch(this.GetPrimaryKeyString(), entries, inserted));
-        var transitioned = await DeliverBudgetUsageAsync();
-        return new TelemetryBatchResult(accepted, duplicates) { Transitioned = transitioned };
+        // The events are durable with their attributions: the acknowledgement does not depend on
+        // any budget. Deltas are delivered in the background (retried by the timer, or re-sent from
+        // the ledger after a crash); the acknowledgement waits a moment for their answers only so
+        // that budgets this batch made change state reach the data plane with it.
+        var answers = new List<Task<BudgetStatus?>>();
+        foreach (var (budgetId, usage) in BudgetDeltas.FromBatch(this.GetPrimaryKeyString(), entries, inserted))
+        {
+            answers.Add(Enqueue(budgetId, usage));
+        }
+
+        UpdateBudgetWatermark();
+        StartDeliveries();
+        var transitioned = await AnswersWithinAsync(answers, _options.BudgetWaitOnAck);
+        return new TelemetryBatchResult(accepted, duplicates) { Transitioned = transitioned, Rejected = rejected.ToImmutable() };
     }
 
     public Task RecordHeartbeatAsync(GatewayHeartbeat heartbeat)
@@ -202,7 +232,7 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
                 .Select(pair => new GatewayInstance(pair.Key, pair.Value.Hostname, pair.Value.Version, pair.Value.LastHeartbeatAt))
                 .ToImmutableArray(),
             Telemetry = new GatewayTelemetry(
-                state.LastBatchAt, totals.Events, state.EventsDuplicate, state.EventsRejected, totals.Unpriced),
+                state.LastBatchAt, totals.Events, state.EventsDuplicate, state.EventsRejected, totals.Unpriced, state.EventsUnboundKey),
             Usage = new GatewayUsage(
                 totals.Requests, totals.PromptTokens, totals.CompletionTokens, totals.SpendUsd, totals.CacheSavingsUsd),
         };
@@ -220,12 +250,21 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
         return Task.CompletedTask;
     }
 
-    private LedgerEntry ToLedgerEntry(UsageEvent usage, long sequence, DateTimeOffset receivedAt)
+    /// <summary>The priced, attributed ledger row of an event, or why the event cannot be taken.</summary>
+    private (LedgerEntry? Entry, string? Refusal) Prepare(UsageEvent usage, long sequence, DateTimeOffset receivedAt)
     {
-        var pricing = _catalog.Models.TryGetValue(usage.ModelId, out var model) ? model.Pricing : null;
-        var priced = UsagePricer.Price(usage, pricing);
-        var attributions = priced.CostUsd == 0m ? [] : _router.Attribute(usage);
-        return LedgerEntry.From(usage, priced, _environmentId, _dpId, sequence, receivedAt, attributions);
+        try
+        {
+            var pricing = _catalog.Models.TryGetValue(usage.ModelId, out var model) ? model.Pricing : null;
+            var priced = UsagePricer.Price(usage, pricing);
+            var attributions = priced.CostUsd == 0m ? [] : _router.Attribute(usage);
+            return (LedgerEntry.From(usage, priced, _environmentId, _dpId, sequence, receivedAt, attributions), null);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogEventRefused(_logger, ex, this.GetPrimaryKeyString(), usage.RequestId);
+            return (null, $"the event could not be priced or attributed to its budgets: {ex.Message}");
+        }
     }
 
     private void SetCatalog(EnvironmentCatalog catalog)
@@ -234,48 +273,112 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
         _router = BudgetRouter.For(_environmentId, catalog);
     }
 
-    /// <summary>
-    /// Delivers undelivered deltas: budgets in parallel, each budget's deltas in order, stopping at
-    /// a budget's first failure so that none overtakes an earlier one (a budget ignores a range at
-    /// or below what it has counted).
-    /// </summary>
-    /// <returns>The statuses of budgets that changed state on this delivery.</returns>
-    private async Task<ImmutableArray<BudgetStatus>> DeliverBudgetUsageAsync()
+    /// <summary>Queues a delta for its budget; the task completes with the budget's answer, or null when delivery failed for now.</summary>
+    private Task<BudgetStatus?> Enqueue(string budgetId, BudgetUsage usage)
     {
-        if (_undelivered.Count == 0)
+        if (!_outboxes.TryGetValue(budgetId, out var outbox))
         {
-            _state.State.BudgetWatermark = _lastSequence;
-            return [];
+            _outboxes[budgetId] = outbox = new BudgetOutbox();
         }
 
-        var delivered = new HashSet<BudgetUsage>(ReferenceEqualityComparer.Instance);
-        var transitioned = new List<BudgetStatus>(); // the tasks below take turns on the grain's scheduler
-        await Task.WhenAll(_undelivered.GroupBy(d => d.BudgetId).Select(async deltas =>
+        var pending = new PendingDelta(usage);
+        outbox.Queue.Enqueue(pending);
+        return pending.Answer.Task;
+    }
+
+    /// <summary>Starts a delivery for every budget with queued deltas and none in flight; never waits for one.</summary>
+    private void StartDeliveries()
+    {
+        foreach (var (budgetId, outbox) in _outboxes)
         {
-            var budget = GrainFactory.GetGrain<IBudgetGrain>(deltas.Key);
-            foreach (var (_, usage) in deltas)
+            if (!outbox.Delivering && outbox.Queue.Count > 0)
             {
+                outbox.Delivering = true;
+                _ = DeliverAsync(budgetId, outbox);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Delivers one budget's deltas in order, one at a time, stopping at the first failure so that
+    /// none overtakes an earlier one (the timer starts it again). Budgets are delivered to
+    /// independently, so a slow one holds only its own deltas. Runs on the grain's scheduler,
+    /// interleaved with its calls at the awaits; the state it touches is only changed between them.
+    /// </summary>
+    private async Task DeliverAsync(string budgetId, BudgetOutbox outbox)
+    {
+        var budget = GrainFactory.GetGrain<IBudgetGrain>(budgetId);
+        try
+        {
+            while (outbox.Queue.TryPeek(out var pending))
+            {
+                BudgetStatus? answer;
                 try
                 {
-                    if (await budget.ApplyUsageAsync(usage) is { } status)
-                    {
-                        transitioned.Add(status);
-                    }
-
-                    delivered.Add(usage);
+                    answer = await budget.ApplyUsageAsync(pending.Usage);
                 }
                 catch (Exception ex) when (ex is not OutOfMemoryException)
                 {
-                    LogDeliveryFailed(_logger, ex, this.GetPrimaryKeyString(), deltas.Key);
+                    LogDeliveryFailed(_logger, ex, this.GetPrimaryKeyString(), budgetId);
+                    FailWaiters(outbox);
                     return;
                 }
-            }
-        }));
 
-        _undelivered.RemoveAll(d => delivered.Contains(d.Usage));
-        _state.State.BudgetWatermark = _undelivered.Count == 0 ? _lastSequence : _undelivered.Min(d => d.Usage.FromSequence) - 1;
-        _dirty = true;
-        return [.. transitioned];
+                outbox.Queue.Dequeue();
+                pending.Answer.TrySetResult(answer);
+                UpdateBudgetWatermark();
+                _dirty = true;
+            }
+        }
+        finally
+        {
+            outbox.Delivering = false;
+            if (outbox.Queue.Count == 0 && _outboxes.TryGetValue(budgetId, out var current) && current == outbox)
+            {
+                _outboxes.Remove(budgetId);
+            }
+        }
+    }
+
+    /// <summary>An acknowledgement waiting on a failed delivery stops waiting; the delta stays queued.</summary>
+    private static void FailWaiters(BudgetOutbox outbox)
+    {
+        foreach (var pending in outbox.Queue)
+        {
+            pending.Answer.TrySetResult(null);
+        }
+    }
+
+    /// <summary>Every delta of rows up to this sequence has been delivered; the rest is re-sent after a crash.</summary>
+    private void UpdateBudgetWatermark()
+    {
+        var lowest = _lastSequence + 1;
+        foreach (var outbox in _outboxes.Values)
+        {
+            if (outbox.Queue.TryPeek(out var head) && head.Usage.FromSequence < lowest)
+            {
+                lowest = head.Usage.FromSequence;
+            }
+        }
+
+        _state.State.BudgetWatermark = lowest - 1;
+    }
+
+    /// <summary>The statuses of budgets that changed state, among the answers that came within <paramref name="wait"/>.</summary>
+    private static async Task<ImmutableArray<BudgetStatus>> AnswersWithinAsync(List<Task<BudgetStatus?>> answers, TimeSpan wait)
+    {
+        if (answers.Count == 0)
+        {
+            return [];
+        }
+
+        var all = Task.WhenAll(answers);
+        if (!all.IsCompleted && wait > TimeSpan.Zero)
+        {
+            await Task.WhenAny(all, Task.Delay(wait));
+        }
+
+        return [.. answers.Where(a => a.IsCompletedSuccessfully && a.Result is not null).Select(a => a.Result!)];
     }
 
     /// <summary>The timer's turn: pick up a catalog push that was missed, then snapshot.</summary>
@@ -290,7 +393,8 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
             LogCatalogRefreshFailed(_logger, ex, this.GetPrimaryKeyString());
         }
 
-        await DeliverBudgetUsageAsync();
+        // Only started: the timer must not hold the grain while a slow budget answers.
+        StartDeliveries();
         await PersistSnapshotAsync();
     }
 
@@ -329,4 +433,22 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
 
     [LoggerMessage(1003, LogLevel.Warning, "Gateway {Gateway} could not persist its snapshot; will retry")]
     private static partial void LogSnapshotFailed(ILogger logger, Exception exception, string gateway);
+
+    [LoggerMessage(1006, LogLevel.Warning, "Gateway {Gateway} rejected event {RequestId}: it could not be priced or attributed")]
+    private static partial void LogEventRefused(ILogger logger, Exception exception, string gateway, string requestId);
+
+    /// <summary>One budget's undelivered deltas, oldest first.</summary>
+    private sealed class BudgetOutbox
+    {
+        public Queue<PendingDelta> Queue { get; } = new();
+
+        public bool Delivering { get; set; }
+    }
+
+    private sealed class PendingDelta(BudgetUsage usage)
+    {
+        public BudgetUsage Usage { get; } = usage;
+
+        public TaskCompletionSource<BudgetStatus?> Answer { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
 }

@@ -19,6 +19,8 @@ public sealed class GatewayState
     [Id(5)] public Dictionary<string, GatewayInstanceState> Instances { get; set; } = new(StringComparer.Ordinal);
     /// <summary>Every budget delta of rows up to this sequence has been delivered; later ones are re-sent on activation.</summary>
     [Id(6)] public long BudgetWatermark { get; set; }
+    /// <summary>Health counter, not derived from the ledger: accepted events whose key is not bound to this environment.</summary>
+    [Id(7)] public long EventsUnboundKey { get; set; }
 }
 
 /// <summary>The last heartbeat of one gateway instance.</summary>

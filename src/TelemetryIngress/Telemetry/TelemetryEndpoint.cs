@@ -60,6 +60,7 @@ internal static partial class TelemetryEndpoint
         var now = time.GetUtcNow();
         var valid = ImmutableArray.CreateBuilder<UsageEvent>(parsed.Events.Count);
         var rejected = new List<RejectedEvent>();
+        var positions = new List<int>(parsed.Events.Count);
         for (var i = 0; i < parsed.Events.Count; i++)
         {
             var usage = UsageEventValidator.Validate(parsed.Events[i], now, settings.MaxClockSkew, out var error);
@@ -70,6 +71,7 @@ internal static partial class TelemetryEndpoint
             else
             {
                 valid.Add(usage);
+                positions.Add(i);
             }
         }
 
@@ -88,6 +90,13 @@ internal static partial class TelemetryEndpoint
             LogIngestUnavailable(loggers.CreateLogger(typeof(TelemetryEndpoint)), ex, identity.EnvironmentId, identity.DpId);
             return Problems.Unavailable(context, settings.RetryAfterSeconds,
                 "the usage ledger is unavailable; nothing of this batch was acknowledged, send it again");
+        }
+
+        if (!result.Rejected.IsEmpty)
+        {
+            // Events valid in form that the cluster could not price, attribute or store: rejected on their own.
+            rejected.AddRange(result.Rejected.Select(r => new RejectedEvent(positions[r.Position], r.Reason)));
+            rejected.Sort((a, b) => a.Index.CompareTo(b.Index));
         }
 
         decisions.Observe(result.Transitioned);

@@ -59,13 +59,50 @@ public sealed class BudgetRouterTests
     }
 
     [Fact]
-    public void Attribute_TeamBudget_CollectsFromAnotherEnvironmentOfTheOrg()
+    public void Attribute_TeamBudget_CollectsFromAKeyOfAnotherEnvironmentOfTheOrg()
+    {
+        var devCatalog = Catalog with { ApiKeys = Catalog.ApiKeys.Add("k-dev", new ApiKeyBinding("dev", "team-a", "u-1")) };
+        var dev = BudgetRouter.For("dev", devCatalog);
+
+        var budgets = dev.Attribute(Event("k-dev", "m-2")).Select(a => a.BudgetId).Order();
+
+        Assert.Equal(["b-dev", "b-member", "b-ny", "b-org", "b-team"], budgets);
+    }
+
+    [Fact]
+    public void Attribute_KeyBoundToAnotherEnvironment_CountsOnlyTowardOrgEnvironmentAndProviderKey()
     {
         var dev = BudgetRouter.For("dev", Catalog);
 
-        var budgets = dev.Attribute(Event("k-1", "m-2")).Select(a => a.BudgetId).Order();
+        var budgets = dev.Attribute(Event("k-1", "m-1")).Select(a => a.BudgetId).Order();
 
-        Assert.Equal(["b-dev", "b-key", "b-member", "b-ny", "b-org", "b-team"], budgets);
+        Assert.Equal(["b-dev", "b-ny", "b-org", "b-pk"], budgets);
+    }
+
+    [Fact]
+    public void Attribute_KeyUnknownInTheCatalog_CountsNeitherKeyNorTeamBudgets()
+    {
+        var withUnknownKeyBudget = Catalog with
+        {
+            Org = Catalog.Org! with { Budgets = Catalog.Org.Budgets.Add(Entry("b-ghost", ScopeType.ApiKey, "k-ghost")) },
+        };
+        var router = BudgetRouter.For("prod", withUnknownKeyBudget);
+
+        var budgets = router.Attribute(Event("k-ghost", "m-2")).Select(a => a.BudgetId).Order();
+
+        Assert.Equal(["b-ny", "b-org", "b-prod"], budgets);
+    }
+
+    [Theory]
+    [InlineData("prod", "k-1", true)]
+    [InlineData("dev", "k-1", false)]
+    [InlineData("prod", "k-unknown", false)]
+    [InlineData("prod", "", false)]
+    public void BindingOf_KeyAndEnvironment_IsBoundOnlyInItsOwnEnvironment(string environmentId, string apiKeyId, bool bound)
+    {
+        var router = BudgetRouter.For(environmentId, Catalog);
+
+        Assert.Equal(bound, router.BindingOf(apiKeyId) is not null);
     }
 
     [Fact]

@@ -60,8 +60,7 @@ public static class BudgetsApi
         }
 
         var budgetId = "b-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
-        await grains.GetGrain<IBudgetGrain>(budgetId).DefineBudgetAsync(policy!);
-        await grains.GetGrain<IOrgGrain>(policy!.OrgId).UpsertBudgetAsync(budgetId, policy);
+        await grains.GetGrain<IOrgGrain>(policy!.OrgId).DefineBudgetAsync(budgetId, policy);
         return TypedResults.Json(View(budgetId, policy), AdminJsonContext.Default.BudgetView, statusCode: StatusCodes.Status201Created);
     }
 
@@ -105,9 +104,7 @@ public static class BudgetsApi
             return badId;
         }
 
-        var budget = grains.GetGrain<IBudgetGrain>(budgetId);
-        var existing = await budget.GetBudgetAsync();
-        if (existing is null)
+        if (await grains.GetGrain<IBudgetGrain>(budgetId).GetBudgetAsync() is null)
         {
             return NotFound(budgetId);
         }
@@ -124,14 +121,15 @@ public static class BudgetsApi
             return invalid;
         }
 
-        if (policy!.OrgId != existing.OrgId)
+        try
         {
-            return Problems.Create(StatusCodes.Status409Conflict, "Conflict",
-                $"budget '{budgetId}' belongs to org '{existing.OrgId}' and cannot move to org '{policy.OrgId}'");
+            await grains.GetGrain<IOrgGrain>(policy!.OrgId).DefineBudgetAsync(budgetId, policy);
+        }
+        catch (DefinitionConflictException ex)
+        {
+            return Problems.Create(StatusCodes.Status409Conflict, "Conflict", ex.Message);
         }
 
-        await budget.DefineBudgetAsync(policy);
-        await grains.GetGrain<IOrgGrain>(policy.OrgId).UpsertBudgetAsync(budgetId, policy);
         return TypedResults.Json(View(budgetId, policy), AdminJsonContext.Default.BudgetView);
     }
 
@@ -142,15 +140,11 @@ public static class BudgetsApi
             return badId;
         }
 
-        var deletion = await grains.GetGrain<IBudgetGrain>(budgetId).DeleteBudgetAsync();
-        if (deletion.OrgId is null)
-        {
-            return NotFound(budgetId);
-        }
-
-        // Also when the budget was deleted before: a retry finishes what a failed call left behind.
-        await grains.GetGrain<IOrgGrain>(deletion.OrgId).RemoveBudgetAsync(budgetId);
-        return deletion.Deleted ? TypedResults.NoContent() : NotFound(budgetId);
+        // The budget knows its org; the org owns its deletion.
+        var policy = await grains.GetGrain<IBudgetGrain>(budgetId).GetBudgetAsync();
+        return policy is not null && await grains.GetGrain<IOrgGrain>(policy.OrgId).DeleteBudgetAsync(budgetId)
+            ? TypedResults.NoContent()
+            : NotFound(budgetId);
     }
 
     private static async Task<IResult> StatusAsync([FromRoute(Name = "budget_id")] string budgetId, IGrainFactory grains)

@@ -12,7 +12,7 @@ public sealed record GatewayInstanceView(string InstanceId, string? Hostname, st
 
 /// <summary>Telemetry health counters.</summary>
 public sealed record GatewayTelemetryView(
-    string? LastBatchAt, long EventsAccepted, long EventsDuplicate, long EventsRejected, long EventsUnpriced);
+    string? LastBatchAt, long EventsAccepted, long EventsDuplicate, long EventsRejected, long EventsUnpriced, long EventsUnboundKey);
 
 /// <summary>Usage totals; money as decimal strings.</summary>
 public sealed record GatewayUsageView(

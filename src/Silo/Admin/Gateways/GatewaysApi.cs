@@ -127,7 +127,8 @@ public static class GatewaysApi
             detail.Telemetry.EventsAccepted,
             detail.Telemetry.EventsDuplicate,
             detail.Telemetry.EventsRejected,
-            detail.Telemetry.EventsUnpriced),
+            detail.Telemetry.EventsUnpriced,
+            detail.Telemetry.EventsUnboundKey),
         new GatewayUsageView(
             detail.Usage.Requests,
             detail.Usage.PromptTokens,

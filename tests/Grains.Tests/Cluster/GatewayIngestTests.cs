@@ -1,0 +1,150 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using BudgetCluster.Grains.Abstractions.Budgets;
+using BudgetCluster.Grains.Abstractions.Definitions;
+using BudgetCluster.Grains.Abstractions.Gateways;
+using BudgetCluster.TestSupport;
+
+namespace BudgetCluster.Grains.Tests.Cluster;
+
+/// <summary>The gateway grain's promises about one batch: one bad event, one foreign key or one slow budget costs only itself.</summary>
+[Collection(GrainClusterCollection.Name)]
+public sealed class GatewayIngestTests(GrainClusterFixture cluster)
+{
+    [Fact]
+    public async Task IngestTelemetry_ZeroTimeEventBesideAValidOne_RejectsOnlyItWithAReason()
+    {
+        await TestClock.AwayFromPeriodBoundaryAsync();
+        var tenant = await TenantAsync();
+        var budget = await tenant.BudgetAsync(ScopeType.Org, tenant.OrgId, "Asia/Tokyo");
+
+        var result = await tenant.Gateway("dp").IngestTelemetryAsync(Batch(
+            Event("valid", 1.00m),
+            Event("go-zero-time", 0.50m) with { OccurredAt = default }));
+
+        Assert.Equal(1, result.Accepted);
+        var rejection = Assert.Single(result.Rejected);
+        Assert.Equal(1, rejection.Position);
+        Assert.False(string.IsNullOrWhiteSpace(rejection.Reason));
+        Assert.Equal(1.00m, await SpendEventuallyAsync(budget, 1.00m));
+        Assert.Equal(1, (await tenant.Gateway("dp").GetGatewayDetailAsync()).Telemetry.EventsRejected);
+    }
+
+    [Fact]
+    public async Task IngestTelemetry_KeyBoundToAnotherEnvironment_CountsTowardOrgButNotTheKey()
+    {
+        await TestClock.AwayFromPeriodBoundaryAsync();
+        var tenant = await TenantAsync();
+        var other = tenant.EnvironmentId + "-dev";
+        await cluster.Grains.GetGrain<IEnvironmentGrain>(other).PutEnvironmentAsync(new EnvironmentDefinition(tenant.OrgId, "Dev"));
+        await cluster.Grains.GetGrain<IOrgGrain>(tenant.OrgId).RegisterEnvironmentAsync(other);
+        var keyBudget = await tenant.BudgetAsync(ScopeType.ApiKey, tenant.ApiKeyId);
+        var orgBudget = await tenant.BudgetAsync(ScopeType.Org, tenant.OrgId);
+        var devGateway = cluster.Grains.GetGrain<IGatewayGrain>(GatewayKey.Format(other, "dp-dev"));
+
+        var result = await devGateway.IngestTelemetryAsync(Batch(Event("foreign-key", 2.00m) with { ApiKeyId = tenant.ApiKeyId }));
+
+        Assert.Equal(1, result.Accepted);
+        Assert.Equal(2.00m, await SpendEventuallyAsync(orgBudget, 2.00m));
+        Assert.Equal(0m, (await keyBudget.GetBudgetStatusAsync())!.SpentUsd);
+        Assert.Equal(1, (await devGateway.GetGatewayDetailAsync()).Telemetry.EventsUnboundKey);
+    }
+
+    [Fact]
+    public async Task IngestTelemetry_BudgetStorageSlow_KeepsAcknowledgingAndCountsEverythingOnce()
+    {
+        await TestClock.AwayFromPeriodBoundaryAsync();
+        var tenant = await TenantAsync();
+        var budget = await tenant.BudgetAsync(ScopeType.Org, tenant.OrgId, limit: 1.00m);
+        var fast = await tenant.BudgetAsync(ScopeType.Environment, tenant.EnvironmentId, limit: 1000m);
+        var gateway = tenant.Gateway("dp");
+        // Every batch makes the budget change state (threshold, then exceeded): each is a state write.
+        FaultyGrainStorage.SlowWrites(budget.GetGrainId(), TimeSpan.FromSeconds(3));
+        try
+        {
+            var slowest = TimeSpan.Zero;
+            for (var i = 0; i < 4; i++)
+            {
+                var watch = Stopwatch.StartNew();
+                var result = await gateway.IngestTelemetryAsync(Batch(Event($"slow-{i}", 0.45m)));
+                slowest = watch.Elapsed > slowest ? watch.Elapsed : slowest;
+                Assert.Equal(1, result.Accepted);
+            }
+
+            Assert.True(slowest < TimeSpan.FromSeconds(1), $"an acknowledgement took {slowest.TotalMilliseconds} ms");
+            // A neighbour of the slow budget is not held up behind it.
+            Assert.Equal(1.80m, await SpendEventuallyAsync(fast, 1.80m, TimeSpan.FromSeconds(2)));
+        }
+        finally
+        {
+            FaultyGrainStorage.Heal(budget.GetGrainId());
+        }
+
+        Assert.Equal(1.80m, await SpendEventuallyAsync(budget, 1.80m, TimeSpan.FromSeconds(30)));
+        Assert.True((await budget.GetBudgetStatusAsync())!.Blocking);
+    }
+
+    private async Task<Tenant> TenantAsync()
+    {
+        var suffix = Guid.NewGuid().ToString("N")[..10];
+        var tenant = new Tenant(cluster.Grains, "org-" + suffix, "env-" + suffix, "k-" + suffix);
+        await cluster.Grains.GetGrain<IOrgGrain>(tenant.OrgId).PutOrgAsync(new OrgDefinition("Acme", FailMode.Sticky));
+        await cluster.Grains.GetGrain<IEnvironmentGrain>(tenant.EnvironmentId).PutEnvironmentAsync(new EnvironmentDefinition(tenant.OrgId, "Prod"));
+        await cluster.Grains.GetGrain<IOrgGrain>(tenant.OrgId).RegisterEnvironmentAsync(tenant.EnvironmentId);
+        await cluster.Grains.GetGrain<IEnvironmentGrain>(tenant.EnvironmentId).UpsertApiKeyAsync(tenant.ApiKeyId, new ApiKeyBinding(tenant.EnvironmentId, "team", "user"));
+        return tenant;
+    }
+
+    /// <summary>Budgets are told after the acknowledgement: their spend arrives a moment later.</summary>
+    private static async Task<decimal> SpendEventuallyAsync(IBudgetGrain budget, decimal expected, TimeSpan? within = null)
+    {
+        var deadline = Stopwatch.StartNew();
+        decimal spent;
+        while ((spent = (await budget.GetBudgetStatusAsync())!.SpentUsd) != expected && deadline.Elapsed < (within ?? TimeSpan.FromSeconds(5)))
+        {
+            await Task.Delay(20);
+        }
+
+        return spent;
+    }
+
+    private static TelemetryBatch Batch(params UsageEvent[] events) =>
+        new() { Events = [.. events], ReceivedAt = TestClock.Now };
+
+    private static UsageEvent Event(string requestId, decimal cost) => new()
+    {
+        RequestId = requestId,
+        AttemptIndex = 0,
+        OccurredAt = TestClock.Now,
+        ModelId = "",
+        ApiKeyId = "",
+        PromptTokens = 100,
+        CompletionTokens = 10,
+        StatusCode = 200,
+        UpstreamLatencyMs = 50,
+        ReportedCostUsd = cost,
+    };
+
+    private sealed record Tenant(IGrainFactory Grains, string OrgId, string EnvironmentId, string ApiKeyId)
+    {
+        public IGatewayGrain Gateway(string dpId) => Grains.GetGrain<IGatewayGrain>(GatewayKey.Format(EnvironmentId, dpId));
+
+        public async Task<IBudgetGrain> BudgetAsync(ScopeType type, string reference, string zone = "UTC", decimal limit = 100m)
+        {
+            var id = "b-" + Guid.NewGuid().ToString("N")[..12];
+            var policy = new BudgetPolicy
+            {
+                OrgId = OrgId,
+                Name = id,
+                Scope = new BudgetScope(type, reference),
+                LimitUsd = limit,
+                Period = BudgetPeriod.Month,
+                Mode = BudgetMode.HardStop,
+                TimeZone = zone,
+                Thresholds = ImmutableArray.Create(0.8m),
+            };
+            await Grains.GetGrain<IOrgGrain>(OrgId).DefineBudgetAsync(id, policy);
+            return Grains.GetGrain<IBudgetGrain>(id);
+        }
+    }
+}

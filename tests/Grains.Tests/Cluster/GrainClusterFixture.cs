@@ -1,0 +1,77 @@
+using BudgetCluster.Grains.Abstractions.Budgets;
+using BudgetCluster.Grains.Budgets;
+using BudgetCluster.Grains.Ledger;
+using BudgetCluster.Grains.Storage;
+using BudgetCluster.TestSupport;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Storage;
+using Orleans.TestingHost;
+
+namespace BudgetCluster.Grains.Tests.Cluster;
+
+/// <summary>
+/// Our grains in one in-process silo of Orleans' TestingHost, with the real SQLite usage ledger
+/// (a file of this fixture's own) and Orleans' memory grain storage behind
+/// <see cref="FaultyGrainStorage"/>, so a test can deactivate a grain between two calls and watch
+/// it recover from its snapshot and the ledger, or make one grain's storage slow or failing.
+/// Tests share the cluster and use fresh ids.
+/// </summary>
+public sealed class GrainClusterFixture : IAsyncLifetime
+{
+    private const string InnerStorage = "memory";
+
+    private static readonly TempDirectory Files = new();
+
+    public TestCluster Cluster { get; } = new TestClusterBuilder(1).AddSiloBuilderConfigurator<Configurator>().Build();
+
+    public IGrainFactory Grains => Cluster.GrainFactory;
+
+    /// <summary>The silo's ledger: a test writes rows as a gateway grain would have committed them.</summary>
+    public IUsageLedger Ledger => Cluster.GetSiloServiceProvider().GetRequiredService<IUsageLedger>();
+
+    public Task InitializeAsync() => Cluster.DeployAsync();
+
+    /// <summary>A budget's snapshot as the grain storage holds it (what the next activation loads).</summary>
+    public async Task<BudgetGrainState> StoredBudgetAsync(string budgetId)
+    {
+        var storage = Cluster.GetSiloServiceProvider().GetRequiredKeyedService<IGrainStorage>(InnerStorage);
+        var state = new GrainState<BudgetGrainState>(new BudgetGrainState());
+        await storage.ReadStateAsync("budget", GrainId.Create("budget", budgetId), state);
+        return state.State!;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Cluster.StopAllSilosAsync();
+        await Cluster.DisposeAsync();
+        Files.Dispose();
+    }
+
+    private sealed class Configurator : ISiloConfigurator
+    {
+        public void Configure(ISiloBuilder siloBuilder)
+        {
+            var connectionString = $"Data Source={Files.File("ledger.db")}";
+            using (var connection = new SqliteConnection(connectionString))
+            {
+                connection.Open();
+                SchemaMigrator.ApplyAsync(connection, "Sqlite/Ledger").GetAwaiter().GetResult();
+            }
+
+            siloBuilder.AddMemoryGrainStorage(InnerStorage);
+            siloBuilder.Services.AddKeyedSingleton<IGrainStorage>(
+                GrainStorageNames.Default, (services, _) => new FaultyGrainStorage(services.GetRequiredKeyedService<IGrainStorage>(InnerStorage)));
+            siloBuilder.AddMemoryGrainStorage("PubSubStore");
+            siloBuilder.AddMemoryStreams(BudgetStreams.Provider, streams => streams.ConfigurePartitioning(BudgetStreams.Queues));
+            siloBuilder.Services.AddSingleton(TestClock.Provider);
+            siloBuilder.Services.AddSingleton<IUsageLedger>(new SqliteUsageLedger(connectionString));
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class GrainClusterCollection : ICollectionFixture<GrainClusterFixture>
+{
+    public const string Name = "grain cluster";
+}
