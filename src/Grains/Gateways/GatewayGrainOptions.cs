@@ -13,5 +13,5 @@ public sealed class GatewayGrainOptions
     /// a budget-crossing batch denies from the acknowledgement on. A slower budget never holds the
     /// acknowledgement longer: its delta is delivered in the background, exactly once. Zero: never wait.
     /// </summary>
-    public TimeSpan BudgetWaitOnAck { get; set; } = TimeSpan.FromMilliseconds(50);
+    public TimeSpan BudgetWaitOnAck { get; set; } = TimeSpan.FromMilliseconds(100);
 }

@@ -33,13 +33,7 @@ public sealed class GrainClusterFixture : IAsyncLifetime
     public Task InitializeAsync() => Cluster.DeployAsync();
 
     /// <summary>A budget's snapshot as the grain storage holds it (what the next activation loads).</summary>
-    public async Task<BudgetGrainState> StoredBudgetAsync(string budgetId)
-    {
-        var storage = Cluster.GetSiloServiceProvider().GetRequiredKeyedService<IGrainStorage>(InnerStorage);
-        var state = new GrainState<BudgetGrainState>(new BudgetGrainState());
-        await storage.ReadStateAsync("budget", GrainId.Create("budget", budgetId), state);
-        return state.State!;
-    }
+    public Task<BudgetGrainState> StoredBudgetAsync(string budgetId) => StoredBudgetAsync(Cluster, budgetId);
 
     public async Task DisposeAsync()
     {
@@ -48,25 +42,37 @@ public sealed class GrainClusterFixture : IAsyncLifetime
         Files.Dispose();
     }
 
+    /// <summary>Our grains' services in a test silo: the real SQLite ledger in a fresh file, fault-injectable memory storage, memory streams.</summary>
+    internal static void AddBudgetClusterGrains(ISiloBuilder siloBuilder, string ledgerFile, TimeProvider time)
+    {
+        var connectionString = $"Data Source={ledgerFile}";
+        using (var connection = new SqliteConnection(connectionString))
+        {
+            connection.Open();
+            SchemaMigrator.ApplyAsync(connection, "Sqlite/Ledger").GetAwaiter().GetResult();
+        }
+
+        siloBuilder.AddMemoryGrainStorage(InnerStorage);
+        siloBuilder.Services.AddKeyedSingleton<IGrainStorage>(
+            GrainStorageNames.Default, (services, _) => new FaultyGrainStorage(services.GetRequiredKeyedService<IGrainStorage>(InnerStorage)));
+        siloBuilder.AddMemoryGrainStorage("PubSubStore");
+        siloBuilder.AddMemoryStreams(BudgetStreams.Provider, streams => streams.ConfigurePartitioning(BudgetStreams.Queues));
+        siloBuilder.Services.AddSingleton(time);
+        siloBuilder.Services.AddSingleton<IUsageLedger>(new SqliteUsageLedger(connectionString));
+    }
+
+    /// <summary>A budget's snapshot as the grain storage of <paramref name="cluster"/> holds it, read without calling the grain.</summary>
+    internal static async Task<BudgetGrainState> StoredBudgetAsync(TestCluster cluster, string budgetId)
+    {
+        var storage = cluster.GetSiloServiceProvider().GetRequiredKeyedService<IGrainStorage>(InnerStorage);
+        var state = new GrainState<BudgetGrainState>(new BudgetGrainState());
+        await storage.ReadStateAsync("budget", GrainId.Create("budget", budgetId), state);
+        return state.State!;
+    }
+
     private sealed class Configurator : ISiloConfigurator
     {
-        public void Configure(ISiloBuilder siloBuilder)
-        {
-            var connectionString = $"Data Source={Files.File("ledger.db")}";
-            using (var connection = new SqliteConnection(connectionString))
-            {
-                connection.Open();
-                SchemaMigrator.ApplyAsync(connection, "Sqlite/Ledger").GetAwaiter().GetResult();
-            }
-
-            siloBuilder.AddMemoryGrainStorage(InnerStorage);
-            siloBuilder.Services.AddKeyedSingleton<IGrainStorage>(
-                GrainStorageNames.Default, (services, _) => new FaultyGrainStorage(services.GetRequiredKeyedService<IGrainStorage>(InnerStorage)));
-            siloBuilder.AddMemoryGrainStorage("PubSubStore");
-            siloBuilder.AddMemoryStreams(BudgetStreams.Provider, streams => streams.ConfigurePartitioning(BudgetStreams.Queues));
-            siloBuilder.Services.AddSingleton(TestClock.Provider);
-            siloBuilder.Services.AddSingleton<IUsageLedger>(new SqliteUsageLedger(connectionString));
-        }
+        public void Configure(ISiloBuilder siloBuilder) => AddBudgetClusterGrains(siloBuilder, Files.File("ledger.db"), TestClock.Provider);
     }
 }
 

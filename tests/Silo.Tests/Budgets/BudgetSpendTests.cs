@@ -72,6 +72,30 @@ public sealed class BudgetSpendTests(SiloFixture silo) : IClassFixture<SiloFixtu
     }
 
     [Fact]
+    public async Task KeyOfAnotherEnvironment_CountsInOrgBudgetAndAsUnbound_NeverInThatKeysBudget()
+    {
+        using var world = await silo.OnboardAsync();
+        var key = await BudgetCheckTests.KeyAsync(world, "k-prod");
+        var keyBudget = await BudgetApiTests.CreateAsync(world, BudgetApiTests.Body(world, limit: "1", scope: "api_key", reference: key));
+        var teamBudget = await BudgetApiTests.CreateAsync(world, BudgetApiTests.Body(world, limit: "1", scope: "team", reference: "web"));
+        var orgBudget = await BudgetApiTests.CreateAsync(world, BudgetApiTests.Body(world, limit: "100"));
+        var dev = $"env-dev-{world.Suffix}";
+        await world.Admin.PutOkAsync($"/api/v1/environments/{dev}", $$"""{"org_id":"{{world.OrgId}}","name":"Dev"}""");
+        using var devGateway = await TestWorld.IssueGatewayAsync(silo, world.Admin, dev, "dp-dev");
+
+        var answer = await devGateway.PostTelemetryOkAsync(Batch("foreign", 1, "5.00", key));
+
+        Assert.Equal(1, (int)answer["accepted"]!);
+        Assert.Equal("0.00", (string)(await StatusAsync(world, keyBudget))["spent_usd"]!);
+        Assert.Equal("0.00", (string)(await StatusAsync(world, teamBudget))["spent_usd"]!);
+        Assert.Equal("5.00", (string)(await StatusAsync(world, orgBudget))["spent_usd"]!);
+        Assert.True((bool)(await BudgetCheckTests.CheckAsync(world.Gateway, key))["allow"]!);
+        var detail = await world.Admin.GetOkAsync($"/api/v1/environments/{dev}/gateways/dp-dev");
+        Assert.Equal(1, (long)detail["telemetry"]!["events_unbound_key"]!);
+        Assert.Equal(0, (long)(await world.GatewayDetailAsync())["telemetry"]!["events_unbound_key"]!);
+    }
+
+    [Fact]
     public async Task TeamBudget_CollectsFromEveryEnvironmentOfTheOrg()
     {
         using var world = await silo.OnboardAsync();

@@ -46,6 +46,10 @@ public class SiloFixture : IAsyncLifetime
             $"--Orleans:GatewayPort={LocalEndpoints.FreePort()}",
             $"--Admin:Token={Token}",
             "--Logging:LogLevel:Default=Warning",
+            // Tests read a budget right after the acknowledgement of its usage. The ack waits for
+            // the budgets' answers only a moment (Gateways:BudgetWaitOnAck); on a loaded 2-core CI
+            // machine a budget can take longer than that, so these tests let it wait.
+            "--Gateways:BudgetWaitOnAck=00:00:05",
         ], Time);
         await _app.StartAsync();
         AdminUri = new Uri(_app.Urls.Single());
