@@ -10,7 +10,10 @@ namespace BudgetCluster.Grains.Definitions;
 /// An environment, the catalog of its models and API keys, and its known gateways.
 /// State (<see cref="EnvironmentState"/>) is written on every change before the call returns;
 /// the immutable <see cref="EnvironmentCatalog"/> is rebuilt from it and pushed to every known
-/// gateway grain, so gateways price with the new definitions as soon as the admin call returns.
+/// gateway grain, so gateways price with the new definitions as soon as the admin call returns,
+/// and published on the environment's catalog stream (<see cref="CatalogStreams"/>), so every
+/// data plane process answers <c>/dp/*</c> with it a few milliseconds later. Only a stored catalog
+/// is pushed or published: a consumer never sees a change that a restart would take back.
 /// </summary>
 [GrainType("environment")]
 internal sealed partial class EnvironmentGrain(
@@ -109,7 +112,8 @@ internal sealed partial class EnvironmentGrain(
         _catalog = BuildCatalog();
 
         // The change is stored; a gateway that misses this push still prices right: it fetches the
-        // catalog when it next activates. So a failed push is logged, not returned to the admin.
+        // catalog when it next activates, and a data plane process refreshes its copy in the
+        // background. So a failed push or publish is logged, not returned to the admin.
         var environmentId = this.GetPrimaryKeyString();
         var catalog = _catalog;
         await Task.WhenAll(state.State.Gateways.Select(async dpId =>
@@ -122,11 +126,28 @@ internal sealed partial class EnvironmentGrain(
             {
                 LogPushFailed(logger, ex, environmentId, dpId, catalog.Version);
             }
-        }));
+        }).Append(PublishAsync(environmentId, catalog)));
+    }
+
+    private async Task PublishAsync(string environmentId, EnvironmentCatalog catalog)
+    {
+        try
+        {
+            await this.GetStreamProvider(CatalogStreams.Provider)
+                .GetStream<EnvironmentCatalog>(StreamId.Create(CatalogStreams.Namespace, environmentId))
+                .OnNextAsync(catalog);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogPublishFailed(logger, ex, environmentId, catalog.Version);
+        }
     }
 
     [LoggerMessage(5001, LogLevel.Warning, "Environment {EnvironmentId} could not push catalog {Version} to gateway {DpId}")]
     private static partial void LogPushFailed(ILogger logger, Exception exception, string environmentId, string dpId, long version);
+
+    [LoggerMessage(5002, LogLevel.Warning, "Environment {EnvironmentId} could not publish catalog {Version} to the data plane")]
+    private static partial void LogPublishFailed(ILogger logger, Exception exception, string environmentId, long version);
 
     private EnvironmentCatalog BuildCatalog() => new()
     {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using BudgetCluster.Grains.Abstractions.Budgets;
+using BudgetCluster.Grains.Abstractions.Definitions;
 using BudgetCluster.TelemetryIngress.Hosting;
 using BudgetCluster.TelemetryIngress.Security;
 using Microsoft.AspNetCore.Http;
@@ -16,8 +17,6 @@ namespace BudgetCluster.TelemetryIngress.Budgets;
 /// </summary>
 internal static partial class BudgetEventsEndpoint
 {
-    private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
-
     public static async Task HandleAsync(
         HttpContext context,
         BudgetDecisions decisions,
@@ -27,7 +26,7 @@ internal static partial class BudgetEventsEndpoint
     {
         var identity = context.GetGatewayIdentity();
         OrgBudgetView? view;
-        Grains.Abstractions.Definitions.EnvironmentCatalog catalog;
+        EnvironmentCatalog catalog;
         try
         {
             (view, catalog) = await decisions.EnvironmentViewAsync(identity.EnvironmentId);
@@ -45,70 +44,50 @@ internal static partial class BudgetEventsEndpoint
             return;
         }
 
-        var response = context.Response;
-        response.ContentType = "text/event-stream";
-        response.Headers.CacheControl = "no-cache";
-        response.Headers["X-Accel-Buffering"] = "no";
-
+        var writer = new ServerSentEventWriter(context.Response, context.RequestAborted);
         using var subscription = view.Subscribe(ResumePoint(context.Request, decisions.InstanceId));
-        var aborted = context.RequestAborted;
-        if (subscription.Snapshot is { } snapshot)
-        {
-            var budgets = snapshot
-                .Where(s => s.State != BudgetState.Ok && BudgetDecisions.AppliesToEnvironment(s.Policy.Scope, identity.EnvironmentId, catalog))
-                .OrderBy(s => s.BudgetId, StringComparer.Ordinal)
-                .Select(s => Data(s, null, time.GetUtcNow()))
-                .ToList();
-            var data = JsonSerializer.Serialize(new BudgetSnapshotData(budgets, WireFormat.Instant(time.GetUtcNow())), DataPlaneJsonContext.Default.BudgetSnapshotData);
-            await WriteAsync(response, Id(decisions, subscription.SnapshotSequence), "snapshot", data, aborted);
-        }
-        else
-        {
-            await response.Body.FlushAsync(aborted);
-        }
-
         try
         {
-            while (!aborted.IsCancellationRequested)
+            await writer.StartAsync();
+            if (subscription.Snapshot is { } snapshot)
             {
-                using var wait = CancellationTokenSource.CreateLinkedTokenSource(aborted);
-                wait.CancelAfter(KeepAlive);
-                (long Sequence, BudgetEvent Event) next;
-                try
-                {
-                    if (!await subscription.Transitions.WaitToReadAsync(wait.Token))
-                    {
-                        return;
-                    }
+                await WriteSnapshotAsync(writer, decisions, subscription.SnapshotSequence, EnvironmentBudgetFilter.Snapshot(snapshot, identity.EnvironmentId, catalog), time);
+            }
 
-                    if (!subscription.Transitions.TryRead(out next))
-                    {
-                        continue;
-                    }
-                }
-                catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
+            while (await writer.WaitToReadAsync(subscription.Transitions))
+            {
+                while (subscription.Transitions.TryRead(out var next))
                 {
-                    await response.WriteAsync(": keep-alive\n\n", aborted);
-                    await response.Body.FlushAsync(aborted);
-                    continue;
+                    await WriteTransitionAsync(writer, decisions, identity.EnvironmentId, next.Sequence, next.Event, time);
                 }
-
-                var item = next.Event;
-                // Keys and models come and go: judge each event by the catalog as it is now.
-                catalog = await decisions.CatalogOfAsync(identity.EnvironmentId);
-                if (!BudgetDecisions.AppliesToEnvironment(item.Status.Policy.Scope, identity.EnvironmentId, catalog))
-                {
-                    continue;
-                }
-
-                var data = JsonSerializer.Serialize(Data(item.Status, item.Threshold, item.OccurredAt), DataPlaneJsonContext.Default.BudgetEventData);
-                await WriteAsync(response, Id(decisions, next.Sequence), EventName(item.Kind), data, aborted);
             }
         }
-        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
             // The gateway went away.
         }
+    }
+
+    private static Task WriteSnapshotAsync(
+        ServerSentEventWriter writer, BudgetDecisions decisions, long sequence, IEnumerable<BudgetStatus> budgets, TimeProvider time)
+    {
+        var now = time.GetUtcNow();
+        var data = new BudgetSnapshotData([.. budgets.Select(s => Data(s, null, now, now))], WireFormat.Instant(now));
+        return writer.WriteAsync(Id(decisions, sequence), "snapshot", JsonSerializer.Serialize(data, DataPlaneJsonContext.Default.BudgetSnapshotData));
+    }
+
+    private static async Task WriteTransitionAsync(
+        ServerSentEventWriter writer, BudgetDecisions decisions, string environmentId, long sequence, BudgetEvent item, TimeProvider time)
+    {
+        // Keys and models come and go: judge each event by the catalog as it is now.
+        var catalog = await decisions.CatalogOfAsync(environmentId);
+        if (!EnvironmentBudgetFilter.Concerns(item.Status.Policy.Scope, environmentId, catalog))
+        {
+            return;
+        }
+
+        var data = Data(item.Status, item.Threshold, item.OccurredAt, time.GetUtcNow());
+        await writer.WriteAsync(Id(decisions, sequence), EventName(item.Kind), JsonSerializer.Serialize(data, DataPlaneJsonContext.Default.BudgetEventData));
     }
 
     private static long? ResumePoint(HttpRequest request, string instanceId)
@@ -132,7 +111,8 @@ internal static partial class BudgetEventsEndpoint
         _ => "budget.cleared",
     };
 
-    private static BudgetEventData Data(BudgetStatus status, decimal? threshold, DateTimeOffset occurredAt) => new(
+    /// <summary>An event's data; <c>blocking</c> by the decision rule, so a budget whose period has ended never reads blocking.</summary>
+    private static BudgetEventData Data(BudgetStatus status, decimal? threshold, DateTimeOffset occurredAt, DateTimeOffset now) => new(
         status.BudgetId,
         BudgetWire.Scope(status.Policy.Scope.Type),
         status.Policy.Scope.Ref,
@@ -141,17 +121,11 @@ internal static partial class BudgetEventsEndpoint
         WireFormat.Usd(status.SpentUsd),
         WireFormat.Instant(status.PeriodStart),
         WireFormat.Instant(status.PeriodResetsAt),
-        status.Blocking,
+        BudgetDecisionRule.IsBlocking(status, now),
         status.Version,
         WireFormat.Instant(occurredAt),
         BudgetWire.State(status.State),
         threshold);
-
-    private static async Task WriteAsync(HttpResponse response, string id, string eventName, string data, CancellationToken cancellationToken)
-    {
-        await response.WriteAsync($"id: {id}\nevent: {eventName}\ndata: {data}\n\n", cancellationToken);
-        await response.Body.FlushAsync(cancellationToken);
-    }
 
     [LoggerMessage(2501, LogLevel.Warning, "Budget events for environment {EnvironmentId} answered 503")]
     private static partial void LogUnavailable(ILogger logger, Exception exception, string environmentId);

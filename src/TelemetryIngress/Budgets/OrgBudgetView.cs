@@ -7,16 +7,22 @@ namespace BudgetCluster.TelemetryIngress.Budgets;
 /// <summary>
 /// This process's view of one organization's budgets, kept current by the org's budget stream:
 /// the latest status of every budget, and a short log of recent transitions for SSE resumption.
+/// A deleted budget leaves a tombstone with the version of its deletion: a status of that version
+/// or older (an initial load that read it before the deletion, a telemetry batch answer still on
+/// its way) never brings it back, while a re-definition, which carries a higher version, does.
 /// Stream callbacks and readers run on different threads, so everything goes through one lock.
 /// </summary>
 internal sealed class OrgBudgetView : IAsyncObserver<BudgetEvent>
 {
     private const int LogCapacity = 4096;
 
-    private readonly object _gate = new();
+    private readonly Lock _gate = new();
     private readonly Dictionary<string, BudgetStatus> _budgets = new(StringComparer.Ordinal);
     // The same statuses by scope: a check looks up its key's five scopes instead of scanning every budget.
     private readonly Dictionary<(ScopeType Type, string Ref), Dictionary<string, BudgetStatus>> _byScope = [];
+    // Budget id → version of its deletion. Kept for the life of the view: one entry per deletion is
+    // small, and no later arrival can be known to be the last old one.
+    private readonly Dictionary<string, long> _tombstones = new(StringComparer.Ordinal);
     private readonly Queue<(long Sequence, BudgetEvent Event)> _log = new();
     private readonly List<Channel<(long Sequence, BudgetEvent Event)>> _subscribers = [];
     private readonly Func<long> _nextSequence;
@@ -104,10 +110,7 @@ internal sealed class OrgBudgetView : IAsyncObserver<BudgetEvent>
         {
             if (item.Kind == BudgetEventKind.Deleted)
             {
-                if (_budgets.Remove(item.Status.BudgetId, out var removed))
-                {
-                    Unindex(removed);
-                }
+                Bury(item.Status);
             }
             else
             {
@@ -142,9 +145,22 @@ internal sealed class OrgBudgetView : IAsyncObserver<BudgetEvent>
 
     public Task OnErrorAsync(Exception ex) => Task.CompletedTask;
 
-    /// <summary>Keeps the status with the highest version; an equal version is a newer spend refresh.</summary>
+    /// <summary>
+    /// Keeps the status with the highest version; an equal version is a newer spend refresh. A status
+    /// no newer than the budget's deletion is dropped; a newer one is a re-definition and lifts it.
+    /// </summary>
     private void Adopt(BudgetStatus status)
     {
+        if (_tombstones.TryGetValue(status.BudgetId, out var deletedAt))
+        {
+            if (status.Version <= deletedAt)
+            {
+                return;
+            }
+
+            _tombstones.Remove(status.BudgetId);
+        }
+
         if (_budgets.TryGetValue(status.BudgetId, out var current))
         {
             if (status.Version < current.Version)
@@ -163,6 +179,23 @@ internal sealed class OrgBudgetView : IAsyncObserver<BudgetEvent>
         }
 
         budgets[status.BudgetId] = status;
+    }
+
+    /// <summary>Removes a deleted budget and remembers its deletion, unless a newer re-definition is already here.</summary>
+    private void Bury(BudgetStatus deleted)
+    {
+        if (_budgets.TryGetValue(deleted.BudgetId, out var current))
+        {
+            if (current.Version > deleted.Version)
+            {
+                return;
+            }
+
+            _budgets.Remove(deleted.BudgetId);
+            Unindex(current);
+        }
+
+        _tombstones[deleted.BudgetId] = Math.Max(deleted.Version, _tombstones.GetValueOrDefault(deleted.BudgetId, long.MinValue));
     }
 
     private void Unindex(BudgetStatus status)

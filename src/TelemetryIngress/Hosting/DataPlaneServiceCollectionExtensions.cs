@@ -13,6 +13,8 @@ public static class DataPlaneServiceCollectionExtensions
         services.AddOptions<DataPlaneOptions>().Bind(configuration.GetSection(DataPlaneOptions.SectionName));
         services.AddMetrics();
         services.AddSingleton<IngressMetrics>();
+        services.AddSingleton<CatalogCache>();
+        services.AddSingleton<OrgBudgetViews>();
         services.AddSingleton<BudgetDecisions>();
         services.AddSingleton<DataPlaneServer>();
         services.AddHostedService(provider => provider.GetRequiredService<DataPlaneServer>());
