@@ -5,7 +5,8 @@ namespace BudgetCluster.Grains.Abstractions.Definitions;
 
 /// <summary>
 /// An environment: its definition, the catalog of its models and API keys, and the gateways
-/// known in it. Key: <c>environment_id</c>. Pushes every catalog change to the known gateways.
+/// known in it. Key: <c>environment_id</c>. Pushes every catalog change to the known gateways and
+/// publishes it on the environment's catalog stream (<see cref="CatalogStreams"/>) for the data plane.
 /// </summary>
 [Alias("budgetcluster.environment")]
 public interface IEnvironmentGrain : IGrainWithStringKey
