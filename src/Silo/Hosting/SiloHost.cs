@@ -111,7 +111,8 @@ public static partial class SiloHost
                 .Configure<Serializer>((options, serializer) => options.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer));
             // Budget transitions: one stream per org. The pulling agents poll their queues every
             // 100 ms by default, which alone would spend the propagation target (50 ms p99). Polling
-            // every 5 ms costs an idle silo about 4.5% of a core with 2 queues (8% with Orleans' 8).
+            // every 5 ms raises an idle embedded silo from 9% to 13.5% of a core with 2 queues (17%
+            // with Orleans' 8; BENCHMARKS.md, "Idle cost").
             silo.AddMemoryStreams(BudgetStreams.Provider, streams =>
             {
                 streams.ConfigurePartitioning(BudgetStreams.Queues);

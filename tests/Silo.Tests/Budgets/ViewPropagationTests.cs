@@ -106,6 +106,34 @@ public sealed class ViewPropagationTests(SiloFixture silo) : IClassFixture<SiloF
         Assert.Empty((await events.NextAsync()).Data["budgets"]!.AsArray());
     }
 
+    [Fact]
+    public async Task BudgetDeletedWhileItsCrossingBatchIsInFlight_NeverDeniesAfterTheDeletion()
+    {
+        using var world = await silo.OnboardAsync();
+        var key = await BudgetCheckTests.KeyAsync(world, "k");
+        var id = await BudgetApiTests.CreateAsync(world, BudgetApiTests.Body(world, limit: "1", scope: "api_key", reference: key));
+        Assert.True(await AllowsAsync(world, key));
+
+        // The crossing batch's answer (the exceeded status) and the deletion race for the view.
+        var crossing = Task.WhenAll(Enumerable.Range(0, 4).Select(i => world.Gateway.PostTelemetryOkAsync(BudgetSpendTests.Batch($"cross-{i}", 1, "2", key))));
+        using (var deleted = await world.Admin.SendAsync(new HttpRequestMessage(HttpMethod.Delete, $"/api/v1/budgets/{id}")))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        }
+
+        await crossing;
+        var took = await TimeUntilAsync(() => AllowsAsync(world, key));
+        Assert.True(took < Deadline, $"deleted budget '{id}' still denied {Deadline.TotalMilliseconds} ms after the deletion");
+        for (var i = 0; i < 10; i++)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(200));
+            Assert.True(await AllowsAsync(world, key), $"deleted budget '{id}' denied again");
+        }
+
+        using var status = await world.Admin.SendAsync(new HttpRequestMessage(HttpMethod.Get, $"/api/v1/budgets/{id}/status"));
+        Assert.Equal(HttpStatusCode.NotFound, status.StatusCode);
+    }
+
     private static async Task<bool> AllowsAsync(TestWorld world, string key) =>
         (bool)(await BudgetCheckTests.CheckAsync(world.Gateway, key))["allow"]!;
 
