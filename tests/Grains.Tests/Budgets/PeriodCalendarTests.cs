@@ -6,24 +6,9 @@ namespace BudgetCluster.Grains.Tests.Budgets;
 
 public sealed class PeriodCalendarTests
 {
-    public static TheoryData<string, BudgetPeriod> ZonesAndPeriods()
-    {
-        var data = new TheoryData<string, BudgetPeriod>();
-        string[] zones =
-        [
-            "UTC", "Europe/London", "America/New_York", "Pacific/Auckland", "Asia/Kolkata",
-            "America/Santiago", "Australia/Lord_Howe", "Asia/Kathmandu", "America/Havana", "Pacific/Chatham",
-        ];
-        foreach (var zone in zones)
-        {
-            foreach (var period in Enum.GetValues<BudgetPeriod>())
-            {
-                data.Add(zone, period);
-            }
-        }
-
-        return data;
-    }
+    public static TheoryData<string, BudgetPeriod> ZonesAndPeriods() => EveryPeriodIn(
+        "UTC", "Europe/London", "America/New_York", "Pacific/Auckland", "Asia/Kolkata",
+        "America/Santiago", "Australia/Lord_Howe", "Asia/Kathmandu", "America/Havana", "Pacific/Chatham");
 
     [Theory]
     [MemberData(nameof(ZonesAndPeriods))]
@@ -40,25 +25,11 @@ public sealed class PeriodCalendarTests
         }
     }
 
-    public static TheoryData<string, BudgetPeriod> ExtremeZonesAndPeriods()
-    {
-        var data = new TheoryData<string, BudgetPeriod>();
-        string[] zones =
-        [
-            "UTC", "Asia/Tokyo", "Pacific/Kiritimati", "Etc/GMT-14", "Etc/GMT+12", "Pacific/Pago_Pago",
-            "Australia/Lord_Howe", "Pacific/Chatham", "Pacific/Apia", "Pacific/Kwajalein", "America/Sitka",
-            "Asia/Manila", "America/St_Johns", "Asia/Kathmandu", "America/Santiago", "Europe/London",
-        ];
-        foreach (var zone in zones)
-        {
-            foreach (var period in Enum.GetValues<BudgetPeriod>())
-            {
-                data.Add(zone, period);
-            }
-        }
-
-        return data;
-    }
+    /// <summary>Offsets of ±14 and -12 hours, quarter hours, moves across the date line, days that repeat.</summary>
+    public static TheoryData<string, BudgetPeriod> ExtremeZonesAndPeriods() => EveryPeriodIn(
+        "UTC", "Asia/Tokyo", "Pacific/Kiritimati", "Etc/GMT-14", "Etc/GMT+12", "Pacific/Pago_Pago",
+        "Australia/Lord_Howe", "Pacific/Chatham", "Pacific/Apia", "Pacific/Kwajalein", "America/Sitka",
+        "Asia/Manila", "America/St_Johns", "Asia/Kathmandu", "America/Santiago", "Europe/London");
 
     [Theory]
     [MemberData(nameof(ExtremeZonesAndPeriods))]
@@ -255,6 +226,20 @@ public sealed class PeriodCalendarTests
         var month = PeriodCalendar.Containing(Utc(instant), BudgetPeriod.Month, TimeZoneInfo.Utc);
 
         Assert.Equal(new PeriodWindow(Utc(start), Utc(end)), month);
+    }
+
+    private static TheoryData<string, BudgetPeriod> EveryPeriodIn(params string[] zones)
+    {
+        var data = new TheoryData<string, BudgetPeriod>();
+        foreach (var zone in zones)
+        {
+            foreach (var period in Enum.GetValues<BudgetPeriod>())
+            {
+                data.Add(zone, period);
+            }
+        }
+
+        return data;
     }
 
     private static void AssertPeriodProperties(DateTimeOffset instant, BudgetPeriod period, TimeZoneInfo zone)
