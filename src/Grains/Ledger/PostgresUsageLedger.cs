@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
+using System.Globalization;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -227,20 +228,23 @@ public sealed class PostgresUsageLedger(NpgsqlDataSource dataSource) : GroupComm
         {
             foreach (var month in months.Where(m => !partitions.ContainsKey(m)))
             {
-                var next = month.AddMonths(1);
-                var name = $"usage_ledger_{month.Year:D4}_{month.Month:D2}";
                 await using var transaction = await connection.BeginTransactionAsync();
-                await using var command = new NpgsqlCommand(
-                    $"""
-                    SELECT pg_advisory_xact_lock({PartitionLockKey});
-                    CREATE TABLE IF NOT EXISTS {name} PARTITION OF usage_ledger
-                        FOR VALUES FROM ('{month:yyyy-MM-dd} 00:00:00+00') TO ('{next:yyyy-MM-dd} 00:00:00+00');
-                    """, connection, transaction);
+                await using var command = new NpgsqlCommand(CreatePartitionSql(month), connection, transaction);
                 await command.ExecuteNonQueryAsync();
                 await transaction.CommitAsync();
                 partitions[month] = true;
             }
         }
+
+        /// <summary>
+        /// Invariant culture throughout: under a culture with another calendar (th-TH counts years
+        /// from 543 BC) the bounds would name another year than the partition.
+        /// </summary>
+        private static string CreatePartitionSql(DateOnly month) => string.Create(CultureInfo.InvariantCulture, $"""
+            SELECT pg_advisory_xact_lock({PartitionLockKey});
+            CREATE TABLE IF NOT EXISTS usage_ledger_{month.Year:D4}_{month.Month:D2} PARTITION OF usage_ledger
+                FOR VALUES FROM ('{month:yyyy-MM-dd} 00:00:00+00') TO ('{month.AddMonths(1):yyyy-MM-dd} 00:00:00+00');
+            """);
 
         private static DateOnly MonthOf(DateTimeOffset instant) => new(instant.UtcDateTime.Year, instant.UtcDateTime.Month, 1);
 

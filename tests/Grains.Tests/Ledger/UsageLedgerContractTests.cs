@@ -1,3 +1,4 @@
+using System.Globalization;
 using BudgetCluster.Grains.Ledger;
 using BudgetCluster.Grains.Storage;
 using BudgetCluster.TestSupport;
@@ -232,10 +233,48 @@ public sealed class PostgresUsageLedgerTests : UsageLedgerContract
     {
         await using var ledger = OpenLedger();
         await ledger.AppendAsync([
-            Entry("env", "dp", "nov", 0, 1) with { OccurredAt = DateTimeOffset.Parse("2026-11-30T23:59:59Z", System.Globalization.CultureInfo.InvariantCulture) },
-            Entry("env", "dp", "dec", 0, 2) with { OccurredAt = DateTimeOffset.Parse("2026-12-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture) },
+            Entry("env", "dp", "nov", 0, 1) with { OccurredAt = DateTimeOffset.Parse("2026-11-30T23:59:59Z", CultureInfo.InvariantCulture) },
+            Entry("env", "dp", "dec", 0, 2) with { OccurredAt = DateTimeOffset.Parse("2026-12-01T00:00:00Z", CultureInfo.InvariantCulture) },
         ]);
 
+        Assert.Equal(["dec:usage_ledger_2026_12", "nov:usage_ledger_2026_11"], await PartitionsOfRowsAsync());
+    }
+
+    [Fact]
+    public async Task AppendAsync_UnderThaiBuddhistCalendarCulture_CreatesGregorianPartitions()
+    {
+        // The writer task inherits the culture of the append that starts it, as a silo started with
+        // LANG=th_TH.UTF-8 runs everything under th-TH (years counted from 543 BC).
+        var culture = CultureInfo.CurrentCulture;
+        var uiCulture = CultureInfo.CurrentUICulture;
+        CultureInfo.CurrentCulture = CultureInfo.CurrentUICulture = CultureInfo.GetCultureInfo("th-TH");
+        try
+        {
+            Assert.IsType<ThaiBuddhistCalendar>(CultureInfo.CurrentCulture.Calendar);
+            await using var ledger = OpenLedger();
+
+            var inserted = await ledger.AppendAsync([
+                Entry("env", "dp", "dec", 0, 1) with { OccurredAt = DateTimeOffset.Parse("2026-12-15T08:00:00Z", CultureInfo.InvariantCulture) },
+            ]);
+
+            Assert.Equal([true], inserted);
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = culture;
+            CultureInfo.CurrentUICulture = uiCulture;
+        }
+
+        Assert.Equal(["dec:usage_ledger_2026_12"], await PartitionsOfRowsAsync());
+        await using var command = _dataSource!.CreateCommand(
+            "SELECT pg_get_expr(relpartbound, oid) FROM pg_class WHERE relname = 'usage_ledger_2026_12'");
+        Assert.Equal(
+            "FOR VALUES FROM ('2026-12-01 00:00:00+00') TO ('2027-01-01 00:00:00+00')",
+            (string?)await command.ExecuteScalarAsync());
+    }
+
+    private async Task<List<string>> PartitionsOfRowsAsync()
+    {
         await using var command = _dataSource!.CreateCommand(
             "SELECT tableoid::regclass::text, request_id FROM usage_ledger ORDER BY request_id");
         await using var reader = await command.ExecuteReaderAsync();
@@ -245,7 +284,7 @@ public sealed class PostgresUsageLedgerTests : UsageLedgerContract
             rows.Add($"{reader.GetString(1)}:{reader.GetString(0)}");
         }
 
-        Assert.Equal(["dec:usage_ledger_2026_12", "nov:usage_ledger_2026_11"], rows);
+        return rows;
     }
 
     protected override GroupCommitLedger OpenLedger() => new PostgresUsageLedger(_dataSource!);
