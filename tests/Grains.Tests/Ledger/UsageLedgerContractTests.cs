@@ -15,6 +15,9 @@ public abstract class UsageLedgerContract : IAsyncLifetime
 
     public abstract Task InitializeAsync();
 
+    /// <summary>Takes the store's write lock from another connection, as a migration would; the writer waits until it is disposed.</summary>
+    protected abstract Task<IAsyncDisposable> HoldWriteLockAsync();
+
     public abstract Task DisposeAsync();
 
     [Fact]
@@ -51,6 +54,59 @@ public abstract class UsageLedgerContract : IAsyncLifetime
 
         await Assert.ThrowsAsync<BudgetCluster.Grains.Abstractions.Gateways.LedgerUnavailableException>(
             () => ledger.AppendAsync([Entry("env", "dp", "r-2", 0, 7)]));
+    }
+
+    [Fact]
+    public async Task AppendAsync_RefusedRowInAGroup_FailsOnlyItsAppendAndTheOtherGatewaysCommits()
+    {
+        await using var ledger = OpenLedger();
+        await ledger.AppendAsync([Entry("env", "dp-bad", "r-0", 0, 7)]);
+        var good = Entry("env", "dp-good", "g-1", 0, 1) with
+        {
+            Attributions = [new BudgetAttribution("b-1", DateTimeOffset.FromUnixTimeMilliseconds(1_794_000_000_000))],
+        };
+
+        // The second row reuses the gateway's sequence 7: both stores refuse it by a unique index.
+        var (refused, committed) = await AppendInOneGroupAsync(
+            ledger, [Entry("env", "dp-bad", "r-1", 0, 8), Entry("env", "dp-bad", "r-2", 0, 7)], [good, Entry("env", "dp-good", "g-2", 0, 2)]);
+
+        await Assert.ThrowsAsync<BudgetCluster.Grains.Abstractions.Gateways.LedgerUnavailableException>(() => refused);
+        var stored = await committed;
+        Assert.Equal([true, true], stored);
+        await using var reopened = OpenLedger();
+        Assert.Equal(["g-1", "g-2"], (await reopened.ReadGatewayAsync("env", "dp-good", 0)).Select(r => r.RequestId));
+        Assert.Equal(0.01m, await reopened.SumBudgetPeriodAsync("b-1", good.Attributions[0].PeriodStart));
+        // The refused append's first row went back with it.
+        Assert.Equal(["r-0"], (await reopened.ReadGatewayAsync("env", "dp-bad", 0)).Select(r => r.RequestId));
+    }
+
+    /// <summary>
+    /// Queues two appends while the writer is held inside the commit of a third, so that they are
+    /// the next group together (the writer takes every queued append into one group).
+    /// </summary>
+    protected async Task<(Task<bool[]> First, Task<bool[]> Second)> AppendInOneGroupAsync(
+        GroupCommitLedger ledger, IReadOnlyList<LedgerEntry> first, IReadOnlyList<LedgerEntry> second)
+    {
+        ArgumentNullException.ThrowIfNull(ledger);
+        Task<bool[]> blocker, one, two;
+        await using (await HoldWriteLockAsync())
+        {
+            blocker = ledger.AppendAsync([Entry("env", "dp-blocker", $"b-{Guid.NewGuid():N}", 0, 1)]);
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (ledger.QueuedAppends > 0 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(1);
+            }
+
+            Assert.Equal(0, ledger.QueuedAppends);
+            one = ledger.AppendAsync(first);
+            two = ledger.AppendAsync(second);
+            Assert.Equal(2, ledger.QueuedAppends);
+        }
+
+        var blocked = await blocker;
+        Assert.Equal([true], blocked);
+        return (one, two);
     }
 
     [Fact]
@@ -139,7 +195,8 @@ public abstract class UsageLedgerContract : IAsyncLifetime
         Assert.Equal([false], again);
     }
 
-    protected static LedgerEntry Entry(string env, string dp, string requestId, int attempt, long sequence, decimal cost = 0.01m) => new()
+    /// <summary>An ordinary row; tests change what they exercise.</summary>
+    internal static LedgerEntry Entry(string env, string dp, string requestId, int attempt, long sequence, decimal cost = 0.01m) => new()
     {
         EnvironmentId = env,
         RequestId = requestId,
@@ -190,6 +247,25 @@ public sealed class SqliteUsageLedgerTests : UsageLedgerContract
     }
 
     protected override GroupCommitLedger OpenLedger() => new SqliteUsageLedger(_connectionString);
+
+    /// <summary>An immediate transaction holds SQLite's write lock until it is rolled back.</summary>
+    protected override async Task<IAsyncDisposable> HoldWriteLockAsync()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync();
+        return new HeldLock(connection, connection.BeginTransaction(deferred: false));
+    }
+
+    /// <summary>Rolls back before closing: a pooled connection would otherwise keep the lock.</summary>
+    private sealed class HeldLock(SqliteConnection connection, SqliteTransaction transaction) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await transaction.RollbackAsync();
+            await transaction.DisposeAsync();
+            await connection.DisposeAsync();
+        }
+    }
 }
 
 public sealed class PostgresUsageLedgerTests : UsageLedgerContract
@@ -287,5 +363,32 @@ public sealed class PostgresUsageLedgerTests : UsageLedgerContract
         return rows;
     }
 
+    [Fact]
+    public async Task AppendAsync_NulInARequestId_FailsOnlyItsAppendAndTheOtherGatewaysCommits()
+    {
+        await using var ledger = OpenLedger();
+
+        var (refused, committed) = await AppendInOneGroupAsync(
+            ledger, [Entry("env", "dp-bad", "r-\0-1", 0, 1)], [Entry("env", "dp-good", "g-1", 0, 1)]);
+
+        var error = await Assert.ThrowsAsync<BudgetCluster.Grains.Abstractions.Gateways.LedgerUnavailableException>(() => refused);
+        Assert.IsType<PostgresException>(error.InnerException);
+        var stored = await committed;
+        Assert.Equal([true], stored);
+        await using var reopened = OpenLedger();
+        Assert.Equal(["g-1"], (await reopened.ReadGatewayAsync("env", "dp-good", 0)).Select(r => r.RequestId));
+        Assert.Empty(await ledger.ReadGatewayAsync("env", "dp-bad", 0));
+    }
+
     protected override GroupCommitLedger OpenLedger() => new PostgresUsageLedger(_dataSource!);
+
+    /// <summary>An open transaction holding a lock that conflicts with the writer's inserts.</summary>
+    protected override async Task<IAsyncDisposable> HoldWriteLockAsync()
+    {
+        var connection = await _dataSource!.OpenConnectionAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "BEGIN; LOCK TABLE usage_event_identity IN EXCLUSIVE MODE";
+        await command.ExecuteNonQueryAsync();
+        return connection;
+    }
 }
