@@ -81,7 +81,7 @@ internal static class IngestBaseline
         var entries = new List<LedgerEntry>(parsed.Events!.Count);
         foreach (var element in parsed.Events)
         {
-            var usage = UsageEventValidator.Validate(element, now, TimeSpan.FromHours(1), out var error)
+            var usage = UsageEventValidator.Validate(element, now, TimeSpan.FromHours(1), TimeSpan.FromDays(35), out var error)
                 ?? throw new InvalidOperationException("the baseline generated an invalid event: " + error);
             var priced = UsagePricer.Price(usage, Prices.GetValueOrDefault(usage.ModelId));
             entries.Add(LedgerEntry.From(usage, priced, "env-" + Tenant.DefaultName, dpId, ++sequence, now, []));

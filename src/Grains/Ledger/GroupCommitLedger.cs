@@ -7,9 +7,12 @@ namespace BudgetCluster.Grains.Ledger;
 /// <summary>
 /// Group commit for a ledger store: appends queue in a channel, and one writer task takes every
 /// append waiting (up to <see cref="MaxRowsPerCommit"/> rows) into one transaction and one
-/// commit, so ingest is not capped at one commit per batch. A failed commit fails every append
-/// of its group with <see cref="LedgerUnavailableException"/>, and the writer reopens its
-/// connection for the next group; nothing ends the writer but disposal.
+/// commit, so ingest is not capped at one commit per batch. Each append of a group runs under a
+/// savepoint of its own: rows the store refuses (a constraint, a value it cannot hold) roll back
+/// to it and fail only that append, with <see cref="LedgerUnavailableException"/>, while the rest
+/// of the group commits. A failed commit, or a transaction lost otherwise, fails every append of
+/// its group the same way, and the writer reopens its connection for the next group; nothing
+/// ends the writer but disposal.
 /// </summary>
 public abstract class GroupCommitLedger : IUsageLedger, IAsyncDisposable
 {
@@ -18,6 +21,7 @@ public abstract class GroupCommitLedger : IUsageLedger, IAsyncDisposable
     private readonly Channel<PendingAppend> _pending = Channel.CreateUnbounded<PendingAppend>(
         new UnboundedChannelOptions { SingleReader = true });
     private Task? _writer;
+    private int _queued;
 
     public Task<bool[]> AppendAsync(IReadOnlyList<LedgerEntry> entries, CancellationToken cancellationToken = default)
     {
@@ -28,7 +32,13 @@ public abstract class GroupCommitLedger : IUsageLedger, IAsyncDisposable
         }
 
         var pending = new PendingAppend(entries);
-        ObjectDisposedException.ThrowIf(!_pending.Writer.TryWrite(pending), this);
+        Interlocked.Increment(ref _queued);
+        if (!_pending.Writer.TryWrite(pending))
+        {
+            Interlocked.Decrement(ref _queued);
+            throw new ObjectDisposedException(GetType().FullName);
+        }
+
         if (_writer is null)
         {
             lock (_pending)
@@ -39,6 +49,12 @@ public abstract class GroupCommitLedger : IUsageLedger, IAsyncDisposable
 
         return pending.Completion.Task;
     }
+
+    /// <summary>
+    /// Appends queued for the writer and not yet taken into a group: the ledger's backlog. Whatever
+    /// is queued while the writer commits goes into its next group together.
+    /// </summary>
+    public int QueuedAppends => Volatile.Read(ref _queued);
 
     public abstract Task<IReadOnlyList<LedgerEntry>> ReadGatewayAsync(
         string environmentId, string dpId, long afterSequence, CancellationToken cancellationToken = default);
@@ -101,16 +117,23 @@ public abstract class GroupCommitLedger : IUsageLedger, IAsyncDisposable
             var rows = 0;
             while (rows < MaxRowsPerCommit && _pending.Reader.TryRead(out var next))
             {
+                Interlocked.Decrement(ref _queued);
                 group.Add(next);
                 rows += next.Entries.Count;
             }
 
-            bool[][] results;
+            var outcomes = new Appended[group.Count];
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
                 committer ??= await OpenCommitterAsync();
-                results = await committer.CommitAsync(group.Select(p => p.Entries).ToList());
+                await committer.BeginAsync(group.Select(p => p.Entries).ToList());
+                for (var i = 0; i < group.Count; i++)
+                {
+                    outcomes[i] = await committer.AppendAsync(group[i].Entries);
+                }
+
+                await committer.CommitAsync();
             }
             catch (Exception ex)
             {
@@ -131,12 +154,30 @@ public abstract class GroupCommitLedger : IUsageLedger, IAsyncDisposable
                 continue;
             }
 
-            var inserted = results.Sum(r => r.Count(isNew => isNew));
-            LedgerMetrics.Committed(group.Count, inserted, rows - inserted, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+            var (inserted, duplicates, refused) = (0, 0, 0);
             for (var i = 0; i < group.Count; i++)
             {
-                group[i].Completion.TrySetResult(results[i]);
+                if (outcomes[i].Inserted is { } isNew)
+                {
+                    var added = isNew.Count(x => x);
+                    inserted += added;
+                    duplicates += isNew.Length - added;
+                    group[i].Completion.TrySetResult(isNew);
+                }
+                else
+                {
+                    refused += group[i].Entries.Count;
+                    group[i].Completion.TrySetException(
+                        new LedgerUnavailableException("The usage ledger refused this batch's rows.", outcomes[i].Refusal!));
+                }
             }
+
+            if (refused > 0)
+            {
+                LedgerMetrics.Failed(refused);
+            }
+
+            LedgerMetrics.Committed(group.Count, inserted, duplicates, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         }
 
         if (committer is not null)
@@ -145,11 +186,32 @@ public abstract class GroupCommitLedger : IUsageLedger, IAsyncDisposable
         }
     }
 
-    /// <summary>A store's write connection: commits a group of appends in one transaction.</summary>
+    /// <summary>
+    /// A store's write connection: a group's transaction, with a savepoint per append. Anything it
+    /// throws means the transaction is lost, and the writer fails the whole group.
+    /// </summary>
     protected interface ICommitter : IAsyncDisposable
     {
-        /// <summary>Inserts every batch's rows (and attributions of the new ones) in one transaction; per row, whether it was new.</summary>
-        Task<bool[][]> CommitAsync(IReadOnlyList<IReadOnlyList<LedgerEntry>> batches);
+        /// <summary>Begins the transaction of a group whose appends follow (the batches let a store prepare for their rows).</summary>
+        Task BeginAsync(IReadOnlyList<IReadOnlyList<LedgerEntry>> batches);
+
+        /// <summary>
+        /// Inserts one append's rows, and the attributions of the new ones, under a savepoint of its
+        /// own. When the store refuses them it rolls back to that savepoint, which leaves the
+        /// transaction as it was before this append, and returns the refusal.
+        /// </summary>
+        Task<Appended> AppendAsync(IReadOnlyList<LedgerEntry> entries);
+
+        /// <summary>Commits every append that was not refused.</summary>
+        Task CommitAsync();
+    }
+
+    /// <summary>What became of one append in its group: per row whether it was new, or why the store refused its rows.</summary>
+    protected readonly record struct Appended(bool[]? Inserted, Exception? Refusal)
+    {
+        public static Appended Stored(bool[] inserted) => new(inserted, null);
+
+        public static Appended Refused(Exception refusal) => new(null, refusal);
     }
 
     private sealed record PendingAppend(IReadOnlyList<LedgerEntry> Entries)

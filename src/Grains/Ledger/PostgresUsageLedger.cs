@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
+using System.Globalization;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -147,22 +148,57 @@ public sealed class PostgresUsageLedger(NpgsqlDataSource dataSource) : GroupComm
 
     private sealed class Writer(NpgsqlConnection connection, ConcurrentDictionary<DateOnly, bool> partitions) : ICommitter
     {
-        public async Task<bool[][]> CommitAsync(IReadOnlyList<IReadOnlyList<LedgerEntry>> batches)
+        private NpgsqlTransaction? _transaction;
+
+        /// <remarks>
+        /// Partitions are created before the group's transaction, each in a short one of its own, so
+        /// that the DDL's locks are never held for a whole group; a failure there loses the group.
+        /// </remarks>
+        public async Task BeginAsync(IReadOnlyList<IReadOnlyList<LedgerEntry>> batches)
         {
             await EnsurePartitionsAsync(batches.SelectMany(b => b).Select(e => MonthOf(e.OccurredAt)).Distinct());
-            var results = new bool[batches.Count][];
-            await using var transaction = await connection.BeginTransactionAsync();
-            for (var i = 0; i < batches.Count; i++)
-            {
-                results[i] = await InsertAsync(batches[i], transaction);
-            }
-
-            await AttributeAsync(batches, results, transaction);
-            await transaction.CommitAsync();
-            return results;
+            _transaction = await connection.BeginTransactionAsync();
         }
 
-        public ValueTask DisposeAsync() => connection.DisposeAsync();
+        public async Task<Appended> AppendAsync(IReadOnlyList<LedgerEntry> entries)
+        {
+            var transaction = _transaction ?? throw new InvalidOperationException("No group transaction has begun.");
+            await transaction.SaveAsync("append");
+            bool[] inserted;
+            try
+            {
+                inserted = await InsertAsync(entries, transaction);
+                await AttributeAsync(entries, inserted, transaction);
+            }
+            catch (PostgresException refusal)
+            {
+                // The server refused a row and marked the transaction failed; rolling back to the
+                // savepoint makes it usable for the rest of the group. A lost connection is no
+                // PostgresException and loses the group.
+                await transaction.RollbackAsync("append");
+                return Appended.Refused(refusal);
+            }
+
+            await transaction.ReleaseAsync("append");
+            return Appended.Stored(inserted);
+        }
+
+        public async Task CommitAsync()
+        {
+            await _transaction!.CommitAsync();
+            await _transaction.DisposeAsync();
+            _transaction = null;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_transaction is not null)
+            {
+                await _transaction.DisposeAsync();
+            }
+
+            await connection.DisposeAsync();
+        }
 
         private async Task<bool[]> InsertAsync(IReadOnlyList<LedgerEntry> entries, NpgsqlTransaction transaction)
         {
@@ -202,10 +238,10 @@ public sealed class PostgresUsageLedger(NpgsqlDataSource dataSource) : GroupComm
             return entries.Select(e => inserted.Contains(e.Sequence)).ToArray();
         }
 
-        private async Task AttributeAsync(IReadOnlyList<IReadOnlyList<LedgerEntry>> batches, bool[][] results, NpgsqlTransaction transaction)
+        private async Task AttributeAsync(IReadOnlyList<LedgerEntry> entries, bool[] inserted, NpgsqlTransaction transaction)
         {
-            var rows = batches
-                .SelectMany((entries, i) => entries.Where((e, j) => results[i][j] && e.CostUsd != 0m))
+            var rows = entries
+                .Where((e, j) => inserted[j] && e.CostUsd != 0m)
                 .SelectMany(e => e.Attributions.Select(a => (Entry: e, Attribution: a)))
                 .ToList();
             if (rows.Count == 0)
@@ -227,20 +263,23 @@ public sealed class PostgresUsageLedger(NpgsqlDataSource dataSource) : GroupComm
         {
             foreach (var month in months.Where(m => !partitions.ContainsKey(m)))
             {
-                var next = month.AddMonths(1);
-                var name = $"usage_ledger_{month.Year:D4}_{month.Month:D2}";
                 await using var transaction = await connection.BeginTransactionAsync();
-                await using var command = new NpgsqlCommand(
-                    $"""
-                    SELECT pg_advisory_xact_lock({PartitionLockKey});
-                    CREATE TABLE IF NOT EXISTS {name} PARTITION OF usage_ledger
-                        FOR VALUES FROM ('{month:yyyy-MM-dd} 00:00:00+00') TO ('{next:yyyy-MM-dd} 00:00:00+00');
-                    """, connection, transaction);
+                await using var command = new NpgsqlCommand(CreatePartitionSql(month), connection, transaction);
                 await command.ExecuteNonQueryAsync();
                 await transaction.CommitAsync();
                 partitions[month] = true;
             }
         }
+
+        /// <summary>
+        /// Invariant culture throughout: under a culture with another calendar (th-TH counts years
+        /// from 543 BC) the bounds would name another year than the partition.
+        /// </summary>
+        private static string CreatePartitionSql(DateOnly month) => string.Create(CultureInfo.InvariantCulture, $"""
+            SELECT pg_advisory_xact_lock({PartitionLockKey});
+            CREATE TABLE IF NOT EXISTS usage_ledger_{month.Year:D4}_{month.Month:D2} PARTITION OF usage_ledger
+                FOR VALUES FROM ('{month:yyyy-MM-dd} 00:00:00+00') TO ('{month.AddMonths(1):yyyy-MM-dd} 00:00:00+00');
+            """);
 
         private static DateOnly MonthOf(DateTimeOffset instant) => new(instant.UtcDateTime.Year, instant.UtcDateTime.Month, 1);
 

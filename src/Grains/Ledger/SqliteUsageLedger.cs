@@ -169,47 +169,49 @@ public sealed class SqliteUsageLedger(string connectionString) : GroupCommitLedg
             }
         }
 
-        public Task<bool[][]> CommitAsync(IReadOnlyList<IReadOnlyList<LedgerEntry>> group)
+        public Task BeginAsync(IReadOnlyList<IReadOnlyList<LedgerEntry>> batches)
         {
-            var results = new bool[group.Count][];
             Execute("BEGIN IMMEDIATE");
+            return Task.CompletedTask;
+        }
+
+        public Task<Appended> AppendAsync(IReadOnlyList<LedgerEntry> entries)
+        {
+            Execute("SAVEPOINT append");
+            var inserted = new bool[entries.Count];
             try
             {
-                for (var i = 0; i < group.Count; i++)
+                for (var j = 0; j < entries.Count; j++)
                 {
-                    var entries = group[i];
-                    var inserted = new bool[entries.Count];
-                    for (var j = 0; j < entries.Count; j++)
+                    var entry = entries[j];
+                    Bind(entry);
+                    Step(_insert);
+                    inserted[j] = raw.sqlite3_changes(_db) == 1;
+                    if (inserted[j] && entry.CostUsd != 0m)
                     {
-                        var entry = entries[j];
-                        Bind(entry);
-                        Step(_insert);
-                        inserted[j] = raw.sqlite3_changes(_db) == 1;
-                        if (inserted[j] && entry.CostUsd != 0m)
-                        {
-                            Attribute(entry);
-                        }
+                        Attribute(entry);
                     }
-
-                    results[i] = inserted;
                 }
-
-                Execute("COMMIT");
             }
-            catch
+            catch (SqliteException refusal)
             {
-                // Nothing of the group is committed; the connection is ready for the next one.
                 raw.sqlite3_reset(_insert);
                 raw.sqlite3_reset(_attribute);
-                if (raw.sqlite3_get_autocommit(_db) == 0)
-                {
-                    Execute("ROLLBACK");
-                }
-
-                throw;
+                // Some errors (disk full, I/O) make SQLite roll back the whole transaction: then the
+                // savepoint is gone, this throws, and the group is lost rather than half committed.
+                Execute("ROLLBACK TO append");
+                Execute("RELEASE append");
+                return Task.FromResult(Appended.Refused(refusal));
             }
 
-            return Task.FromResult(results);
+            Execute("RELEASE append");
+            return Task.FromResult(Appended.Stored(inserted));
+        }
+
+        public Task CommitAsync()
+        {
+            Execute("COMMIT");
+            return Task.CompletedTask;
         }
 
         public async ValueTask DisposeAsync()

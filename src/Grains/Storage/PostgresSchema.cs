@@ -1,3 +1,4 @@
+using System.Globalization;
 using Npgsql;
 
 namespace BudgetCluster.Grains.Storage;
@@ -17,7 +18,7 @@ public static class PostgresSchema
         ArgumentNullException.ThrowIfNull(dataSource);
         ArgumentNullException.ThrowIfNull(scriptSets);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using (var acquire = new NpgsqlCommand($"SELECT pg_advisory_lock({MigrationLockKey})", connection))
+        await using (var acquire = new NpgsqlCommand(string.Create(CultureInfo.InvariantCulture, $"SELECT pg_advisory_lock({MigrationLockKey})"), connection))
         {
             await acquire.ExecuteNonQueryAsync(cancellationToken);
         }
@@ -34,7 +35,7 @@ public static class PostgresSchema
         }
         finally
         {
-            await using var release = new NpgsqlCommand($"SELECT pg_advisory_unlock({MigrationLockKey})", connection);
+            await using var release = new NpgsqlCommand(string.Create(CultureInfo.InvariantCulture, $"SELECT pg_advisory_unlock({MigrationLockKey})"), connection);
             await release.ExecuteNonQueryAsync(CancellationToken.None);
         }
     }

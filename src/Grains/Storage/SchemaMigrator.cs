@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Globalization;
 using System.Reflection;
 
 namespace BudgetCluster.Grains.Storage;
@@ -39,7 +40,7 @@ public static class SchemaMigrator
                 record.Transaction = transaction;
                 record.CommandText = "INSERT INTO budgetcluster_schema (script, applied_at) VALUES (@script, @at)";
                 AddParameter(record, "@script", name);
-                AddParameter(record, "@at", DateTimeOffset.UtcNow.ToString("O"));
+                AddParameter(record, "@at", DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
                 await record.ExecuteNonQueryAsync(cancellationToken);
             }
 

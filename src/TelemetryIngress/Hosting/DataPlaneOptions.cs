@@ -23,6 +23,13 @@ public sealed class DataPlaneOptions
     /// <summary>How far in the future an event's <c>occurred_at</c> may be before it is rejected.</summary>
     public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// How far in the past an event's <c>occurred_at</c> may be before it is rejected. Budgets only
+    /// look at their current and previous periods, and bounding the age keeps every accepted time
+    /// far inside what period arithmetic and the ledger's partitions handle (see <see cref="DataPlaneOptionsValidator"/>).
+    /// </summary>
+    public TimeSpan MaxEventAge { get; set; } = TimeSpan.FromDays(35);
+
     /// <summary>The <c>Retry-After</c> seconds of a 503 answer.</summary>
     public int RetryAfterSeconds { get; set; } = 2;
 

@@ -1,6 +1,7 @@
 using BudgetCluster.TelemetryIngress.Budgets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace BudgetCluster.TelemetryIngress.Hosting;
 
@@ -10,7 +11,8 @@ public static class DataPlaneServiceCollectionExtensions
     /// <summary>Adds the <c>/dp/*</c> listener; the caller registers <see cref="DataPlaneTls"/>.</summary>
     public static IServiceCollection AddDataPlane(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<DataPlaneOptions>().Bind(configuration.GetSection(DataPlaneOptions.SectionName));
+        services.AddOptions<DataPlaneOptions>().Bind(configuration.GetSection(DataPlaneOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<DataPlaneOptions>, DataPlaneOptionsValidator>();
         services.AddMetrics();
         services.AddSingleton<IngressMetrics>();
         services.AddSingleton<CatalogCache>();

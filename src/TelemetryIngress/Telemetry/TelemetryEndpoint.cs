@@ -63,7 +63,8 @@ internal static partial class TelemetryEndpoint
         var positions = new List<int>(parsed.Events.Count);
         for (var i = 0; i < parsed.Events.Count; i++)
         {
-            var usage = UsageEventValidator.Validate(parsed.Events[i], now, settings.MaxClockSkew, out var error);
+            var usage = UsageEventValidator.Validate(
+                parsed.Events[i], now, settings.MaxClockSkew, settings.MaxEventAge, out var error);
             if (usage is null)
             {
                 rejected.Add(new RejectedEvent(i, error!));

@@ -51,8 +51,14 @@ internal static class UsageEventValidator
         ["error_class"] = StringRule,
     };
 
+    /// <param name="element">One element of the batch's <c>events</c> array.</param>
+    /// <param name="now">When the batch was received: the window of accepted times is relative to it.</param>
+    /// <param name="maxClockSkew">How far after <paramref name="now"/> <c>occurred_at</c> may be (<c>DataPlane:MaxClockSkew</c>).</param>
+    /// <param name="maxEventAge">How far before <paramref name="now"/> <c>occurred_at</c> may be (<c>DataPlane:MaxEventAge</c>).</param>
+    /// <param name="error">Why the event is rejected, when it is.</param>
     /// <returns>The event, or null with <paramref name="error"/> set.</returns>
-    public static UsageEvent? Validate(JsonElement element, DateTimeOffset now, TimeSpan maxClockSkew, out string? error)
+    public static UsageEvent? Validate(
+        JsonElement element, DateTimeOffset now, TimeSpan maxClockSkew, TimeSpan maxEventAge, out string? error)
     {
         if (element.ValueKind != JsonValueKind.Object)
         {
@@ -100,6 +106,13 @@ internal static class UsageEventValidator
             {
                 problems.Add(
                     $"'occurred_at' {occurredAtText} is more than {maxClockSkew.TotalMinutes:0.##} minutes in the future");
+            }
+            else if (occurredAt < now - maxEventAge)
+            {
+                // Besides budgets never looking that far back, an unbounded past lets a zero time
+                // (0001-01-01, Go's default) reach date arithmetic at the edge of the calendar.
+                problems.Add(
+                    $"'occurred_at' {occurredAtText} is more than {Describe(maxEventAge)} old (DataPlane:MaxEventAge)");
             }
         }
 
@@ -259,6 +272,16 @@ internal static class UsageEventValidator
             problems.Add($"'{field}' {MillisecondsRule}");
         }
     }
+
+    private static string Describe(TimeSpan age) => age switch
+    {
+        { Ticks: var ticks } when ticks % TimeSpan.TicksPerDay == 0 => Plural((long)age.TotalDays, "day"),
+        { Ticks: var ticks } when ticks % TimeSpan.TicksPerHour == 0 => Plural((long)age.TotalHours, "hour"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{age.TotalMinutes:0.##} minutes"),
+    };
+
+    private static string Plural(long count, string unit) =>
+        string.Create(CultureInfo.InvariantCulture, $"{count} {unit}{(count == 1 ? "" : "s")}");
 
     private static string Describe(JsonValueKind kind) => kind switch
     {

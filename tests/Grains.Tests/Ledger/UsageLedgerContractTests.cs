@@ -1,3 +1,4 @@
+using System.Globalization;
 using BudgetCluster.Grains.Ledger;
 using BudgetCluster.Grains.Storage;
 using BudgetCluster.TestSupport;
@@ -13,6 +14,9 @@ public abstract class UsageLedgerContract : IAsyncLifetime
     protected abstract GroupCommitLedger OpenLedger();
 
     public abstract Task InitializeAsync();
+
+    /// <summary>Takes the store's write lock from another connection, as a migration would; the writer waits until it is disposed.</summary>
+    protected abstract Task<IAsyncDisposable> HoldWriteLockAsync();
 
     public abstract Task DisposeAsync();
 
@@ -50,6 +54,59 @@ public abstract class UsageLedgerContract : IAsyncLifetime
 
         await Assert.ThrowsAsync<BudgetCluster.Grains.Abstractions.Gateways.LedgerUnavailableException>(
             () => ledger.AppendAsync([Entry("env", "dp", "r-2", 0, 7)]));
+    }
+
+    [Fact]
+    public async Task AppendAsync_RefusedRowInAGroup_FailsOnlyItsAppendAndTheOtherGatewaysCommits()
+    {
+        await using var ledger = OpenLedger();
+        await ledger.AppendAsync([Entry("env", "dp-bad", "r-0", 0, 7)]);
+        var good = Entry("env", "dp-good", "g-1", 0, 1) with
+        {
+            Attributions = [new BudgetAttribution("b-1", DateTimeOffset.FromUnixTimeMilliseconds(1_794_000_000_000))],
+        };
+
+        // The second row reuses the gateway's sequence 7: both stores refuse it by a unique index.
+        var (refused, committed) = await AppendInOneGroupAsync(
+            ledger, [Entry("env", "dp-bad", "r-1", 0, 8), Entry("env", "dp-bad", "r-2", 0, 7)], [good, Entry("env", "dp-good", "g-2", 0, 2)]);
+
+        await Assert.ThrowsAsync<BudgetCluster.Grains.Abstractions.Gateways.LedgerUnavailableException>(() => refused);
+        var stored = await committed;
+        Assert.Equal([true, true], stored);
+        await using var reopened = OpenLedger();
+        Assert.Equal(["g-1", "g-2"], (await reopened.ReadGatewayAsync("env", "dp-good", 0)).Select(r => r.RequestId));
+        Assert.Equal(0.01m, await reopened.SumBudgetPeriodAsync("b-1", good.Attributions[0].PeriodStart));
+        // The refused append's first row went back with it.
+        Assert.Equal(["r-0"], (await reopened.ReadGatewayAsync("env", "dp-bad", 0)).Select(r => r.RequestId));
+    }
+
+    /// <summary>
+    /// Queues two appends while the writer is held inside the commit of a third, so that they are
+    /// the next group together (the writer takes every queued append into one group).
+    /// </summary>
+    protected async Task<(Task<bool[]> First, Task<bool[]> Second)> AppendInOneGroupAsync(
+        GroupCommitLedger ledger, IReadOnlyList<LedgerEntry> first, IReadOnlyList<LedgerEntry> second)
+    {
+        ArgumentNullException.ThrowIfNull(ledger);
+        Task<bool[]> blocker, one, two;
+        await using (await HoldWriteLockAsync())
+        {
+            blocker = ledger.AppendAsync([Entry("env", "dp-blocker", $"b-{Guid.NewGuid():N}", 0, 1)]);
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (ledger.QueuedAppends > 0 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(1);
+            }
+
+            Assert.Equal(0, ledger.QueuedAppends);
+            one = ledger.AppendAsync(first);
+            two = ledger.AppendAsync(second);
+            Assert.Equal(2, ledger.QueuedAppends);
+        }
+
+        var blocked = await blocker;
+        Assert.Equal([true], blocked);
+        return (one, two);
     }
 
     [Fact]
@@ -138,7 +195,8 @@ public abstract class UsageLedgerContract : IAsyncLifetime
         Assert.Equal([false], again);
     }
 
-    protected static LedgerEntry Entry(string env, string dp, string requestId, int attempt, long sequence, decimal cost = 0.01m) => new()
+    /// <summary>An ordinary row; tests change what they exercise.</summary>
+    internal static LedgerEntry Entry(string env, string dp, string requestId, int attempt, long sequence, decimal cost = 0.01m) => new()
     {
         EnvironmentId = env,
         RequestId = requestId,
@@ -189,6 +247,25 @@ public sealed class SqliteUsageLedgerTests : UsageLedgerContract
     }
 
     protected override GroupCommitLedger OpenLedger() => new SqliteUsageLedger(_connectionString);
+
+    /// <summary>An immediate transaction holds SQLite's write lock until it is rolled back.</summary>
+    protected override async Task<IAsyncDisposable> HoldWriteLockAsync()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync();
+        return new HeldLock(connection, connection.BeginTransaction(deferred: false));
+    }
+
+    /// <summary>Rolls back before closing: a pooled connection would otherwise keep the lock.</summary>
+    private sealed class HeldLock(SqliteConnection connection, SqliteTransaction transaction) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await transaction.RollbackAsync();
+            await transaction.DisposeAsync();
+            await connection.DisposeAsync();
+        }
+    }
 }
 
 public sealed class PostgresUsageLedgerTests : UsageLedgerContract
@@ -232,10 +309,48 @@ public sealed class PostgresUsageLedgerTests : UsageLedgerContract
     {
         await using var ledger = OpenLedger();
         await ledger.AppendAsync([
-            Entry("env", "dp", "nov", 0, 1) with { OccurredAt = DateTimeOffset.Parse("2026-11-30T23:59:59Z", System.Globalization.CultureInfo.InvariantCulture) },
-            Entry("env", "dp", "dec", 0, 2) with { OccurredAt = DateTimeOffset.Parse("2026-12-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture) },
+            Entry("env", "dp", "nov", 0, 1) with { OccurredAt = DateTimeOffset.Parse("2026-11-30T23:59:59Z", CultureInfo.InvariantCulture) },
+            Entry("env", "dp", "dec", 0, 2) with { OccurredAt = DateTimeOffset.Parse("2026-12-01T00:00:00Z", CultureInfo.InvariantCulture) },
         ]);
 
+        Assert.Equal(["dec:usage_ledger_2026_12", "nov:usage_ledger_2026_11"], await PartitionsOfRowsAsync());
+    }
+
+    [Fact]
+    public async Task AppendAsync_UnderThaiBuddhistCalendarCulture_CreatesGregorianPartitions()
+    {
+        // The writer task inherits the culture of the append that starts it, as a silo started with
+        // LANG=th_TH.UTF-8 runs everything under th-TH (years counted from 543 BC).
+        var culture = CultureInfo.CurrentCulture;
+        var uiCulture = CultureInfo.CurrentUICulture;
+        CultureInfo.CurrentCulture = CultureInfo.CurrentUICulture = CultureInfo.GetCultureInfo("th-TH");
+        try
+        {
+            Assert.IsType<ThaiBuddhistCalendar>(CultureInfo.CurrentCulture.Calendar);
+            await using var ledger = OpenLedger();
+
+            var inserted = await ledger.AppendAsync([
+                Entry("env", "dp", "dec", 0, 1) with { OccurredAt = DateTimeOffset.Parse("2026-12-15T08:00:00Z", CultureInfo.InvariantCulture) },
+            ]);
+
+            Assert.Equal([true], inserted);
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = culture;
+            CultureInfo.CurrentUICulture = uiCulture;
+        }
+
+        Assert.Equal(["dec:usage_ledger_2026_12"], await PartitionsOfRowsAsync());
+        await using var command = _dataSource!.CreateCommand(
+            "SELECT pg_get_expr(relpartbound, oid) FROM pg_class WHERE relname = 'usage_ledger_2026_12'");
+        Assert.Equal(
+            "FOR VALUES FROM ('2026-12-01 00:00:00+00') TO ('2027-01-01 00:00:00+00')",
+            (string?)await command.ExecuteScalarAsync());
+    }
+
+    private async Task<List<string>> PartitionsOfRowsAsync()
+    {
         await using var command = _dataSource!.CreateCommand(
             "SELECT tableoid::regclass::text, request_id FROM usage_ledger ORDER BY request_id");
         await using var reader = await command.ExecuteReaderAsync();
@@ -245,8 +360,35 @@ public sealed class PostgresUsageLedgerTests : UsageLedgerContract
             rows.Add($"{reader.GetString(1)}:{reader.GetString(0)}");
         }
 
-        Assert.Equal(["dec:usage_ledger_2026_12", "nov:usage_ledger_2026_11"], rows);
+        return rows;
+    }
+
+    [Fact]
+    public async Task AppendAsync_NulInARequestId_FailsOnlyItsAppendAndTheOtherGatewaysCommits()
+    {
+        await using var ledger = OpenLedger();
+
+        var (refused, committed) = await AppendInOneGroupAsync(
+            ledger, [Entry("env", "dp-bad", "r-\0-1", 0, 1)], [Entry("env", "dp-good", "g-1", 0, 1)]);
+
+        var error = await Assert.ThrowsAsync<BudgetCluster.Grains.Abstractions.Gateways.LedgerUnavailableException>(() => refused);
+        Assert.IsType<PostgresException>(error.InnerException);
+        var stored = await committed;
+        Assert.Equal([true], stored);
+        await using var reopened = OpenLedger();
+        Assert.Equal(["g-1"], (await reopened.ReadGatewayAsync("env", "dp-good", 0)).Select(r => r.RequestId));
+        Assert.Empty(await ledger.ReadGatewayAsync("env", "dp-bad", 0));
     }
 
     protected override GroupCommitLedger OpenLedger() => new PostgresUsageLedger(_dataSource!);
+
+    /// <summary>An open transaction holding a lock that conflicts with the writer's inserts.</summary>
+    protected override async Task<IAsyncDisposable> HoldWriteLockAsync()
+    {
+        var connection = await _dataSource!.OpenConnectionAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "BEGIN; LOCK TABLE usage_event_identity IN EXCLUSIVE MODE";
+        await command.ExecuteNonQueryAsync();
+        return connection;
+    }
 }

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
+using BudgetCluster.Silo.Tests.Budgets;
 using BudgetCluster.Silo.Tests.Infrastructure;
 
 namespace BudgetCluster.Silo.Tests.DataPlane;
@@ -72,6 +73,32 @@ public sealed class TelemetryRejectionTests(SiloFixture silo) : IClassFixture<Si
         Assert.Equal(8, (long)detail["telemetry"]!["events_rejected"]!);
         // (1000 + 2000)·2.50 + (20 + 20)·10 = 7900 µ$
         Assert.Equal("0.0079", (string)detail["usage"]!["spend_usd"]!);
+    }
+
+    [Fact]
+    public async Task PostTelemetry_GoZeroTimeNextToAValidEventInATokyoBudget_RejectsOnlyItAndCountsTheOther()
+    {
+        using var world = await silo.OnboardAsync();
+        var budget = await BudgetApiTests.CreateAsync(world, BudgetApiTests.Body(world, limit: "100", timezone: "Asia/Tokyo"));
+        await TestClock.AwayFromPeriodBoundaryAsync();
+        var body = new JsonObject
+        {
+            ["events"] = new JsonArray(
+                UsageEvents.Event("valid", TestClock.Now, cost: "0.25"),
+                With(UsageEvents.Event("zero-time", TestClock.Now, cost: "0.25"), "occurred_at", "0001-01-01T00:00:00Z")),
+        };
+
+        var answer = await world.Gateway.PostTelemetryOkAsync(body.ToJsonString());
+
+        Assert.Equal(1, (int)answer["accepted"]!);
+        var rejected = Assert.Single(answer["rejected"]!.AsArray());
+        Assert.Equal(1, (int)rejected!["index"]!);
+        Assert.Equal("'occurred_at' 0001-01-01T00:00:00Z is more than 35 days old (DataPlane:MaxEventAge)", (string)rejected["error"]!);
+        var detail = await world.GatewayDetailAsync();
+        Assert.Equal(1, (long)detail["telemetry"]!["events_accepted"]!);
+        Assert.Equal(1, (long)detail["telemetry"]!["events_rejected"]!);
+        Assert.Equal("0.25", (string)detail["usage"]!["spend_usd"]!);
+        Assert.Equal("0.25", (string)(await BudgetSpendTests.StatusAsync(world, budget))["spent_usd"]!);
     }
 
     [Fact]

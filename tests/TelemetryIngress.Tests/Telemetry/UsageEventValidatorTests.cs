@@ -201,15 +201,77 @@ public sealed class UsageEventValidatorTests
     }
 
     [Fact]
-    public void Validate_OccurredAtWithinFiveMinutesAheadOrLongAgo_IsAccepted()
+    public void Validate_OccurredAtWithinFiveMinutesAheadOrWeeksAgo_IsAccepted()
     {
         var ahead = Valid();
         ahead["occurred_at"] = "2026-11-28T10:04:59Z";
         var late = Valid();
-        late["occurred_at"] = "2025-01-01T00:00:00+02:00";
+        late["occurred_at"] = "2026-10-25T00:00:00+02:00";
 
         Assert.NotNull(Validate(ahead, out _));
-        Assert.Equal(DateTimeOffset.Parse("2024-12-31T22:00:00Z", System.Globalization.CultureInfo.InvariantCulture), Validate(late, out _)!.OccurredAt);
+        Assert.Equal(DateTimeOffset.Parse("2026-10-24T22:00:00Z", System.Globalization.CultureInfo.InvariantCulture), Validate(late, out _)!.OccurredAt);
+    }
+
+    [Theory]
+    [InlineData("2026-10-24T10:00:00Z")]
+    [InlineData("2026-10-24T19:00:00+09:00")]
+    public void Validate_OccurredAtExactlyMaxEventAgeAgo_IsAccepted(string occurredAt)
+    {
+        var e = Valid();
+        e["occurred_at"] = occurredAt;
+
+        Assert.NotNull(Validate(e, out var error));
+        Assert.Null(error);
+    }
+
+    [Theory]
+    [InlineData("2026-10-24T09:59:59.9999999Z")]
+    [InlineData("2026-10-24T09:59:59Z")]
+    [InlineData("2026-10-24T18:59:59+09:00")]
+    public void Validate_OccurredAtJustOverMaxEventAgeAgo_IsRejectedNamingTheLimit(string occurredAt)
+    {
+        var e = Valid();
+        e["occurred_at"] = occurredAt;
+
+        Assert.Null(Validate(e, out var error));
+        Assert.Equal($"'occurred_at' {occurredAt} is more than 35 days old (DataPlane:MaxEventAge)", error);
+    }
+
+    [Fact]
+    public void Validate_GoZeroTime_IsRejectedNamingTheLimit()
+    {
+        var e = Valid();
+        e["occurred_at"] = "0001-01-01T00:00:00Z";
+
+        Assert.Null(Validate(e, out var error));
+        Assert.Equal("'occurred_at' 0001-01-01T00:00:00Z is more than 35 days old (DataPlane:MaxEventAge)", error);
+    }
+
+    [Fact]
+    public void Validate_LargerConfiguredMaxEventAge_AcceptsOlderEventsAndNamesThatLimit()
+    {
+        var withinAYear = Valid();
+        withinAYear["occurred_at"] = "2025-12-01T00:00:00Z";
+        var older = Valid();
+        older["occurred_at"] = "2025-11-01T00:00:00Z";
+
+        Assert.NotNull(Validate(withinAYear, TimeSpan.FromDays(365), out _));
+        Assert.Null(Validate(older, TimeSpan.FromDays(365), out var error));
+        Assert.Equal("'occurred_at' 2025-11-01T00:00:00Z is more than 365 days old (DataPlane:MaxEventAge)", error);
+    }
+
+    [Theory]
+    [InlineData("1.00:00:00", "1 day")]
+    [InlineData("1.12:00:00", "36 hours")]
+    [InlineData("01:30:00", "90 minutes")]
+    public void Validate_MaxEventAgeNotWholeDays_IsNamedInItsUnit(string maxEventAge, string described)
+    {
+        var age = TimeSpan.Parse(maxEventAge, System.Globalization.CultureInfo.InvariantCulture);
+        var e = Valid();
+        e["occurred_at"] = "2026-11-20T00:00:00Z";
+
+        Assert.Null(Validate(e, age, out var error));
+        Assert.Equal($"'occurred_at' 2026-11-20T00:00:00Z is more than {described} old (DataPlane:MaxEventAge)", error);
     }
 
     [Theory]
@@ -265,7 +327,7 @@ public sealed class UsageEventValidatorTests
     {
         using var document = JsonDocument.Parse(json);
 
-        Assert.Null(UsageEventValidator.Validate(document.RootElement, Now, TimeSpan.FromMinutes(5), out var error));
+        Assert.Null(UsageEventValidator.Validate(document.RootElement, Now, TimeSpan.FromMinutes(5), TimeSpan.FromDays(35), out var error));
         Assert.Equal(expected, error);
     }
 
@@ -297,9 +359,12 @@ public sealed class UsageEventValidatorTests
         ["attempt_index"] = 0,
     };
 
-    private static BudgetCluster.Grains.Abstractions.Gateways.UsageEvent? Validate(JsonObject e, out string? error)
+    private static BudgetCluster.Grains.Abstractions.Gateways.UsageEvent? Validate(JsonObject e, out string? error) =>
+        Validate(e, TimeSpan.FromDays(35), out error);
+
+    private static BudgetCluster.Grains.Abstractions.Gateways.UsageEvent? Validate(JsonObject e, TimeSpan maxEventAge, out string? error)
     {
         using var document = JsonDocument.Parse(e.ToJsonString());
-        return UsageEventValidator.Validate(document.RootElement, Now, TimeSpan.FromMinutes(5), out error);
+        return UsageEventValidator.Validate(document.RootElement, Now, TimeSpan.FromMinutes(5), maxEventAge, out error);
     }
 }
