@@ -250,7 +250,7 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
         return Task.CompletedTask;
     }
 
-    /// <summary>The priced, attributed ledger row of an event, or why the event cannot be taken.</summary>
+    /// <summary>The priced, attributed ledger row of an event, or why the event cannot be priced, attributed or stored.</summary>
     private (LedgerEntry? Entry, string? Refusal) Prepare(UsageEvent usage, long sequence, DateTimeOffset receivedAt)
     {
         try
@@ -258,7 +258,9 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
             var pricing = _catalog.Models.TryGetValue(usage.ModelId, out var model) ? model.Pricing : null;
             var priced = UsagePricer.Price(usage, pricing);
             var attributions = priced.CostUsd == 0m ? [] : _router.Attribute(usage);
-            return (LedgerEntry.From(usage, priced, _environmentId, _dpId, sequence, receivedAt, attributions), null);
+            var entry = LedgerEntry.From(usage, priced, _environmentId, _dpId, sequence, receivedAt, attributions);
+            // A row the store would refuse would fail its whole batch there: refused here, alone.
+            return LedgerLimits.Check(entry) is { } unstorable ? (null, unstorable) : (entry, null);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
