@@ -32,7 +32,12 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
     private readonly TimeProvider _time;
     private readonly BudgetGrainOptions _options;
     private readonly ILogger<BudgetGrain> _logger;
+    private static readonly TimeSpan PublishRetryInterval = TimeSpan.FromMilliseconds(500);
+
     private IAsyncStream<BudgetEvent>? _stream;
+    /// <summary>Events whose publish failed, in order; sent again by <see cref="_publishRetry"/>.</summary>
+    private readonly List<BudgetEvent> _unpublished = [];
+    private IGrainTimer? _publishRetry;
     private IGrainTimer? _rolloverTimer;
     private IGrainTimer? _flushTimer;
     private bool _dirty;
@@ -432,21 +437,65 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
             status = status with { Version = v };
         }
 
+        var item = new BudgetEvent { Kind = kind, Status = status, Threshold = threshold, OccurredAt = _time.GetUtcNow() };
+        if (_unpublished.Count > 0)
+        {
+            // Behind an event that could not be published: keep the order, the retry sends both.
+            Hold(item);
+            return;
+        }
+
         try
         {
-            await _stream.OnNextAsync(new BudgetEvent
-            {
-                Kind = kind,
-                Status = status,
-                Threshold = threshold,
-                OccurredAt = _time.GetUtcNow(),
-            });
+            await _stream.OnNextAsync(item);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            // The state is persisted; consumers converge on the next status of this budget.
+            // The state is persisted; the event is sent again (a stream queue on a silo that just
+            // died, say), so subscribers still see every transition while this activation lives.
             LogPublishFailed(_logger, ex, this.GetPrimaryKeyString(), kind);
+            Hold(item);
         }
+    }
+
+    /// <summary>Keeps an event for the retry; of status refreshes only the latest matters.</summary>
+    private void Hold(BudgetEvent item)
+    {
+        if (!item.IsTransition && item.Kind != BudgetEventKind.Deleted && _unpublished.Count > 0
+            && _unpublished[^1] is { IsTransition: false, Kind: not BudgetEventKind.Deleted })
+        {
+            _unpublished[^1] = item;
+        }
+        else
+        {
+            _unpublished.Add(item);
+        }
+
+        _publishRetry ??= this.RegisterGrainTimer(
+            static (grain, _) => grain.RetryPublishAsync(),
+            this,
+            new GrainTimerCreationOptions(PublishRetryInterval, PublishRetryInterval));
+    }
+
+    private async Task RetryPublishAsync()
+    {
+        while (_unpublished.Count > 0)
+        {
+            try
+            {
+                await _stream!.OnNextAsync(_unpublished[0]);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                LogPublishFailed(_logger, ex, this.GetPrimaryKeyString(), _unpublished[0].Kind);
+                return;
+            }
+
+            _unpublished.RemoveAt(0);
+        }
+
+        _publishRetry?.Dispose();
+        _publishRetry = null;
     }
 
     private BudgetStatus Status()

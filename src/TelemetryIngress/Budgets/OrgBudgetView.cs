@@ -23,6 +23,8 @@ internal sealed class OrgBudgetView : IAsyncObserver<BudgetEvent>
     // Budget id → version of its deletion. Kept for the life of the view: one entry per deletion is
     // small, and no later arrival can be known to be the last old one.
     private readonly Dictionary<string, long> _tombstones = new(StringComparer.Ordinal);
+    // Per budget, the version of the last transition told to subscribers.
+    private readonly Dictionary<string, long> _lastTransition = new(StringComparer.Ordinal);
     private readonly Queue<(long Sequence, BudgetEvent Event)> _log = new();
     private readonly List<Channel<(long Sequence, BudgetEvent Event)>> _subscribers = [];
     private readonly Func<long> _nextSequence;
@@ -117,8 +119,11 @@ internal sealed class OrgBudgetView : IAsyncObserver<BudgetEvent>
                 Adopt(item.Status);
             }
 
-            if (item.IsTransition)
+            // A budget sends a transition again when its publish failed, so one may come twice:
+            // each transition has its own version, and subscribers are told it once.
+            if (item.IsTransition && item.Status.Version > _lastTransition.GetValueOrDefault(item.Status.BudgetId))
             {
+                _lastTransition[item.Status.BudgetId] = item.Status.Version;
                 var entry = (_nextSequence(), item);
                 _log.Enqueue(entry);
                 if (_log.Count > LogCapacity)

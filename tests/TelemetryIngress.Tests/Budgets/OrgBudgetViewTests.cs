@@ -43,6 +43,26 @@ public sealed class OrgBudgetViewTests
     }
 
     [Fact]
+    public async Task OnNext_TransitionSentAgainAfterAFailedPublish_IsToldToSubscribersOnce()
+    {
+        var view = NewView();
+        using var subscription = view.Subscribe(null);
+        var exceeded = Of("b-1", ScopeType.Org, "acme", spent: 10m, version: 3);
+
+        await Push(view, BudgetEventKind.Exceeded, exceeded);
+        await Push(view, BudgetEventKind.Exceeded, exceeded);
+        await Push(view, BudgetEventKind.Cleared, Of("b-1", ScopeType.Org, "acme", spent: 0m, version: 4));
+
+        var told = new List<(BudgetEventKind, long)>();
+        while (subscription.Transitions.TryRead(out var entry))
+        {
+            told.Add((entry.Event.Kind, entry.Event.Status.Version));
+        }
+
+        Assert.Equal([(BudgetEventKind.Exceeded, 3L), (BudgetEventKind.Cleared, 4L)], told);
+    }
+
+    [Fact]
     public async Task Deleted_RemovesTheBudget()
     {
         var view = NewView();
