@@ -14,8 +14,10 @@ run_at() {
   local offset
   offset=$(printf '%s%d.%02d:%02d:%02d' "$sign" $(( magnitude / 86400 )) $(( magnitude % 86400 / 3600 )) $(( magnitude % 3600 / 60 )) $(( magnitude % 60 )))
   echo "== clock at $instant (Testing__ClockOffset=$offset)" >&2
-  Testing__ClockOffset="$offset" dotnet test Orleans.sln "$@"
+  Testing__ClockOffset="$offset" dotnet test Orleans.sln "$@" || status=1
 }
+
+status=0
 
 if [[ $# -gt 0 && $1 != -* ]]; then
   instant=$1; shift
@@ -26,3 +28,4 @@ else
   run_at "$last_second" "$@"
   run_at "$month_start" "$@"
 fi
+exit "$status"

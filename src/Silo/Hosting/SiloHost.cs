@@ -12,6 +12,7 @@ using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Configuration.Memory;
 using Orleans.Configuration;
+using Orleans.Runtime.Providers;
 using Orleans.Dashboard;
 using Orleans.Serialization;
 using OpenTelemetry.Metrics;
@@ -117,6 +118,8 @@ public static partial class SiloHost
             {
                 streams.ConfigurePartitioning(BudgetStreams.Queues);
                 streams.ConfigurePullingAgent(agent => agent.Configure(options => options.GetQueueMsgsTimerPeriod = BudgetStreams.PollPeriod));
+                streams.ConfigureBackoffProvider((_, _) => (IQueueReaderBackoffProvider)StreamBackoff.Default);
+                streams.ConfigureBackoffProvider((_, _) => (IMessageDeliveryBackoffProvider)StreamBackoff.Default);
             });
             storage.ConfigureStreamSubscriptions(silo);
             silo.AddDashboard();

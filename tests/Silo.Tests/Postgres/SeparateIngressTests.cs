@@ -50,6 +50,17 @@ public sealed class SeparateIngressTests : IDisposable
         Assert.False((bool)check["allow"]!);
         Assert.Equal("open", (string)check["fail_mode"]!);
         Assert.Equal("1.20", (string)detail["usage"]!["spend_usd"]!);
+
+        // An admin change made on the silo reaches the other process's answers within a second.
+        await admin.PutOkAsync("/api/v1/orgs/acme", """{"name":"Acme","fail_mode":"closed"}""");
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        string failMode;
+        while ((failMode = (string)(await Budgets.BudgetCheckTests.CheckAsync(gateway, "k-1"))["fail_mode"]!) != "closed" && watch.Elapsed < TimeSpan.FromSeconds(1))
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.True(failMode == "closed", $"the ingress still answered fail_mode '{failMode}' {watch.ElapsedMilliseconds} ms after the change");
     }
 
     public void Dispose()
