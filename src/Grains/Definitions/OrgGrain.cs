@@ -157,6 +157,8 @@ internal sealed partial class OrgGrain(
             }
 
             await state.WriteStateAsync();
+            // The push may be what the crash interrupted; environments ignore settings they have.
+            await PushSettingsAsync();
             _pendingTimer?.Dispose();
             _pendingTimer = null;
         }
