@@ -10,10 +10,7 @@ namespace BudgetCluster.TestSupport;
 /// </summary>
 public static class TestClock
 {
-    public static TimeProvider Provider { get; } =
-        ShiftedClock.Parse(Environment.GetEnvironmentVariable("Testing__ClockOffset")) is { } offset && offset != TimeSpan.Zero
-            ? new ShiftedClock(offset)
-            : TimeProvider.System;
+    public static TimeProvider Provider { get; } = ShiftedClock.FromOffset(Environment.GetEnvironmentVariable("Testing__ClockOffset"));
 
     public static DateTimeOffset Now => Provider.GetUtcNow();
 

@@ -21,8 +21,12 @@ public sealed class ShiftedClock(TimeSpan offset) : TimeProvider
     public static TimeProvider FromConfiguration(IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        return Parse(configuration[OffsetKey]) is { } offset && offset != TimeSpan.Zero ? new ShiftedClock(offset) : System;
+        return FromOffset(configuration[OffsetKey]);
     }
+
+    /// <summary>The system clock shifted by <paramref name="text"/> (see <see cref="Parse"/>); unshifted when it is empty or zero.</summary>
+    public static TimeProvider FromOffset(string? text) =>
+        Parse(text) is { } offset && offset != TimeSpan.Zero ? new ShiftedClock(offset) : System;
 
     /// <summary>Reads an offset written as a <see cref="TimeSpan"/> (<c>-19:20:00</c>, <c>-1.02:03:04</c>).</summary>
     public static TimeSpan? Parse(string? text)

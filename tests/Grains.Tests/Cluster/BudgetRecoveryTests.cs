@@ -115,25 +115,10 @@ public sealed class BudgetRecoveryTests(GrainClusterFixture cluster)
     private static LedgerEntry Row(string gateway, long sequence, decimal cost, DateTimeOffset occurredAt, string budgetId, DateTimeOffset periodStart)
     {
         var (environmentId, dpId) = Abstractions.Gateways.GatewayKey.Parse(gateway);
-        return new LedgerEntry
+        return Ledger.UsageLedgerContract.Entry(environmentId, dpId, $"r-{sequence}", 0, sequence, cost) with
         {
-            EnvironmentId = environmentId,
-            RequestId = $"r-{sequence}",
-            AttemptIndex = 0,
-            DpId = dpId,
-            Sequence = sequence,
             OccurredAt = occurredAt,
             ReceivedAt = TestClock.Now,
-            ModelId = "m",
-            ApiKeyId = "k",
-            PromptTokens = 10,
-            CompletionTokens = 10,
-            StatusCode = 200,
-            UpstreamLatencyMs = 5,
-            CostUsd = cost,
-            CacheSavingsUsd = 0m,
-            Unpriced = false,
-            CacheHit = false,
             Attributions = ImmutableArray.Create(new BudgetAttribution(budgetId, periodStart)),
         };
     }

@@ -17,30 +17,17 @@ namespace BudgetCluster.Grains.Tests.Cluster;
 /// it recover from its snapshot and the ledger, or make one grain's storage slow or failing.
 /// Tests share the cluster and use fresh ids.
 /// </summary>
-public sealed class GrainClusterFixture : IAsyncLifetime
+public sealed class GrainClusterFixture : SiloClusterFixture<GrainClusterFixture.Configurator>
 {
     private const string InnerStorage = "memory";
-
-    private static readonly TempDirectory Files = new();
-
-    public TestCluster Cluster { get; } = new TestClusterBuilder(1).AddSiloBuilderConfigurator<Configurator>().Build();
 
     public IGrainFactory Grains => Cluster.GrainFactory;
 
     /// <summary>The silo's ledger: a test writes rows as a gateway grain would have committed them.</summary>
     public IUsageLedger Ledger => Cluster.GetSiloServiceProvider().GetRequiredService<IUsageLedger>();
 
-    public Task InitializeAsync() => Cluster.DeployAsync();
-
     /// <summary>A budget's snapshot as the grain storage holds it (what the next activation loads).</summary>
     public Task<BudgetGrainState> StoredBudgetAsync(string budgetId) => StoredBudgetAsync(Cluster, budgetId);
-
-    public async Task DisposeAsync()
-    {
-        await Cluster.StopAllSilosAsync();
-        await Cluster.DisposeAsync();
-        Files.Dispose();
-    }
 
     /// <summary>Our grains' services in a test silo: the real SQLite ledger in a fresh file, fault-injectable memory storage, memory streams.</summary>
     internal static void AddBudgetClusterGrains(ISiloBuilder siloBuilder, string ledgerFile, TimeProvider time)
@@ -70,7 +57,7 @@ public sealed class GrainClusterFixture : IAsyncLifetime
         return state.State!;
     }
 
-    private sealed class Configurator : ISiloConfigurator
+    public sealed class Configurator : ISiloConfigurator
     {
         public void Configure(ISiloBuilder siloBuilder) => AddBudgetClusterGrains(siloBuilder, Files.File("ledger.db"), TestClock.Provider);
     }

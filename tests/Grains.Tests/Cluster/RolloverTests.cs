@@ -9,24 +9,11 @@ using Orleans.TestingHost;
 namespace BudgetCluster.Grains.Tests.Cluster;
 
 /// <summary>A cluster of its own whose clock the tests move, and whose budgets look at it every 200 ms.</summary>
-public sealed class MovableClockClusterFixture : IAsyncLifetime
+public sealed class MovableClockClusterFixture : SiloClusterFixture<MovableClockClusterFixture.Configurator>
 {
-    private static readonly TempDirectory Files = new();
-
     public static MovableClock Clock { get; } = new();
 
-    public TestCluster Cluster { get; } = new TestClusterBuilder(1).AddSiloBuilderConfigurator<Configurator>().Build();
-
-    public Task InitializeAsync() => Cluster.DeployAsync();
-
-    public async Task DisposeAsync()
-    {
-        await Cluster.StopAllSilosAsync();
-        await Cluster.DisposeAsync();
-        Files.Dispose();
-    }
-
-    private sealed class Configurator : ISiloConfigurator
+    public sealed class Configurator : ISiloConfigurator
     {
         public void Configure(ISiloBuilder siloBuilder)
         {
@@ -34,16 +21,6 @@ public sealed class MovableClockClusterFixture : IAsyncLifetime
             siloBuilder.Services.Configure<BudgetGrainOptions>(options => options.RolloverCheckInterval = TimeSpan.FromMilliseconds(200));
         }
     }
-}
-
-/// <summary>The test clock plus an offset a test advances.</summary>
-public sealed class MovableClock : TimeProvider
-{
-    private long _offsetTicks;
-
-    public void Advance(TimeSpan by) => Interlocked.Add(ref _offsetTicks, by.Ticks);
-
-    public override DateTimeOffset GetUtcNow() => TestClock.Now.AddTicks(Interlocked.Read(ref _offsetTicks));
 }
 
 public sealed class RolloverTests(MovableClockClusterFixture fixture) : IClassFixture<MovableClockClusterFixture>

@@ -13,16 +13,6 @@ public sealed class MovableClockFixture : SiloFixture
     protected override IEnumerable<string> ExtraArguments => ["--Budgets:RolloverCheckInterval=00:00:00.200"];
 }
 
-/// <summary>System time plus an offset the test advances.</summary>
-public sealed class MovableClock : TimeProvider
-{
-    private long _offsetTicks;
-
-    public void Advance(TimeSpan by) => Interlocked.Add(ref _offsetTicks, by.Ticks);
-
-    public override DateTimeOffset GetUtcNow() => TestClock.Now.AddTicks(Interlocked.Read(ref _offsetTicks));
-}
-
 public sealed class RolloverTests(MovableClockFixture silo) : IClassFixture<MovableClockFixture>
 {
     [Fact]
