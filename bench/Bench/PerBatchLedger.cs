@@ -1,4 +1,6 @@
+using System.Collections.Immutable;
 using BudgetCluster.Grains.Ledger;
+using BudgetCluster.Grains.Usage;
 
 namespace BudgetCluster.Bench;
 
@@ -39,6 +41,15 @@ internal sealed class PerBatchLedger(string connectionString) : IUsageLedger, IA
 
     public Task<(long Events, decimal SpendUsd)> SumGatewayAsync(string environmentId, string dpId, CancellationToken cancellationToken = default) =>
         _ledger.SumGatewayAsync(environmentId, dpId, cancellationToken);
+
+    public Task<IReadOnlyList<RollupRow>> ReadRollupsAsync(RollupQuery query, CancellationToken cancellationToken = default) =>
+        _ledger.ReadRollupsAsync(query, cancellationToken);
+
+    public Task<ExportPage> ReadEventsAsync(ImmutableArray<string> environmentIds, CommitPosition after, int limit, CancellationToken cancellationToken = default) =>
+        _ledger.ReadEventsAsync(environmentIds, after, limit, cancellationToken);
+
+    public Task<ScopeSpend> SumScopeAsync(RollupQuery scope, string budgetId, DateTimeOffset periodStart, CancellationToken cancellationToken = default) =>
+        _ledger.SumScopeAsync(scope, budgetId, periodStart, cancellationToken);
 
     public async ValueTask DisposeAsync()
     {

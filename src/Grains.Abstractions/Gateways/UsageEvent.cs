@@ -34,4 +34,8 @@ public sealed record UsageEvent
     [Id(20)] public string? RequestedModel { get; init; }
     [Id(21)] public string? AttemptKind { get; init; }
     [Id(22)] public string? ErrorClass { get; init; }
+    /// <summary>The gateway's response-cache outcome as sent (<c>hit</c>, <c>miss</c>, <c>disabled</c>, ...); null when absent.</summary>
+    [Id(23)] public string? CacheStatus { get; init; }
+    /// <summary>Time the gateway took to answer its client, when it says.</summary>
+    [Id(24)] public long? DownstreamLatencyMs { get; init; }
 }

@@ -18,6 +18,11 @@ internal sealed class ModelGrain(
         ArgumentNullException.ThrowIfNull(definition);
         var modelId = this.GetPrimaryKeyString();
         var previous = state.State.Definition;
+        // The version is the grain's to number: it moves only when the price does.
+        definition = definition with
+        {
+            PriceVersion = previous is null ? 1 : previous.Pricing == definition.Pricing ? previous.PriceVersion : previous.PriceVersion + 1,
+        };
         state.State.Definition = definition;
         await state.WriteOrResetAsync(this);
 

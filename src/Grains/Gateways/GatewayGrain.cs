@@ -140,7 +140,7 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
             }
 
             entries.Add(entry);
-            unboundKey.Add(usage.ApiKeyId.Length > 0 && _router.BindingOf(usage.ApiKeyId) is null);
+            unboundKey.Add(usage.ApiKeyId.Length > 0 && !entry.KeyBound);
             sequence++;
         }
 
@@ -255,10 +255,11 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
     {
         try
         {
-            var pricing = _catalog.Models.TryGetValue(usage.ModelId, out var model) ? model.Pricing : null;
-            var priced = UsagePricer.Price(usage, pricing);
+            var model = _catalog.Models.GetValueOrDefault(usage.ModelId);
+            var priced = UsagePricer.Price(usage, model?.Pricing);
             var attributions = priced.CostUsd == 0m ? [] : _router.Attribute(usage);
-            var entry = LedgerEntry.From(usage, priced, _environmentId, _dpId, sequence, receivedAt, attributions);
+            var entry = LedgerEntry.From(
+                usage, priced, _environmentId, _dpId, sequence, receivedAt, attributions, model, _router.BindingOf(usage.ApiKeyId));
             // A row the store would refuse would fail its whole batch there: refused here, alone.
             return LedgerLimits.Check(entry) is { } unstorable ? (null, unstorable) : (entry, null);
         }

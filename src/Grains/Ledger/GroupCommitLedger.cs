@@ -1,6 +1,8 @@
+using System.Collections.Immutable;
 using System.Data.Common;
 using System.Threading.Channels;
 using BudgetCluster.Grains.Abstractions.Gateways;
+using BudgetCluster.Grains.Usage;
 
 namespace BudgetCluster.Grains.Ledger;
 
@@ -68,6 +70,14 @@ public abstract class GroupCommitLedger : IUsageLedger, IAsyncDisposable
     public abstract Task<decimal> SumBudgetPeriodAsync(string budgetId, DateTimeOffset periodStart, CancellationToken cancellationToken = default);
 
     public abstract Task<(long Events, decimal SpendUsd)> SumGatewayAsync(string environmentId, string dpId, CancellationToken cancellationToken = default);
+
+    public abstract Task<IReadOnlyList<RollupRow>> ReadRollupsAsync(RollupQuery query, CancellationToken cancellationToken = default);
+
+    public abstract Task<ExportPage> ReadEventsAsync(
+        ImmutableArray<string> environmentIds, CommitPosition after, int limit, CancellationToken cancellationToken = default);
+
+    public abstract Task<ScopeSpend> SumScopeAsync(
+        RollupQuery scope, string budgetId, DateTimeOffset periodStart, CancellationToken cancellationToken = default);
 
     public async ValueTask DisposeAsync()
     {

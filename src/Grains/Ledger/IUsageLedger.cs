@@ -1,3 +1,6 @@
+using System.Collections.Immutable;
+using BudgetCluster.Grains.Usage;
+
 namespace BudgetCluster.Grains.Ledger;
 
 /// <summary>
@@ -30,4 +33,27 @@ public interface IUsageLedger
     /// <summary>A gateway's rows with a sequence above <paramref name="afterSequence"/>, in sequence order.</summary>
     Task<IReadOnlyList<LedgerEntry>> ReadGatewayAsync(
         string environmentId, string dpId, long afterSequence, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The rollup rows that answer a usage view: rows of <see cref="RollupQuery.EnvironmentIds"/>
+    /// matching its filters, each inside one bucket (hour rows only where the whole hour is in one,
+    /// see <see cref="RollupPlan"/>), in no particular order.
+    /// </summary>
+    Task<IReadOnlyList<RollupRow>> ReadRollupsAsync(RollupQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> rows of the environments after <paramref name="after"/> in
+    /// commit order, with their positions; never one that a transaction still running could
+    /// precede (API.md §7).
+    /// </summary>
+    Task<ExportPage> ReadEventsAsync(
+        ImmutableArray<string> environmentIds, CommitPosition after, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// In one snapshot: the spend of every stored event matching <paramref name="scope"/> (its
+    /// boundaries are the period's start and end), and the sum of <paramref name="budgetId"/>'s
+    /// attributions to the period starting at <paramref name="periodStart"/>.
+    /// </summary>
+    Task<ScopeSpend> SumScopeAsync(
+        RollupQuery scope, string budgetId, DateTimeOffset periodStart, CancellationToken cancellationToken = default);
 }

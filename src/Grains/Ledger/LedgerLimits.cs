@@ -33,6 +33,13 @@ public static class LedgerLimits
             ?? CheckText(entry.DpId, "dp_id")
             ?? CheckText(entry.ModelId, "model_id")
             ?? CheckText(entry.ApiKeyId, "api_key_id")
+            ?? CheckText(entry.RequestedModel, "requested_model")
+            ?? CheckText(entry.AttemptKind, "attempt_kind")
+            ?? CheckText(entry.ErrorClass, "error_class")
+            ?? CheckText(entry.CacheStatus, "cache_status")
+            ?? CheckText(entry.ProviderKeyId, "provider_key_id")
+            ?? CheckText(entry.TeamId, "team_id")
+            ?? CheckText(entry.MemberId, "member_id")
             ?? CheckInstant(entry.OccurredAt, "occurred_at")
             ?? CheckInstant(entry.ReceivedAt, "received_at")
             ?? CheckAmount(entry.CostUsd, "cost_usd")
@@ -53,8 +60,13 @@ public static class LedgerLimits
         return null;
     }
 
-    private static string? CheckText(string value, string field)
+    private static string? CheckText(string? value, string field)
     {
+        if (value is null)
+        {
+            return null;
+        }
+
         var text = value.AsSpan();
         for (var i = 0; i < text.Length; i++)
         {

@@ -37,6 +37,7 @@ internal sealed class UsageEventDto
     public long? UpstreamTtftMs { get; set; }
     /// <summary>Name used by gateways before AISIX v0.7 for <see cref="UpstreamTtftMs"/>.</summary>
     public long? TtftMs { get; set; }
+    public long? DownstreamLatencyMs { get; set; }
     public string? CacheStatus { get; set; }
     public long? CacheHitSavedInputTokens { get; set; }
     public long? CacheHitSavedOutputTokens { get; set; }

@@ -40,6 +40,7 @@ internal static class UsageEventValidator
         ["latency_ms"] = MillisecondsRule,
         ["upstream_ttft_ms"] = MillisecondsRule,
         ["ttft_ms"] = MillisecondsRule,
+        ["downstream_latency_ms"] = MillisecondsRule,
         ["status_code"] = "must be an integer from 0 to 999",
         ["cost_usd"] = "must be a non-negative number or numeric string",
         ["audio_duration_seconds"] = "must be a non-negative number or numeric string",
@@ -118,6 +119,10 @@ internal static class UsageEventValidator
 
         CheckLength(modelId, "model_id", problems);
         CheckLength(apiKeyId, "api_key_id", problems);
+        CheckLength(dto.RequestedModel, "requested_model", problems);
+        CheckLength(dto.AttemptKind, "attempt_kind", problems);
+        CheckLength(dto.ErrorClass, "error_class", problems);
+        CheckLength(dto.CacheStatus, "cache_status", problems);
         CheckTokens(promptTokens, "prompt_tokens", problems);
         CheckTokens(completionTokens, "completion_tokens", problems);
         CheckTokens(dto.CachedPromptTokens, "cached_prompt_tokens", problems);
@@ -128,6 +133,7 @@ internal static class UsageEventValidator
         CheckTokens(dto.CacheHitSavedOutputTokens, "cache_hit_saved_output_tokens", problems);
         CheckNonNegative(latency, dto.UpstreamLatencyMs is null ? "latency_ms" : "upstream_latency_ms", problems);
         CheckNonNegative(dto.UpstreamTtftMs ?? dto.TtftMs, dto.UpstreamTtftMs is null ? "ttft_ms" : "upstream_ttft_ms", problems);
+        CheckNonNegative(dto.DownstreamLatencyMs, "downstream_latency_ms", problems);
         if (statusCode is < 0 or > 999)
         {
             problems.Add($"'status_code' {Rules["status_code"]}");
@@ -185,6 +191,8 @@ internal static class UsageEventValidator
             RequestedModel = dto.RequestedModel,
             AttemptKind = dto.AttemptKind,
             ErrorClass = dto.ErrorClass,
+            CacheStatus = dto.CacheStatus,
+            DownstreamLatencyMs = dto.DownstreamLatencyMs,
         };
     }
 

@@ -1,0 +1,154 @@
+using System.Globalization;
+using System.Text;
+
+namespace BudgetCluster.Grains.Usage;
+
+/// <summary>
+/// A small log-scale histogram of durations in whole milliseconds, from which usage views read
+/// percentiles. Values below <see cref="ExactBelow"/> each have a bucket of their own; above, bucket
+/// <c>k</c> holds <c>[16·r^k, 16·r^(k+1))</c> with <c>r</c> = <see cref="Ratio"/>, and a percentile is
+/// answered with the bucket's geometric midpoint, so it is within <c>√r − 1</c> (4.4%) of the exact
+/// nearest-rank value (and never above the exact maximum). Stored sparse, as text
+/// <c>"bucket:count,bucket:count"</c> in bucket order, so a rollup row of a few events stays small
+/// and two stored histograms add up bucket by bucket.
+/// </summary>
+public sealed class LatencyHistogram
+{
+    public const int ExactBelow = 16;
+    public const double Ratio = 1.09;
+    /// <summary>The last bucket also holds everything above it (about 12 days).</summary>
+    public const int MaxBucket = ExactBelow + 180;
+
+    private static readonly double LogRatio = Math.Log(Ratio);
+    private readonly SortedDictionary<int, long> _counts = [];
+
+    public long Count { get; private set; }
+
+    public bool IsEmpty => Count == 0;
+
+    public static int BucketOf(long milliseconds)
+    {
+        if (milliseconds < ExactBelow)
+        {
+            return (int)Math.Max(milliseconds, 0);
+        }
+
+        var k = (int)Math.Floor(Math.Log(milliseconds / (double)ExactBelow) / LogRatio);
+        // Floating point can put a value on a boundary one bucket off: settle it exactly.
+        while (k > 0 && LowerBound(ExactBelow + k) > milliseconds)
+        {
+            k--;
+        }
+
+        while (ExactBelow + k < MaxBucket && LowerBound(ExactBelow + k + 1) <= milliseconds)
+        {
+            k++;
+        }
+
+        return Math.Min(ExactBelow + k, MaxBucket);
+    }
+
+    public void Add(long milliseconds) => Add(BucketOf(milliseconds), 1);
+
+    public void Add(LatencyHistogram other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        foreach (var (bucket, count) in other._counts)
+        {
+            Add(bucket, count);
+        }
+    }
+
+    /// <summary>
+    /// The nearest-rank <paramref name="quantile"/> (0-1): the bucket holding the value ranked
+    /// ⌈q·n⌉, answered with its midpoint, capped at <paramref name="max"/> when it is known. Null when empty.
+    /// </summary>
+    public double? Percentile(double quantile, long? max = null)
+    {
+        if (Count == 0)
+        {
+            return null;
+        }
+
+        var rank = Math.Max(1, (long)Math.Ceiling(quantile * Count));
+        long seen = 0;
+        foreach (var (bucket, count) in _counts)
+        {
+            seen += count;
+            if (seen >= rank)
+            {
+                var value = Representative(bucket);
+                return Math.Round(max is { } cap ? Math.Min(value, cap) : value, 2);
+            }
+        }
+
+        return null;
+    }
+
+    public string Encode()
+    {
+        var text = new StringBuilder();
+        foreach (var (bucket, count) in _counts)
+        {
+            if (text.Length > 0)
+            {
+                text.Append(',');
+            }
+
+            text.Append(CultureInfo.InvariantCulture, $"{bucket}:{count}");
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>Reads <see cref="Encode"/>'s text; empty text is an empty histogram.</summary>
+    public static LatencyHistogram Parse(string? text)
+    {
+        var histogram = new LatencyHistogram();
+        if (string.IsNullOrEmpty(text))
+        {
+            return histogram;
+        }
+
+        foreach (var part in text.Split(','))
+        {
+            var colon = part.IndexOf(':', StringComparison.Ordinal);
+            if (colon <= 0
+                || !int.TryParse(part.AsSpan(0, colon), NumberStyles.None, CultureInfo.InvariantCulture, out var bucket)
+                || !long.TryParse(part.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var count)
+                || bucket > MaxBucket)
+            {
+                throw new FormatException($"'{text}' is not a stored latency histogram.");
+            }
+
+            histogram.Add(bucket, count);
+        }
+
+        return histogram;
+    }
+
+    /// <summary>Adds two encoded histograms (what a rollup upsert does with a stored row and a new one).</summary>
+    public static string Merge(string? left, string? right)
+    {
+        var sum = Parse(left);
+        sum.Add(Parse(right));
+        return sum.Encode();
+    }
+
+    private void Add(int bucket, long count)
+    {
+        if (count <= 0)
+        {
+            return;
+        }
+
+        _counts[bucket] = _counts.GetValueOrDefault(bucket) + count;
+        Count += count;
+    }
+
+    private static double LowerBound(int bucket) =>
+        bucket < ExactBelow ? bucket : ExactBelow * Math.Pow(Ratio, bucket - ExactBelow);
+
+    private static double Representative(int bucket) =>
+        bucket < ExactBelow ? bucket : Math.Sqrt(LowerBound(bucket) * LowerBound(bucket + 1));
+}

@@ -1,0 +1,55 @@
+using BudgetCluster.Grains.Ledger;
+
+namespace BudgetCluster.Grains.Usage;
+
+/// <summary>
+/// The rollup rows a group commit adds: the rows it inserted (never a duplicate), summed per
+/// (tier start, <see cref="RollupKey"/>), in the minute and the hour they occurred in. A store
+/// upserts them in the same transaction as the ledger rows, adding each to the stored row of its key.
+/// </summary>
+public static class Rollups
+{
+    public static TimeSpan Width(RollupTier tier) => tier switch
+    {
+        RollupTier.Minute => TimeSpan.FromMinutes(1),
+        RollupTier.Hour => TimeSpan.FromHours(1),
+        _ => throw new ArgumentOutOfRangeException(nameof(tier), tier, null),
+    };
+
+    /// <summary>The start (UTC) of the <paramref name="tier"/> row an instant falls in.</summary>
+    public static DateTimeOffset StartOf(DateTimeOffset instant, RollupTier tier)
+    {
+        var ticks = Width(tier).Ticks;
+        var utc = instant.UtcTicks;
+        return new DateTimeOffset(utc - (utc % ticks), TimeSpan.Zero);
+    }
+
+    /// <summary>
+    /// The rows of <paramref name="tier"/> that the inserted <paramref name="entries"/> add to;
+    /// <paramref name="inserted"/> says per entry whether the store inserted it (null: all were).
+    /// </summary>
+    public static Dictionary<(DateTimeOffset Start, RollupKey Key), UsageTotals> Aggregate(
+        IReadOnlyList<LedgerEntry> entries, IReadOnlyList<bool>? inserted, RollupTier tier)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        var rows = new Dictionary<(DateTimeOffset, RollupKey), UsageTotals>();
+        for (var i = 0; i < entries.Count; i++)
+        {
+            if (inserted is not null && !inserted[i])
+            {
+                continue;
+            }
+
+            var entry = entries[i];
+            var key = (StartOf(entry.OccurredAt, tier), entry.RollupKey);
+            if (!rows.TryGetValue(key, out var totals))
+            {
+                rows[key] = totals = new UsageTotals();
+            }
+
+            totals.Add(entry);
+        }
+
+        return rows;
+    }
+}
