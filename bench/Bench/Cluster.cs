@@ -27,6 +27,9 @@ internal sealed class Cluster : IAsyncDisposable
 
     public string Store { get; }
 
+    /// <summary>The silos' data directory (the embedded store's files are here).</summary>
+    public string DataDirectory => _directory;
+
     public int Silos { get; }
 
     public string Token { get; }

@@ -8,6 +8,7 @@ return args.FirstOrDefault() switch
     "propagation" => await PropagationBenchmark.RunAsync(options),
     "budget-check" => await BudgetCheckBenchmark.RunAsync(options),
     "memory" => await MemoryBenchmark.RunAsync(options),
+    "usage-query" => await UsageQueryBenchmark.RunAsync(options),
     _ => Usage(),
 };
 
@@ -19,5 +20,6 @@ static int Usage()
     Console.Error.WriteLine("  " + PropagationBenchmark.Usage);
     Console.Error.WriteLine("  " + BudgetCheckBenchmark.Usage);
     Console.Error.WriteLine("  " + MemoryBenchmark.Usage);
+    Console.Error.WriteLine("  " + UsageQueryBenchmark.Usage);
     return 2;
 }
