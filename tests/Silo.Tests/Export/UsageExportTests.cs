@@ -259,6 +259,18 @@ public sealed class UsageExportTests(SiloFixture silo) : IClassFixture<SiloFixtu
     }
 
     [Fact]
+    public async Task Export_IsDescribedInTheOpenApiDocumentWithBothMediaTypes()
+    {
+        using var anonymous = silo.Admin(null);
+
+        var openApi = await anonymous.GetOkAsync("/openapi/v1.json");
+
+        var ok = openApi["paths"]!["/api/v1/orgs/{org_id}/usage-events"]!["get"]!["responses"]!["200"]!["content"]!.AsObject();
+        Assert.Contains("application/json", ok.Select(pair => pair.Key));
+        Assert.Contains("application/x-ndjson", ok.Select(pair => pair.Key));
+    }
+
+    [Fact]
     public async Task Export_OrgWithoutEnvironments_IsAnEmptyPageWithACursor()
     {
         using var admin = silo.Admin();
