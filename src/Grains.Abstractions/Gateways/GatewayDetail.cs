@@ -24,7 +24,8 @@ public sealed record GatewayInstance(
 
 /// <summary>
 /// Telemetry health counters of a gateway. <c>EventsUnboundKey</c> counts accepted events whose API
-/// key is not bound to the gateway's environment (API.md §3).
+/// key is not bound to the gateway's environment (API.md §3); <c>EventsRejectedByReason</c> splits
+/// <c>EventsRejected</c> by <see cref="RejectionReasons"/> code (only codes that occurred).
 /// </summary>
 [GenerateSerializer, Immutable]
 [Alias("budgetcluster.gateway-telemetry")]
@@ -34,9 +35,14 @@ public sealed record GatewayTelemetry(
     [property: Id(2)] long EventsDuplicate,
     [property: Id(3)] long EventsRejected,
     [property: Id(4)] long EventsUnpriced,
-    [property: Id(5)] long EventsUnboundKey);
+    [property: Id(5)] long EventsUnboundKey,
+    [property: Id(6)] ImmutableDictionary<string, long> EventsRejectedByReason);
 
-/// <summary>Usage totals of a gateway over everything it ever reported.</summary>
+/// <summary>
+/// Usage totals of a gateway over everything it ever reported. <c>Errors</c> counts attempts with
+/// status 400 or above, <c>BudgetDenied</c> those the gateway itself answered 429 for a budget (a
+/// subset of <c>Errors</c>).
+/// </summary>
 [GenerateSerializer, Immutable]
 [Alias("budgetcluster.gateway-usage")]
 public sealed record GatewayUsage(
@@ -44,4 +50,6 @@ public sealed record GatewayUsage(
     [property: Id(1)] long PromptTokens,
     [property: Id(2)] long CompletionTokens,
     [property: Id(3)] decimal SpendUsd,
-    [property: Id(4)] decimal CacheSavingsUsd);
+    [property: Id(4)] decimal CacheSavingsUsd,
+    [property: Id(5)] long Errors,
+    [property: Id(6)] long BudgetDenied);

@@ -11,4 +11,9 @@ public sealed record TelemetryBatch
     /// <summary>How many events of the same body the ingress rejected; kept for telemetry health.</summary>
     [Id(1)] public int RejectedCount { get; init; }
     [Id(2)] public required DateTimeOffset ReceivedAt { get; init; }
+    /// <summary>
+    /// The ingress's rejections of the same body by reason (<see cref="RejectionReasons"/>); its
+    /// counts sum to <see cref="RejectedCount"/> (an older ingress sends none).
+    /// </summary>
+    [Id(3)] public ImmutableDictionary<string, int> RejectedByReason { get; init; } = ImmutableDictionary<string, int>.Empty;
 }

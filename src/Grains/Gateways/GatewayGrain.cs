@@ -132,10 +132,10 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
             }
 
             // One event the cluster cannot price, attribute or store costs only itself.
-            var (entry, refusal) = Prepare(usage, sequence + 1, batch.ReceivedAt);
+            var (entry, refusal) = Prepare(usage, position, sequence + 1, batch.ReceivedAt);
             if (entry is null)
             {
-                rejected.Add(new EventRejection(position, refusal!));
+                rejected.Add(refusal!);
                 continue;
             }
 
@@ -178,6 +178,7 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
         state.LedgerWatermark = sequence;
         state.EventsDuplicate += duplicates;
         state.EventsRejected += batch.RejectedCount + rejected.Count;
+        CountRejections(batch, rejected);
         state.LastBatchAt = batch.ReceivedAt;
         _dirty = true;
 
@@ -232,9 +233,11 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
                 .Select(pair => new GatewayInstance(pair.Key, pair.Value.Hostname, pair.Value.Version, pair.Value.LastHeartbeatAt))
                 .ToImmutableArray(),
             Telemetry = new GatewayTelemetry(
-                state.LastBatchAt, totals.Events, state.EventsDuplicate, state.EventsRejected, totals.Unpriced, state.EventsUnboundKey),
+                state.LastBatchAt, totals.Events, state.EventsDuplicate, state.EventsRejected, totals.Unpriced, state.EventsUnboundKey,
+                state.EventsRejectedByReason.ToImmutableDictionary(StringComparer.Ordinal)),
             Usage = new GatewayUsage(
-                totals.Requests, totals.PromptTokens, totals.CompletionTokens, totals.SpendUsd, totals.CacheSavingsUsd),
+                totals.Requests, totals.PromptTokens, totals.CompletionTokens, totals.SpendUsd, totals.CacheSavingsUsd,
+                totals.Errors, totals.BudgetDenied),
         };
         return Task.FromResult(detail);
     }
@@ -250,8 +253,8 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
         return Task.CompletedTask;
     }
 
-    /// <summary>The priced, attributed ledger row of an event, or why the event cannot be priced, attributed or stored.</summary>
-    private (LedgerEntry? Entry, string? Refusal) Prepare(UsageEvent usage, long sequence, DateTimeOffset receivedAt)
+    /// <summary>The priced, attributed ledger row of the event at <paramref name="position"/>, or why it cannot be priced, attributed or stored.</summary>
+    private (LedgerEntry? Entry, EventRejection? Refusal) Prepare(UsageEvent usage, int position, long sequence, DateTimeOffset receivedAt)
     {
         try
         {
@@ -261,12 +264,41 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
             var entry = LedgerEntry.From(
                 usage, priced, _environmentId, _dpId, sequence, receivedAt, attributions, model, _router.BindingOf(usage.ApiKeyId));
             // A row the store would refuse would fail its whole batch there: refused here, alone.
-            return LedgerLimits.Check(entry) is { } unstorable ? (null, unstorable) : (entry, null);
+            return LedgerLimits.Check(entry) is { } unstorable
+                ? (null, new EventRejection(position, unstorable, RejectionReasons.Unstorable))
+                : (entry, null);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             LogEventRefused(_logger, ex, this.GetPrimaryKeyString(), usage.RequestId);
-            return (null, $"the event could not be priced or attributed to its budgets: {ex.Message}");
+            return (null, new EventRejection(
+                position, $"the event could not be priced or attributed to its budgets: {ex.Message}", RejectionReasons.Unpriceable));
+        }
+    }
+
+    /// <summary>
+    /// Adds a batch's rejections, the ingress's and this grain's, to the per-reason counts. What the
+    /// ingress counted without a reason is <see cref="RejectionReasons.Unclassified"/>, so the counts
+    /// always sum to <see cref="GatewayState.EventsRejected"/>.
+    /// </summary>
+    private void CountRejections(TelemetryBatch batch, ImmutableArray<EventRejection>.Builder rejected)
+    {
+        var counts = _state.State.EventsRejectedByReason;
+        var classified = 0;
+        foreach (var (reason, count) in batch.RejectedByReason)
+        {
+            counts[reason] = counts.GetValueOrDefault(reason) + count;
+            classified += count;
+        }
+
+        if (batch.RejectedCount > classified)
+        {
+            counts[RejectionReasons.Unclassified] = counts.GetValueOrDefault(RejectionReasons.Unclassified) + batch.RejectedCount - classified;
+        }
+
+        foreach (var rejection in rejected)
+        {
+            counts[rejection.Reason] = counts.GetValueOrDefault(rejection.Reason) + 1;
         }
     }
 

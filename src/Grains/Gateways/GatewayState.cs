@@ -21,6 +21,11 @@ public sealed class GatewayState
     [Id(6)] public long BudgetWatermark { get; set; }
     /// <summary>Health counter, not derived from the ledger: accepted events whose key is not bound to this environment.</summary>
     [Id(7)] public long EventsUnboundKey { get; set; }
+    /// <summary>
+    /// Health counter, not derived from the ledger (rejected events are not in it): <see cref="EventsRejected"/>
+    /// by <c>RejectionReasons</c> code, best effort since the last snapshot like it.
+    /// </summary>
+    [Id(8)] public Dictionary<string, long> EventsRejectedByReason { get; set; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>The last heartbeat of one gateway instance.</summary>

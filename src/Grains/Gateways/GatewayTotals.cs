@@ -1,10 +1,13 @@
 using BudgetCluster.Grains.Ledger;
+using BudgetCluster.Grains.Usage;
 
 namespace BudgetCluster.Grains.Gateways;
 
 /// <summary>
 /// A gateway's usage totals, derived only from its ledger rows, so live ingest and replay
-/// after a crash compute the same numbers by the same code.
+/// after a crash compute the same numbers by the same code. <see cref="Errors"/> and
+/// <see cref="BudgetDenied"/> were added later: a snapshot taken before holds 0 for them, so
+/// they count the rows ingested since (the earlier rows' error class was not kept anyway).
 /// </summary>
 [GenerateSerializer]
 [Alias("budgetcluster.gateway-totals")]
@@ -20,6 +23,10 @@ public sealed class GatewayTotals
     [Id(5)] public decimal CacheSavingsUsd { get; set; }
     /// <summary>Events with tokens whose model had no pricing.</summary>
     [Id(6)] public long Unpriced { get; set; }
+    /// <summary>Attempts with status 400 or above (<see cref="StatusClass.IsError"/>).</summary>
+    [Id(7)] public long Errors { get; set; }
+    /// <summary>Attempts the gateway answered 429 for a budget (<see cref="StatusClass.IsBudgetDenied"/>); also in <see cref="Errors"/>.</summary>
+    [Id(8)] public long BudgetDenied { get; set; }
 
     public void Apply(LedgerEntry entry)
     {
@@ -37,6 +44,16 @@ public sealed class GatewayTotals
         if (entry.Unpriced)
         {
             Unpriced++;
+        }
+
+        if (StatusClass.IsError(entry.StatusCode))
+        {
+            Errors++;
+        }
+
+        if (StatusClass.IsBudgetDenied(entry.StatusCode, entry.ErrorClass))
+        {
+            BudgetDenied++;
         }
     }
 }

@@ -1,6 +1,7 @@
 using BudgetCluster.Silo.Admin.ApiKeys;
 using BudgetCluster.Silo.Admin.Budgets;
 using BudgetCluster.Silo.Admin.Environments;
+using BudgetCluster.Silo.Admin.Export;
 using BudgetCluster.Silo.Admin.Gateways;
 using BudgetCluster.Silo.Admin.Models;
 using BudgetCluster.Silo.Admin.Orgs;
@@ -22,7 +23,8 @@ public static class AdminApi
             .MapModelsApi()
             .MapGatewaysApi()
             .MapBudgetsApi()
-            .MapReconciliationApi();
+            .MapReconciliationApi()
+            .MapExportApi();
         app.MapGet("/healthz", () => TypedResults.Json(new HealthView("ok"), AdminJsonContext.Default.HealthView));
         app.MapOpenApi("/openapi/{documentName}.json");
         return app;

@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using BudgetCluster.Silo.Admin.ApiKeys;
 using BudgetCluster.Silo.Admin.Budgets;
 using BudgetCluster.Silo.Admin.Environments;
+using BudgetCluster.Silo.Admin.Export;
 using BudgetCluster.Silo.Admin.Gateways;
 using BudgetCluster.Silo.Admin.Models;
 using BudgetCluster.Silo.Admin.Orgs;
@@ -29,4 +30,6 @@ namespace BudgetCluster.Silo.Admin;
 [JsonSerializable(typeof(IReadOnlyList<BudgetView>))]
 [JsonSerializable(typeof(BudgetStatusView))]
 [JsonSerializable(typeof(ReconciliationView))]
+[JsonSerializable(typeof(ExportPageView))]
+[JsonSerializable(typeof(ExportCursorView))]
 public sealed partial class AdminJsonContext : JsonSerializerContext;

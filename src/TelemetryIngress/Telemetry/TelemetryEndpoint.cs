@@ -64,10 +64,10 @@ internal static partial class TelemetryEndpoint
         for (var i = 0; i < parsed.Events.Count; i++)
         {
             var usage = UsageEventValidator.Validate(
-                parsed.Events[i], now, settings.MaxClockSkew, settings.MaxEventAge, out var error);
+                parsed.Events[i], now, settings.MaxClockSkew, settings.MaxEventAge, out var error, out var reason);
             if (usage is null)
             {
-                rejected.Add(new RejectedEvent(i, error!));
+                rejected.Add(new RejectedEvent(i, error!, reason!));
             }
             else
             {
@@ -76,7 +76,13 @@ internal static partial class TelemetryEndpoint
             }
         }
 
-        var batch = new TelemetryBatch { Events = valid.ToImmutable(), RejectedCount = rejected.Count, ReceivedAt = now };
+        var batch = new TelemetryBatch
+        {
+            Events = valid.ToImmutable(),
+            RejectedCount = rejected.Count,
+            RejectedByReason = rejected.CountBy(r => r.Reason).ToImmutableDictionary(StringComparer.Ordinal),
+            ReceivedAt = now,
+        };
         TelemetryBatchResult result;
         var started = time.GetTimestamp();
         try
@@ -96,7 +102,7 @@ internal static partial class TelemetryEndpoint
         if (!result.Rejected.IsEmpty)
         {
             // Events valid in form that the cluster could not price, attribute or store: rejected on their own.
-            rejected.AddRange(result.Rejected.Select(r => new RejectedEvent(positions[r.Position], r.Reason)));
+            rejected.AddRange(result.Rejected.Select(r => new RejectedEvent(positions[r.Position], r.Message, r.Reason)));
             rejected.Sort((a, b) => a.Index.CompareTo(b.Index));
         }
 

@@ -59,11 +59,27 @@ internal static class UsageEventValidator
     /// <param name="error">Why the event is rejected, when it is.</param>
     /// <returns>The event, or null with <paramref name="error"/> set.</returns>
     public static UsageEvent? Validate(
-        JsonElement element, DateTimeOffset now, TimeSpan maxClockSkew, TimeSpan maxEventAge, out string? error)
+        JsonElement element, DateTimeOffset now, TimeSpan maxClockSkew, TimeSpan maxEventAge, out string? error) =>
+        Validate(element, now, maxClockSkew, maxEventAge, out error, out _);
+
+    /// <param name="element">One element of the batch's <c>events</c> array.</param>
+    /// <param name="now">When the batch was received: the window of accepted times is relative to it.</param>
+    /// <param name="maxClockSkew">How far after <paramref name="now"/> <c>occurred_at</c> may be (<c>DataPlane:MaxClockSkew</c>).</param>
+    /// <param name="maxEventAge">How far before <paramref name="now"/> <c>occurred_at</c> may be (<c>DataPlane:MaxEventAge</c>).</param>
+    /// <param name="error">Why the event is rejected, when it is: every problem found, joined by "; ".</param>
+    /// <param name="reason">
+    /// The <see cref="RejectionReasons"/> code of the rejection, when it is one: that of the first
+    /// problem found (a missing field before a malformed one, the time before the other values).
+    /// </param>
+    /// <returns>The event, or null with <paramref name="error"/> and <paramref name="reason"/> set.</returns>
+    public static UsageEvent? Validate(
+        JsonElement element, DateTimeOffset now, TimeSpan maxClockSkew, TimeSpan maxEventAge, out string? error, out string? reason)
     {
+        reason = null;
         if (element.ValueKind != JsonValueKind.Object)
         {
             error = $"event must be a JSON object, not {Describe(element.ValueKind)}";
+            reason = RejectionReasons.NotAnObject;
             return null;
         }
 
@@ -75,10 +91,11 @@ internal static class UsageEventValidator
         catch (JsonException ex)
         {
             error = JsonFieldError.Describe(ex, Rules);
+            reason = RejectionReasons.InvalidField;
             return null;
         }
 
-        var problems = new List<string>();
+        var problems = new EventProblems();
         var requestId = Required(dto.RequestId, "request_id", problems);
         var occurredAtText = Required(dto.OccurredAt, "occurred_at", problems);
         var modelId = Required(dto.ModelId, "model_id", problems);
@@ -106,6 +123,7 @@ internal static class UsageEventValidator
             else if (occurredAt > now + maxClockSkew)
             {
                 problems.Add(
+                    RejectionReasons.FutureOccurredAt,
                     $"'occurred_at' {occurredAtText} is more than {maxClockSkew.TotalMinutes:0.##} minutes in the future");
             }
             else if (occurredAt < now - maxEventAge)
@@ -113,6 +131,7 @@ internal static class UsageEventValidator
                 // Besides budgets never looking that far back, an unbounded past lets a zero time
                 // (0001-01-01, Go's default) reach date arithmetic at the edge of the calendar.
                 problems.Add(
+                    RejectionReasons.TooOld,
                     $"'occurred_at' {occurredAtText} is more than {Describe(maxEventAge)} old (DataPlane:MaxEventAge)");
             }
         }
@@ -161,7 +180,8 @@ internal static class UsageEventValidator
 
         if (problems.Count > 0)
         {
-            error = string.Join("; ", problems);
+            error = problems.ToString();
+            reason = problems.Reason;
             return null;
         }
 
@@ -229,29 +249,29 @@ internal static class UsageEventValidator
         return true;
     }
 
-    private static T? Required<T>(T? value, string field, List<string> problems)
+    private static T? Required<T>(T? value, string field, EventProblems problems)
         where T : class
     {
         if (value is null)
         {
-            problems.Add($"missing required field '{field}'");
+            problems.Add(RejectionReasons.MissingField, $"missing required field '{field}'");
         }
 
         return value;
     }
 
-    private static T? Required<T>(T? value, string field, List<string> problems)
+    private static T? Required<T>(T? value, string field, EventProblems problems)
         where T : struct
     {
         if (value is null)
         {
-            problems.Add($"missing required field '{field}'");
+            problems.Add(RejectionReasons.MissingField, $"missing required field '{field}'");
         }
 
         return value;
     }
 
-    private static void CheckLength(string? value, string field, List<string> problems)
+    private static void CheckLength(string? value, string field, EventProblems problems)
     {
         if (value is { Length: > MaxIdLength })
         {
@@ -265,7 +285,7 @@ internal static class UsageEventValidator
         }
     }
 
-    private static void CheckTokens(long? value, string field, List<string> problems)
+    private static void CheckTokens(long? value, string field, EventProblems problems)
     {
         if (value is < 0 or > MaxTokens)
         {
@@ -273,7 +293,7 @@ internal static class UsageEventValidator
         }
     }
 
-    private static void CheckNonNegative(long? value, string field, List<string> problems)
+    private static void CheckNonNegative(long? value, string field, EventProblems problems)
     {
         if (value < 0)
         {
@@ -290,6 +310,27 @@ internal static class UsageEventValidator
 
     private static string Plural(long count, string unit) =>
         string.Create(CultureInfo.InvariantCulture, $"{count} {unit}{(count == 1 ? "" : "s")}");
+
+    /// <summary>The problems of one event, in the order found, and the reason code of the first.</summary>
+    private sealed class EventProblems
+    {
+        private readonly List<string> _messages = [];
+
+        public int Count => _messages.Count;
+
+        public string? Reason { get; private set; }
+
+        /// <summary>A value of the wrong type, range, length or form: <see cref="RejectionReasons.InvalidField"/>.</summary>
+        public void Add(string message) => Add(RejectionReasons.InvalidField, message);
+
+        public void Add(string reason, string message)
+        {
+            Reason ??= reason;
+            _messages.Add(message);
+        }
+
+        public override string ToString() => string.Join("; ", _messages);
+    }
 
     private static string Describe(JsonValueKind kind) => kind switch
     {

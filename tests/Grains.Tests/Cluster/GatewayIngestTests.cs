@@ -84,6 +84,59 @@ public sealed class GatewayIngestTests(GrainClusterFixture cluster)
         Assert.True((await budget.GetBudgetStatusAsync())!.Blocking);
     }
 
+    [Fact]
+    public async Task IngestTelemetry_RejectionsOfIngressAndGrain_AreCountedPerReasonAndSumToTheTotal()
+    {
+        var tenant = await TenantAsync();
+        var gateway = tenant.Gateway("dp");
+        var batch = Batch(
+            Event("valid", 0m),
+            Event("zero-time", 0m) with { OccurredAt = default },
+            Event("too-expensive", 2_000_000_000_000_000m)) with
+        {
+            // What an ingress sends for four events it rejected, one of them without a reason (an older ingress).
+            RejectedCount = 4,
+            RejectedByReason = ImmutableDictionary.CreateRange(StringComparer.Ordinal, [
+                KeyValuePair.Create(RejectionReasons.MissingField, 2), KeyValuePair.Create(RejectionReasons.TooOld, 1)]),
+        };
+
+        var result = await gateway.IngestTelemetryAsync(batch);
+
+        Assert.Equal(1, result.Accepted);
+        Assert.Equal([1, 2], result.Rejected.Select(r => r.Position));
+        Assert.All(result.Rejected, r => Assert.Equal(RejectionReasons.Unstorable, r.Reason));
+        var telemetry = (await gateway.GetGatewayDetailAsync()).Telemetry;
+        Assert.Equal(6, telemetry.EventsRejected);
+        Assert.Equal(2, telemetry.EventsRejectedByReason[RejectionReasons.MissingField]);
+        Assert.Equal(1, telemetry.EventsRejectedByReason[RejectionReasons.TooOld]);
+        Assert.Equal(1, telemetry.EventsRejectedByReason[RejectionReasons.Unclassified]);
+        Assert.Equal(2, telemetry.EventsRejectedByReason[RejectionReasons.Unstorable]);
+        Assert.Equal(telemetry.EventsRejected, telemetry.EventsRejectedByReason.Values.Sum());
+    }
+
+    [Fact]
+    public async Task IngestTelemetry_FailedAttempts_CountAsErrorsAndOnlyTheGatewaysBudget429sAsBudgetDenied()
+    {
+        var tenant = await TenantAsync();
+        var gateway = tenant.Gateway("dp");
+        var batch = Batch(
+            Event("ok", 0.10m),
+            Event("budget", 0m) with { StatusCode = 429, ErrorClass = "billing_error" },
+            Event("rate-limited", 0m) with { StatusCode = 429, ErrorClass = "upstream_status" },
+            Event("upstream-down", 0m) with { StatusCode = 503, ErrorClass = "upstream_status" },
+            Event("bad-request", 0m) with { StatusCode = 400 },
+            Event("redirect", 0m) with { StatusCode = 302 });
+
+        await gateway.IngestTelemetryAsync(batch);
+        var again = await gateway.IngestTelemetryAsync(batch);
+
+        Assert.Equal(6, again.Duplicates);
+        var usage = (await gateway.GetGatewayDetailAsync()).Usage;
+        Assert.Equal(4, usage.Errors);
+        Assert.Equal(1, usage.BudgetDenied);
+        Assert.Equal(6, usage.Requests);
+    }
+
     private async Task<Tenant> TenantAsync()
     {
         var suffix = Guid.NewGuid().ToString("N")[..10];

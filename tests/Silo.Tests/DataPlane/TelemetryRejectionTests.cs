@@ -277,13 +277,13 @@ public sealed class TelemetryRejectionTests(SiloFixture silo) : IClassFixture<Si
     internal static JsonObject Event(string requestId, long promptTokens = 100, int attemptIndex = 0, string modelId = "") =>
         UsageEvents.Event(requestId, modelId: modelId, promptTokens: promptTokens, attemptIndex: attemptIndex);
 
-    private static JsonObject With(JsonObject e, string field, JsonNode? value)
+    internal static JsonObject With(JsonObject e, string field, JsonNode? value)
     {
         e[field] = value;
         return e;
     }
 
-    private static JsonObject Without(JsonObject e, string field)
+    internal static JsonObject Without(JsonObject e, string field)
     {
         e.Remove(field);
         return e;

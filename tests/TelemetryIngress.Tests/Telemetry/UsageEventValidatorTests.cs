@@ -77,7 +77,7 @@ public sealed class UsageEventValidatorTests
     [Theory]
     [InlineData("trace_id", "123")]
     [InlineData("finish_reason", "{\"x\":1}")]
-    [InlineData("downstream_latency_ms", "\"slow\"")]
+    [InlineData("provider_request_id", "[1]")]
     [InlineData("usage_estimated", "\"maybe\"")]
     public void Validate_UnusedFieldOfAnUnexpectedType_DoesNotCostTheEvent(string field, string json)
     {
@@ -129,6 +129,7 @@ public sealed class UsageEventValidatorTests
     [InlineData("occurred_at", "1764324000", "'occurred_at' must be an RFC 3339 timestamp string such as 2026-11-28T10:00:00Z")]
     [InlineData("status_code", "\"200\"", "'status_code' must be an integer from 0 to 999")]
     [InlineData("attempt_index", "[]", "'attempt_index' must be an integer from 0 to 10000")]
+    [InlineData("downstream_latency_ms", "\"slow\"", "'downstream_latency_ms' must be a non-negative integer number of milliseconds")]
     public void Validate_WrongType_NamesTheFieldAndTheRule(string field, string json, string expected)
     {
         var e = Valid();
@@ -331,6 +332,67 @@ public sealed class UsageEventValidatorTests
         Assert.Equal(expected, error);
     }
 
+    [Theory]
+    [InlineData("api_key_id", null, "missing_field")]
+    [InlineData("prompt_tokens", "\"many\"", "invalid_field")]
+    [InlineData("prompt_tokens", "-1", "invalid_field")]
+    [InlineData("request_id", "\"has space\"", "invalid_field")]
+    [InlineData("model_id", "\"a\\u0000b\"", "invalid_field")]
+    [InlineData("occurred_at", "\"yesterday\"", "invalid_field")]
+    [InlineData("occurred_at", "\"2026-11-28T10:05:01Z\"", "future_occurred_at")]
+    [InlineData("occurred_at", "\"2026-10-24T09:59:59Z\"", "too_old")]
+    [InlineData("occurred_at", "\"0001-01-01T00:00:00Z\"", "too_old")]
+    public void Validate_EachKindOfProblem_HasItsReasonCode(string field, string? json, string expected)
+    {
+        var e = Valid();
+        if (json is null)
+        {
+            e.Remove(field);
+        }
+        else
+        {
+            e[field] = JsonNode.Parse(json);
+        }
+
+        Assert.Null(ValidateWithReason(e, out var error, out var reason));
+        Assert.False(string.IsNullOrEmpty(error));
+        Assert.Equal(expected, reason);
+        Assert.Contains(reason, BudgetCluster.Grains.Abstractions.Gateways.RejectionReasons.All);
+    }
+
+    [Fact]
+    public void Validate_SeveralProblems_TakeTheReasonOfTheFirst()
+    {
+        var e = Valid();
+        e["occurred_at"] = "2026-11-28T11:00:00Z";
+        e.Remove("status_code");
+
+        Assert.Null(ValidateWithReason(e, out var error, out var reason));
+        Assert.Equal("missing required field 'status_code'; 'occurred_at' 2026-11-28T11:00:00Z is more than 5 minutes in the future", error);
+        Assert.Equal("missing_field", reason);
+    }
+
+    [Theory]
+    [InlineData("[]")]
+    [InlineData("42")]
+    [InlineData("null")]
+    public void Validate_NotAnObject_HasReasonNotAnObject(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+
+        Assert.Null(UsageEventValidator.Validate(
+            document.RootElement, Now, TimeSpan.FromMinutes(5), TimeSpan.FromDays(35), out _, out var reason));
+        Assert.Equal("not_an_object", reason);
+    }
+
+    [Fact]
+    public void Validate_ValidEvent_HasNoReason()
+    {
+        Assert.NotNull(ValidateWithReason(Valid(), out var error, out var reason));
+        Assert.Null(error);
+        Assert.Null(reason);
+    }
+
     [Fact]
     public void Validate_CacheStatusHit_MarksACacheHit()
     {
@@ -361,6 +423,12 @@ public sealed class UsageEventValidatorTests
 
     private static BudgetCluster.Grains.Abstractions.Gateways.UsageEvent? Validate(JsonObject e, out string? error) =>
         Validate(e, TimeSpan.FromDays(35), out error);
+
+    private static BudgetCluster.Grains.Abstractions.Gateways.UsageEvent? ValidateWithReason(JsonObject e, out string? error, out string? reason)
+    {
+        using var document = JsonDocument.Parse(e.ToJsonString());
+        return UsageEventValidator.Validate(document.RootElement, Now, TimeSpan.FromMinutes(5), TimeSpan.FromDays(35), out error, out reason);
+    }
 
     private static BudgetCluster.Grains.Abstractions.Gateways.UsageEvent? Validate(JsonObject e, TimeSpan maxEventAge, out string? error)
     {

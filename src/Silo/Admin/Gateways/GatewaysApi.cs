@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Security.Cryptography;
 using BudgetCluster.Grains.Abstractions.Definitions;
 using BudgetCluster.Grains.Abstractions.Gateways;
@@ -128,11 +129,31 @@ public static class GatewaysApi
             detail.Telemetry.EventsDuplicate,
             detail.Telemetry.EventsRejected,
             detail.Telemetry.EventsUnpriced,
-            detail.Telemetry.EventsUnboundKey),
+            detail.Telemetry.EventsUnboundKey,
+            ByReason(detail.Telemetry.EventsRejectedByReason)),
         new GatewayUsageView(
             detail.Usage.Requests,
             detail.Usage.PromptTokens,
             detail.Usage.CompletionTokens,
             WireFormat.Usd(detail.Usage.SpendUsd),
-            WireFormat.Usd(detail.Usage.CacheSavingsUsd)));
+            WireFormat.Usd(detail.Usage.CacheSavingsUsd),
+            detail.Usage.Errors,
+            detail.Usage.BudgetDenied));
+
+    /// <summary>Every reason code, 0 when it never happened, in ordinal order of the codes.</summary>
+    private static SortedDictionary<string, long> ByReason(ImmutableDictionary<string, long> counts)
+    {
+        var view = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        foreach (var reason in RejectionReasons.All)
+        {
+            view[reason] = 0;
+        }
+
+        foreach (var (reason, count) in counts)
+        {
+            view[reason] = count;
+        }
+
+        return view;
+    }
 }
