@@ -42,7 +42,13 @@ public sealed class ReconciliationTests(SiloFixture silo) : IClassFixture<SiloFi
             await connection.OpenAsync();
             await using var insert = connection.CreateCommand();
             insert.CommandText = """
-                INSERT INTO usage_ledger VALUES ($env, 'rogue', 0, 'dp-east-1', 999999, 0, 0, '', '', 1, 1, 0, 0, 0, 0, 200, 1, '0.5', '0', 0, 0)
+                INSERT INTO usage_ledger (
+                    environment_id, request_id, attempt_index, dp_id, seq, occurred_at_ms, received_at_ms,
+                    model_id, api_key_id, prompt_tokens, completion_tokens, cached_prompt_tokens,
+                    cache_creation_tokens, cache_read_tokens, reasoning_tokens, status_code,
+                    upstream_latency_ms, cost_usd, cache_savings_usd, unpriced, cache_hit, pos)
+                VALUES ($env, 'rogue', 0, 'dp-east-1', 999999, 0, 0, '', '', 1, 1, 0, 0, 0, 0, 200, 1, '0.5', '0', 0, 0,
+                        (SELECT coalesce(max(pos), 0) + 1000000 FROM usage_ledger))
                 """;
             insert.Parameters.AddWithValue("$env", world.EnvironmentId);
             await insert.ExecuteNonQueryAsync();
