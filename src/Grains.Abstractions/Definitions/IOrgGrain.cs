@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using BudgetCluster.Grains.Abstractions.Budgets;
+using Orleans.Concurrency;
 
 namespace BudgetCluster.Grains.Abstractions.Definitions;
 
@@ -41,8 +42,12 @@ public interface IOrgGrain : IGrainWithStringKey
     [Alias("delete-budget")]
     Task<bool> DeleteBudgetAsync(string budgetId);
 
-    /// <summary>The environments of the organization, sorted by id.</summary>
+    /// <summary>
+    /// The environments of the organization, sorted by id. Interleaves with the org's other calls:
+    /// a budget the org is defining asks for them (to sum its scope's spend) while the org waits on it.
+    /// </summary>
     [Alias("list-environments")]
+    [AlwaysInterleave]
     Task<ImmutableArray<string>> ListEnvironmentsAsync();
 
     /// <summary>Every budget of the organization, sorted by id.</summary>

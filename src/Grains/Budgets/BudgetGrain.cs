@@ -19,6 +19,11 @@ namespace BudgetCluster.Grains.Budgets;
 /// ledger sequence ranges, and a range at or below a watermark is ignored, so nothing counts twice.
 /// </para>
 /// <para>
+/// A budget counts its whole period (API.md §4): a period's spend is the deltas the gateways sent
+/// (<see cref="BudgetGrainState.SpendByPeriod"/>) plus a base (<see cref="BudgetGrainState.BaseByPeriod"/>)
+/// read from the ledger's rollups for what no delta brings; see <see cref="RebaseAsync"/>.
+/// </para>
+/// <para>
 /// Periods roll over by a timer set to the period end (re-armed at least every
 /// <see cref="BudgetGrainOptions.RolloverCheckInterval"/>), which also keeps an existing budget
 /// active, so a blocked budget clears at its boundary even when no event arrives.
@@ -40,6 +45,9 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
     private IGrainTimer? _publishRetry;
     private IGrainTimer? _rolloverTimer;
     private IGrainTimer? _flushTimer;
+    private IGrainTimer? _rebaseTimer;
+    /// <summary>The re-bases still to come after a definition, as delays from the previous one.</summary>
+    private readonly Queue<TimeSpan> _rebases = new();
     private bool _dirty;
     private bool _writeFailed;
     private bool _statusPending;
@@ -70,7 +78,12 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
         if (Exists)
         {
             await CatchUpFromLedgerAsync(cancellationToken);
-            await RollOverIfDueAsync();
+            if (!await RollOverIfDueAsync())
+            {
+                // Events of a gateway that was late to learn of this budget may have come while it slept.
+                await RebaseAndCommitAsync();
+            }
+
             // A publish may have been lost with the previous activation: consumers converge on this.
             await PublishAsync(BudgetEventKind.Status, null);
             ArmRolloverTimer();
@@ -112,24 +125,19 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
                 return Status();
             }
 
-            // A new calendar keeps the spend of the period now running.
-            if (window.Start != S.PeriodStart)
-            {
-                var spent = CurrentSpend();
-                S.SpendByPeriod.Remove(S.PeriodStart);
-                S.SpendByPeriod[window.Start] = S.SpendByPeriod.GetValueOrDefault(window.Start) + spent;
-                S.PeriodStart = window.Start;
-                S.PeriodEnd = window.End;
-            }
-
+            // A new scope or calendar counts the new period's spend from the ledger (the re-base below).
+            S.PeriodStart = window.Start;
+            S.PeriodEnd = window.End;
             S.Policy = policy;
         }
 
         ForgetOldPeriods();
+        await RebaseAsync();
 
         var evaluation = BudgetEvaluator.Evaluate(policy, Standing(), CurrentSpend());
         await CommitAsync(evaluation, alwaysPersist: true);
         ArmRolloverTimer();
+        ScheduleRebases();
         return Status();
     }
 
@@ -177,7 +185,7 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
     {
         ArgumentNullException.ThrowIfNull(usage);
         var watermark = S.Watermarks.GetValueOrDefault(usage.Gateway);
-        if (!Exists || usage.ToSequence <= watermark)
+        if (S.Policy is null || usage.ToSequence <= watermark)
         {
             return null;
         }
@@ -195,7 +203,9 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
 
         S.Watermarks[usage.Gateway] = usage.ToSequence;
         _dirty = true;
-        if (await RollOverIfDueAsync())
+        // A deleted budget still counts what gateways routed to it before they heard: should it be
+        // defined again, its base (attributions subtracted) and these deltas stay consistent.
+        if (!Exists || await RollOverIfDueAsync())
         {
             return null;
         }
@@ -257,6 +267,7 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
         S.PeriodStart = window.Start;
         S.PeriodEnd = window.End;
         ForgetOldPeriods();
+        await RebaseAsync();
 
         var evaluation = BudgetEvaluator.Rollover(policy, Standing(), CurrentSpend());
         await CommitAsync(evaluation, alwaysPersist: true, resetOnFailure);
@@ -372,6 +383,97 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
         }
     }
 
+    /// <summary>
+    /// Sets the current period's base: the spend of its scope in the ledger minus what was routed to
+    /// this budget (<see cref="Usage.ScopeSpend"/>), both read in one snapshot of the ledger: every row
+    /// below the snapshot is in both sums or in neither, which is the cut. Why the spend is then
+    /// exact: call the period's routed spend A and the deltas applied D (D ⊆ A, since a row is
+    /// committed before its delta is sent, and every routed row reaches D once). The spend shown is
+    /// <c>base + D = InScope − A + D</c>; once the deltas in flight arrive (D = A) it is InScope
+    /// exactly: no event counted twice, none missed. It holds whatever routed the rows: rows routed
+    /// under an old scope or calendar are in A and in D and cancel, rows of the new scope that no
+    /// gateway routed (stored before it learned of the budget) are in InScope only. Rows stored after
+    /// the cut by a gateway that has not yet learned of the budget are in neither until the next
+    /// re-base, which is why a definition is followed by a few (<see cref="ScheduleRebases"/>), and
+    /// every rollover and activation makes one. A failed read keeps the previous base and is retried
+    /// by the next re-base.
+    /// </summary>
+    private async Task RebaseAsync()
+    {
+        var policy = S.Policy!;
+        var budgetId = this.GetPrimaryKeyString();
+        try
+        {
+            var environments = await GrainFactory.GetGrain<Abstractions.Definitions.IOrgGrain>(policy.OrgId).ListEnvironmentsAsync();
+            if (BudgetScopeQuery.For(policy.Scope, environments, new PeriodWindow(S.PeriodStart, S.PeriodEnd)) is not { } query)
+            {
+                return;
+            }
+
+            var spend = await _ledger.SumScopeAsync(query, budgetId, S.PeriodStart);
+            var unrouted = spend.InScopeUsd - spend.AttributedUsd;
+            if (S.BaseByPeriod.GetValueOrDefault(S.PeriodStart) != unrouted)
+            {
+                S.BaseByPeriod[S.PeriodStart] = unrouted;
+                _dirty = true;
+                LogRebased(_logger, budgetId, S.PeriodStart, unrouted);
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogRebaseFailed(_logger, ex, budgetId);
+        }
+    }
+
+    /// <summary>A re-base outside a definition or rollover: adopts the new base and announces what it crossed.</summary>
+    private async Task RebaseAndCommitAsync()
+    {
+        var before = CurrentSpend();
+        await RebaseAsync();
+        if (CurrentSpend() != before)
+        {
+            await CommitAsync(BudgetEvaluator.Evaluate(S.Policy!, Standing(), CurrentSpend()), alwaysPersist: true);
+        }
+    }
+
+    /// <summary>Re-bases again 1, 5 and 30 seconds after a definition, for gateways that learned of it late.</summary>
+    private void ScheduleRebases()
+    {
+        _rebases.Clear();
+        foreach (var delay in _options.RebaseDelays)
+        {
+            _rebases.Enqueue(delay);
+        }
+
+        ArmRebaseTimer();
+    }
+
+    private void ArmRebaseTimer()
+    {
+        _rebaseTimer?.Dispose();
+        _rebaseTimer = _rebases.TryDequeue(out var due)
+            ? this.RegisterGrainTimer(
+                static (grain, _) => grain.OnRebaseTimerAsync(),
+                this,
+                new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { KeepAlive = true })
+            : null;
+    }
+
+    private async Task OnRebaseTimerAsync()
+    {
+        try
+        {
+            if (Exists)
+            {
+                await RebaseAndCommitAsync();
+            }
+        }
+        finally
+        {
+            ArmRebaseTimer();
+        }
+    }
+
     /// <summary>Adds spend to a period; spend of periods older than the previous one is not kept (the ledger has it).</summary>
     private void Count(DateTimeOffset periodStart, decimal amountUsd)
     {
@@ -401,6 +503,11 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
         foreach (var start in S.SpendByPeriod.Keys.Where(start => start < oldest).ToList())
         {
             S.SpendByPeriod.Remove(start);
+        }
+
+        foreach (var start in S.BaseByPeriod.Keys.Where(start => start != S.PeriodStart).ToList())
+        {
+            S.BaseByPeriod.Remove(start);
         }
     }
 
@@ -516,7 +623,7 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
         };
     }
 
-    private decimal CurrentSpend() => S.SpendByPeriod.GetValueOrDefault(S.PeriodStart);
+    private decimal CurrentSpend() => S.SpendByPeriod.GetValueOrDefault(S.PeriodStart) + S.BaseByPeriod.GetValueOrDefault(S.PeriodStart);
 
     private BudgetStanding Standing() =>
         new(S.NotifiedState, S.NotifiedBlocking, [.. S.FiredThresholds]);
@@ -536,6 +643,12 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
 
     [LoggerMessage(4004, LogLevel.Warning, "Budget {BudgetId} could not store its rollover; will try again")]
     private static partial void LogRolloverFailed(ILogger logger, Exception exception, string budgetId);
+
+    [LoggerMessage(4005, LogLevel.Information, "Budget {BudgetId} counts {BaseUsd} USD of its period starting {PeriodStart:O} from the ledger (spend no delta brings)")]
+    private static partial void LogRebased(ILogger logger, string budgetId, DateTimeOffset periodStart, decimal baseUsd);
+
+    [LoggerMessage(4006, LogLevel.Warning, "Budget {BudgetId} could not read its period's spend from the ledger; will try again")]
+    private static partial void LogRebaseFailed(ILogger logger, Exception exception, string budgetId);
 
     [LoggerMessage(4002, LogLevel.Warning, "Budget {BudgetId} could not publish {Kind}")]
     private static partial void LogPublishFailed(ILogger logger, Exception exception, string budgetId, BudgetEventKind kind);

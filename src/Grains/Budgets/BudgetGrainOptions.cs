@@ -16,4 +16,10 @@ public sealed class BudgetGrainOptions
     /// is set to the period end itself when that is sooner, so rollover happens at the boundary.
     /// </summary>
     public TimeSpan RolloverCheckInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// When a budget reads its period's spend from the ledger again after a definition (each a delay
+    /// after the previous one): gateways that learn of the budget late store events it must count.
+    /// </summary>
+    public IReadOnlyList<TimeSpan> RebaseDelays { get; set; } = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(25)];
 }

@@ -3,8 +3,8 @@ using BudgetCluster.Grains.Abstractions.Budgets;
 namespace BudgetCluster.Grains.Budgets;
 
 /// <summary>
-/// The persisted snapshot of a <see cref="BudgetGrain"/>. <see cref="SpendByPeriod"/> covers, for
-/// each gateway, exactly its usage up to the sequence in <see cref="Watermarks"/>.
+/// The persisted snapshot of a <see cref="BudgetGrain"/>. <see cref="SpendByPeriod"/> (the deltas
+/// applied) covers, for each gateway, exactly its usage up to the sequence in <see cref="Watermarks"/>.
 /// </summary>
 [GenerateSerializer]
 [Alias("budgetcluster.budget-state.v1")]
@@ -22,4 +22,10 @@ public sealed class BudgetGrainState
     [Id(8)] public long Version { get; set; }
     /// <summary>Per gateway (<c>env/dp</c>): the highest ledger sequence whose spend is counted.</summary>
     [Id(9)] public Dictionary<string, long> Watermarks { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>
+    /// Per period start, the spend of the budget's scope that no delta brings: the events stored
+    /// before the gateways routed them here (a budget created or re-scoped mid-period). A period's
+    /// spend is this plus <see cref="SpendByPeriod"/>; see <c>BudgetGrain.RebaseAsync</c>.
+    /// </summary>
+    [Id(10)] public Dictionary<DateTimeOffset, decimal> BaseByPeriod { get; set; } = [];
 }

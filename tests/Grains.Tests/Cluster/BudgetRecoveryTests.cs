@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using BudgetCluster.Grains.Abstractions.Budgets;
+using BudgetCluster.Grains.Abstractions.Definitions;
 using BudgetCluster.Grains.Budgets;
 using BudgetCluster.Grains.Ledger;
 using BudgetCluster.TestSupport;
@@ -84,6 +85,8 @@ public sealed class BudgetRecoveryTests(GrainClusterFixture cluster)
     private async Task<(IBudgetGrain Budget, string Id)> DefineAsync(BudgetPeriod period)
     {
         var id = "b-" + Guid.NewGuid().ToString("N")[..12];
+        // The rows below come from this environment: the org's, so its budget's scope holds them.
+        await cluster.Grains.GetGrain<IOrgGrain>("org-" + id).RegisterEnvironmentAsync("env-" + id);
         var budget = cluster.Grains.GetGrain<IBudgetGrain>(id);
         await budget.DefineBudgetAsync(new BudgetPolicy
         {

@@ -1,6 +1,7 @@
 using BudgetCluster.Grains.Abstractions.Budgets;
 using BudgetCluster.Grains.Abstractions.Definitions;
 using BudgetCluster.Grains.Abstractions.Gateways;
+using BudgetCluster.Grains.Budgets;
 using BudgetCluster.Grains.Ledger;
 using BudgetCluster.TelemetryIngress.Hosting;
 using Microsoft.AspNetCore.Mvc;
@@ -8,9 +9,11 @@ using Microsoft.AspNetCore.Mvc;
 namespace BudgetCluster.Silo.Admin.Reconciliation;
 
 /// <summary>
-/// <c>GET /api/v1/orgs/{org_id}/reconciliation</c>: proves invariant D2 on demand. Live figures and
-/// ledger sums are read moments apart, so under active ingest a small transient drift can show;
-/// a drift that stays on a quiet system is real.
+/// <c>GET /api/v1/orgs/{org_id}/reconciliation</c>: proves invariant D2 on demand. Each budget's
+/// current period is recomputed over the ledger (its scope's events, by the routing rule, from the
+/// rollups: <see cref="BudgetScopeQuery"/>), not compared with what was routed to it; each gateway's
+/// totals with its ledger rows. Live figures and ledger sums are read moments apart, so under active
+/// ingest a small transient drift can show; a drift that stays on a quiet system is real.
 /// </summary>
 public static class ReconciliationApi
 {
@@ -36,22 +39,24 @@ public static class ReconciliationApi
             return Problems.NotFound($"org '{orgId}' not found");
         }
 
+        var environments = await org.ListEnvironmentsAsync();
         var budgets = new List<BudgetDriftView>();
         foreach (var budget in await org.ListBudgetsAsync())
         {
-            if (await grains.GetGrain<IBudgetGrain>(budget.BudgetId).GetBudgetStatusAsync() is not { } status)
+            if (await grains.GetGrain<IBudgetGrain>(budget.BudgetId).GetBudgetStatusAsync() is not { } status
+                || BudgetScopeQuery.For(status.Policy.Scope, environments, new PeriodWindow(status.PeriodStart, status.PeriodResetsAt)) is not { } scope)
             {
                 continue;
             }
 
-            var fromLedger = await ledger.SumBudgetPeriodAsync(budget.BudgetId, status.PeriodStart);
+            var fromLedger = (await ledger.SumScopeAsync(scope, budget.BudgetId, status.PeriodStart)).InScopeUsd;
             budgets.Add(new BudgetDriftView(
                 budget.BudgetId, WireFormat.Instant(status.PeriodStart), WireFormat.Usd(status.SpentUsd),
                 WireFormat.Usd(fromLedger), WireFormat.Usd(status.SpentUsd - fromLedger)));
         }
 
         var gateways = new List<GatewayDriftView>();
-        foreach (var environmentId in await org.ListEnvironmentsAsync())
+        foreach (var environmentId in environments)
         {
             foreach (var dpId in await grains.GetGrain<IEnvironmentGrain>(environmentId).ListGatewaysAsync())
             {
