@@ -1,5 +1,7 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using BudgetCluster.Grains.Ledger;
+using BudgetCluster.Grains.Usage;
 using BudgetCluster.Grains.Storage;
 using BudgetCluster.TestSupport;
 using Microsoft.Data.Sqlite;
@@ -174,12 +176,41 @@ public abstract class UsageLedgerContract : IAsyncLifetime
             CacheSavingsUsd = 0.00078m,
             Unpriced = true,
             CacheHit = true,
+            GuardrailBlocked = true,
+            UpstreamTtftMs = 301,
+            DownstreamLatencyMs = 2411,
+            RequestedModel = "gpt-4o",
+            AttemptKind = "fallback",
+            ErrorClass = "billing_error",
+            CacheStatus = "hit",
+            ProviderKeyId = "pk-1",
+            TeamId = "t-1",
+            MemberId = "u-1",
+            KeyBound = true,
+            PriceVersion = 4,
         };
 
         await ledger.AppendAsync([entry]);
         var read = Assert.Single(await ledger.ReadGatewayAsync("env", "dp", 0));
 
         Assert.Equal(entry, read);
+        Assert.True(read.Position > CommitPosition.Start);
+    }
+
+    [Fact]
+    public async Task AppendAsync_OptionalFieldsAbsent_ReadBackAbsent()
+    {
+        await using var ledger = OpenLedger();
+        var entry = Entry("env", "dp", "r", 0, 1);
+
+        await ledger.AppendAsync([entry]);
+        var read = Assert.Single(await ledger.ReadGatewayAsync("env", "dp", 0));
+
+        Assert.Equal(entry, read);
+        Assert.Null(read.UpstreamTtftMs);
+        Assert.Null(read.TeamId);
+        Assert.Null(read.PriceVersion);
+        Assert.False(read.KeyBound);
     }
 
     [Fact]
@@ -195,6 +226,409 @@ public abstract class UsageLedgerContract : IAsyncLifetime
         Assert.Equal([false], again);
     }
 
+    [Fact]
+    public async Task ReadRollupsAsync_RandomTraffic_SumsPerBucketEqualTheEntries()
+    {
+        await using var ledger = OpenLedger();
+        var entries = RandomTraffic(seed: 11, count: 900);
+        await AppendInBatchesAsync(ledger, entries, seed: 11);
+        // Bucket boundaries off the hour, around whole hours, and one on the hour; traffic runs past both ends.
+        ImmutableArray<DateTimeOffset> boundaries =
+        [
+            BaseHour.AddMinutes(7), BaseHour.AddMinutes(20), BaseHour.AddMinutes(190), BaseHour.AddMinutes(191),
+            BaseHour.AddHours(4), BaseHour.AddMinutes(247),
+        ];
+        var query = new RollupQuery { EnvironmentIds = ["env-a", "env-b"], Boundaries = boundaries };
+
+        var rows = await ledger.ReadRollupsAsync(query);
+
+        AssertSameBuckets(Expected(entries, boundaries, e => e.EnvironmentId is "env-a" or "env-b"), SumPerBucket(rows, boundaries));
+    }
+
+    [Fact]
+    public async Task ReadRollupsAsync_FiltersAndKeyBoundOnly_MatchTheEntriesThatHaveThem()
+    {
+        await using var ledger = OpenLedger();
+        var entries = RandomTraffic(seed: 12, count: 600);
+        await AppendInBatchesAsync(ledger, entries, seed: 12);
+        ImmutableArray<DateTimeOffset> boundaries = [BaseHour, BaseHour.AddMinutes(95), BaseHour.AddHours(5)];
+        var query = new RollupQuery
+        {
+            EnvironmentIds = ["env-a", "env-b", "env-c"],
+            Boundaries = boundaries,
+            Filters = ImmutableDictionary<UsageDimension, ImmutableArray<string>>.Empty
+                .Add(UsageDimension.Model, ["m-1", ""])
+                .Add(UsageDimension.Team, [""])
+                .Add(UsageDimension.StatusClass, [StatusClass.Success, StatusClass.TooManyRequests]),
+            KeyBoundOnly = true,
+        };
+
+        var rows = await ledger.ReadRollupsAsync(query);
+
+        var expected = Expected(entries, boundaries, e =>
+            e.ModelId is "m-1" or "" && e.TeamId is null && StatusClass.Of(e.StatusCode) is StatusClass.Success or StatusClass.TooManyRequests
+            && e.KeyBound);
+        Assert.NotEmpty(expected);
+        AssertSameBuckets(expected, SumPerBucket(rows, boundaries));
+    }
+
+    [Fact]
+    public async Task AppendAsync_Duplicates_NeverChangeTheRollups()
+    {
+        await using var ledger = OpenLedger();
+        var entries = RandomTraffic(seed: 13, count: 200);
+        await AppendInBatchesAsync(ledger, entries, seed: 13);
+        ImmutableArray<DateTimeOffset> boundaries = [BaseHour, BaseHour.AddHours(5)];
+        var query = new RollupQuery { EnvironmentIds = ["env-a", "env-b", "env-c"], Boundaries = boundaries };
+        var before = SumPerBucket(await ledger.ReadRollupsAsync(query), boundaries);
+
+        // The same events again: as replays, and resent with another time and cost.
+        var again = await ledger.AppendAsync(entries.Take(50).ToList());
+        var resent = await ledger.AppendAsync(entries.Skip(50).Take(50)
+            .Select(e => e with { OccurredAt = e.OccurredAt.AddMinutes(-3), CostUsd = 1m, PromptTokens = 7 }).ToList());
+
+        Assert.All(again.Concat(resent), Assert.False);
+        AssertSameBuckets(before, SumPerBucket(await ledger.ReadRollupsAsync(query), boundaries));
+        AssertSameBuckets(Expected(entries, boundaries, _ => true), before);
+    }
+
+    [Fact]
+    public async Task AppendAsync_RefusedAppend_LeavesNoRollup()
+    {
+        await using var ledger = OpenLedger();
+        await ledger.AppendAsync([Entry("env", "dp-bad", "r-0", 0, 7)]);
+        var good = Entry("env", "dp-good", "g-1", 0, 1) with { OccurredAt = BaseHour.AddMinutes(75) };
+
+        var (refused, committed) = await AppendInOneGroupAsync(
+            ledger,
+            [Entry("env", "dp-bad", "r-1", 0, 8) with { OccurredAt = BaseHour.AddMinutes(75) }, Entry("env", "dp-bad", "r-2", 0, 7)],
+            [good]);
+
+        await Assert.ThrowsAsync<BudgetCluster.Grains.Abstractions.Gateways.LedgerUnavailableException>(() => refused);
+        await committed;
+        ImmutableArray<DateTimeOffset> boundaries = [BaseHour, BaseHour.AddMinutes(75), BaseHour.AddMinutes(76), BaseHour.AddHours(2)];
+        var rows = await ledger.ReadRollupsAsync(new RollupQuery { EnvironmentIds = ["env"], Boundaries = boundaries });
+        var stored = new[] { Entry("env", "dp-bad", "r-0", 0, 7), good, Entry("env", "dp-blocker", "b", 0, 1) };
+        AssertSameBuckets(Expected(stored, boundaries, _ => true), SumPerBucket(rows, boundaries));
+    }
+
+    [Fact]
+    public async Task ReadRollupsAsync_OtherEnvironmentOrOutsideTheRange_ReadsNothing()
+    {
+        await using var ledger = OpenLedger();
+        await ledger.AppendAsync([Entry("env", "dp", "r-1", 0, 1)]);
+
+        var elsewhere = await ledger.ReadRollupsAsync(new RollupQuery { EnvironmentIds = ["env-x"], Boundaries = [BaseHour, BaseHour.AddHours(1)] });
+        var later = await ledger.ReadRollupsAsync(new RollupQuery { EnvironmentIds = ["env"], Boundaries = [BaseHour.AddMinutes(31), BaseHour.AddHours(3)] });
+        var none = await ledger.ReadRollupsAsync(new RollupQuery { EnvironmentIds = [], Boundaries = [BaseHour, BaseHour.AddHours(1)] });
+
+        Assert.Empty(elsewhere);
+        Assert.Empty(later);
+        Assert.Empty(none);
+    }
+
+    [Fact]
+    public async Task ReadEventsAsync_PagesThroughEveryEventOnceInCommitOrder()
+    {
+        await using var ledger = OpenLedger();
+        var entries = RandomTraffic(seed: 14, count: 300);
+        var committed = new List<LedgerEntry>();
+        for (var i = 0; i < entries.Count; i += 20)
+        {
+            var batch = entries.Skip(i).Take(20).ToList();
+            var inserted = await ledger.AppendAsync(batch);
+            committed.AddRange(batch.Where((_, j) => inserted[j]));
+            // Replays of what came before add nothing to the export.
+            Assert.All(await ledger.AppendAsync(entries.Take(i + 20).TakeLast(10).ToList()), Assert.False);
+        }
+
+        var read = await ExportAllAsync(ledger, ["env-a", "env-c"], CommitPosition.Start, limit: 7);
+
+        Assert.Equal(committed.Where(e => e.EnvironmentId is "env-a" or "env-c"), read);
+        Assert.Equal(read.Select(e => e.Position).Order(), read.Select(e => e.Position));
+        Assert.Equal(read.Count, read.Select(e => e.Position).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task ReadEventsAsync_FromAStoredCursor_ReadsOnlyLaterCommits()
+    {
+        await using var ledger = OpenLedger();
+        await ledger.AppendAsync([Entry("env", "dp", "r-1", 0, 1), Entry("env", "dp", "r-2", 0, 2)]);
+        var first = await ledger.ReadEventsAsync(["env"], CommitPosition.Start, 10);
+        var caughtUp = await ledger.ReadEventsAsync(["env"], first.Next, 10);
+
+        await ledger.AppendAsync([Entry("env", "dp", "r-3", 0, 3)]);
+        await ledger.AppendAsync([Entry("env", "dp", "r-1", 0, 1)]);
+        var next = await ledger.ReadEventsAsync(["env"], first.Next, 10);
+
+        Assert.Equal(["r-1", "r-2"], first.Events.Select(e => e.RequestId));
+        Assert.False(first.HasMore);
+        Assert.Equal(first.Events[^1].Position, first.Next);
+        Assert.Empty(caughtUp.Events);
+        Assert.Equal(first.Next, caughtUp.Next);
+        Assert.False(caughtUp.HasMore);
+        Assert.Equal(["r-3"], next.Events.Select(e => e.RequestId));
+        Assert.Equal((await ledger.ReadGatewayAsync("env", "dp", 2)).Single().Position, next.Next);
+    }
+
+    [Fact]
+    public async Task ReadEventsAsync_ExactlyALimitLeft_SaysNoMore()
+    {
+        await using var ledger = OpenLedger();
+        await ledger.AppendAsync([Entry("env", "dp", "r-1", 0, 1), Entry("env", "dp", "r-2", 0, 2), Entry("env", "dp", "r-3", 0, 3)]);
+
+        var page = await ledger.ReadEventsAsync(["env"], CommitPosition.Start, 2);
+        var last = await ledger.ReadEventsAsync(["env"], page.Next, 1);
+
+        Assert.True(page.HasMore);
+        Assert.Equal(["r-3"], last.Events.Select(e => e.RequestId));
+        Assert.False(last.HasMore);
+    }
+
+    [Fact]
+    public async Task ReadEventsAsync_WhileBatchesCommit_SeesEveryEventExactlyOnce()
+    {
+        await using var ledger = OpenLedger();
+        const int Gateways = 4;
+        const int Batches = 30;
+        var writing = Task.WhenAll(Enumerable.Range(0, Gateways).Select(g => Task.Run(async () =>
+        {
+            for (var b = 0; b < Batches; b++)
+            {
+                var batch = Enumerable.Range(0, 10).Select(e => Entry("env", $"dp-{g}", $"r-{g}-{b}-{e}", 0, (b * 10) + e + 1)).ToList();
+                await ledger.AppendAsync(batch);
+                await ledger.AppendAsync(batch.Take(3).ToList());
+            }
+        })));
+
+        var read = new List<LedgerEntry>();
+        var cursor = CommitPosition.Start;
+        while (true)
+        {
+            var done = writing.IsCompleted;
+            var page = await ledger.ReadEventsAsync(["env"], cursor, 13);
+            read.AddRange(page.Events);
+            cursor = page.Next;
+            if (done && !page.HasMore)
+            {
+                break;
+            }
+        }
+
+        await writing;
+        Assert.Equal(Gateways * Batches * 10, read.Count);
+        Assert.Equal(read.Count, read.Select(e => e.RequestId).Distinct().Count());
+        Assert.Equal(read.Select(e => e.Position).Order(), read.Select(e => e.Position));
+    }
+
+    [Fact]
+    public async Task SumScopeAsync_EqualsTheScopesEventsAndTheBudgetsAttributions()
+    {
+        await using var ledger = OpenLedger();
+        var periodStart = BaseHour.AddMinutes(45);
+        var periodEnd = BaseHour.AddMinutes(225);
+        var other = BaseHour.AddDays(-30);
+        var entries = RandomTraffic(seed: 15, count: 500)
+            .Select((e, i) => e with
+            {
+                Attributions = i % 3 == 0 ? [new BudgetAttribution("b-1", periodStart)]
+                    : i % 3 == 1 ? [new BudgetAttribution("b-1", other), new BudgetAttribution("b-2", periodStart)] : [],
+            })
+            .ToList();
+        await AppendInBatchesAsync(ledger, entries, seed: 15);
+        var scope = new RollupQuery
+        {
+            EnvironmentIds = ["env-a", "env-b"],
+            Boundaries = [periodStart, periodEnd],
+            Filters = ImmutableDictionary<UsageDimension, ImmutableArray<string>>.Empty.Add(UsageDimension.ApiKey, ["k-1"]),
+            KeyBoundOnly = true,
+        };
+
+        var spend = await ledger.SumScopeAsync(scope, "b-1", periodStart);
+
+        var inScope = entries
+            .Where(e => e.EnvironmentId is "env-a" or "env-b" && e.ApiKeyId == "k-1" && e.KeyBound
+                && e.OccurredAt >= periodStart && e.OccurredAt < periodEnd)
+            .Sum(e => e.CostUsd);
+        var attributed = entries.Where(e => e.Attributions.Contains(new BudgetAttribution("b-1", periodStart)) && e.CostUsd != 0m).Sum(e => e.CostUsd);
+        Assert.Equal(new ScopeSpend(inScope, attributed), spend);
+        Assert.NotEqual(0m, inScope);
+        Assert.NotEqual(0m, attributed);
+    }
+
+    /// <summary>
+    /// Events of three environments, two gateways each, over five hours from <see cref="BaseHour"/>:
+    /// keys, models, teams and provider keys sometimes absent, every status class, retries, ttft
+    /// present or not, latencies from 0 ms to minutes, costs with seven decimals.
+    /// </summary>
+    protected static List<LedgerEntry> RandomTraffic(int seed, int count)
+    {
+        var random = new Random(seed);
+        var sequences = new Dictionary<(string, string), long>();
+        int[] statuses = [200, 200, 200, 201, 400, 404, 429, 429, 500, 503, 0, 302];
+        string?[] kinds = [null, "primary", "retry", "fallback"];
+        var entries = new List<LedgerEntry>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var env = $"env-{(char)('a' + random.Next(3))}";
+            var dp = $"dp-{random.Next(2)}";
+            var sequence = sequences[(env, dp)] = sequences.GetValueOrDefault((env, dp)) + 1;
+            var status = statuses[random.Next(statuses.Length)];
+            var bound = random.Next(4) != 0;
+            var latency = random.Next(3) switch
+            {
+                0 => random.Next(16),
+                1 => random.Next(16, 3_000),
+                _ => random.NextInt64(3_000, 400_000),
+            };
+            entries.Add(Entry(env, dp, $"r-{seed}-{i}", random.Next(4) == 0 ? 1 : 0, sequence, cost: random.Next(1_000_000) / 10_000_000m) with
+            {
+                OccurredAt = BaseHour.AddMilliseconds(random.NextInt64((long)TimeSpan.FromHours(5).TotalMilliseconds)),
+                ModelId = new[] { "m-1", "m-2", "" }[random.Next(3)],
+                ApiKeyId = new[] { "k-1", "k-2", "" }[random.Next(3)],
+                PromptTokens = random.Next(5_000),
+                CompletionTokens = random.Next(800),
+                CachedPromptTokens = random.Next(3) == 0 ? random.Next(2_000) : 0,
+                CacheCreationTokens = random.Next(50),
+                CacheReadTokens = random.Next(50),
+                ReasoningTokens = random.Next(300),
+                StatusCode = status,
+                ErrorClass = status == 429 && random.Next(2) == 0 ? StatusClass.BudgetErrorClass : status >= 400 ? "upstream_error" : null,
+                UpstreamLatencyMs = latency,
+                UpstreamTtftMs = random.Next(2) == 0 ? null : random.Next(3) == 0 ? random.Next(16) : random.Next(16, 5_000),
+                CacheSavingsUsd = random.Next(100) / 100_000m,
+                Unpriced = random.Next(10) == 0,
+                CacheHit = random.Next(8) == 0,
+                AttemptKind = kinds[random.Next(kinds.Length)],
+                ProviderKeyId = random.Next(3) == 0 ? null : $"pk-{random.Next(2)}",
+                KeyBound = bound,
+                TeamId = bound && random.Next(3) != 0 ? $"t-{random.Next(2)}" : null,
+                MemberId = bound && random.Next(2) == 0 ? $"u-{random.Next(3)}" : null,
+            });
+        }
+
+        return entries;
+    }
+
+    /// <summary>Appends in batches of random sizes, each gateway's rows in sequence order as gateways send them.</summary>
+    protected static async Task AppendInBatchesAsync(IUsageLedger ledger, IReadOnlyList<LedgerEntry> entries, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(ledger);
+        var random = new Random(seed);
+        for (var i = 0; i < entries.Count;)
+        {
+            var batch = entries.Skip(i).Take(random.Next(1, 60)).ToList();
+            Assert.All(await ledger.AppendAsync(batch), Assert.True);
+            i += batch.Count;
+        }
+    }
+
+    /// <summary>Pages the export from <paramref name="after"/> to its end, checking each page's cursor.</summary>
+    protected static async Task<List<LedgerEntry>> ExportAllAsync(IUsageLedger ledger, ImmutableArray<string> environments, CommitPosition after, int limit)
+    {
+        ArgumentNullException.ThrowIfNull(ledger);
+        var read = new List<LedgerEntry>();
+        for (var pages = 0; pages < 10_000; pages++)
+        {
+            var page = await ledger.ReadEventsAsync(environments, after, limit);
+            Assert.True(page.Events.Count <= limit);
+            Assert.Equal(page.Events.Count > 0 ? page.Events[^1].Position : after, page.Next);
+            read.AddRange(page.Events);
+            after = page.Next;
+            if (!page.HasMore)
+            {
+                Assert.Empty((await ledger.ReadEventsAsync(environments, after, limit)).Events);
+                return read;
+            }
+        }
+
+        throw new InvalidOperationException("The export never said it had no more.");
+    }
+
+    /// <summary>The entries' totals per (bucket index, rollup key), of those in a bucket and matching.</summary>
+    protected static Dictionary<(int Bucket, RollupKey Key), UsageTotals> Expected(
+        IEnumerable<LedgerEntry> entries, ImmutableArray<DateTimeOffset> boundaries, Func<LedgerEntry, bool> matches)
+    {
+        var sums = new Dictionary<(int, RollupKey), UsageTotals>();
+        foreach (var entry in entries.Where(matches))
+        {
+            var bucket = BucketOf(entry.OccurredAt, boundaries);
+            if (bucket >= 0)
+            {
+                Totals(sums, (bucket, entry.RollupKey)).Add(entry);
+            }
+        }
+
+        return sums;
+    }
+
+    /// <summary>Rollup rows summed per (bucket index, key); every row must lie in a bucket.</summary>
+    protected static Dictionary<(int Bucket, RollupKey Key), UsageTotals> SumPerBucket(IReadOnlyList<RollupRow> rows, ImmutableArray<DateTimeOffset> boundaries)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var sums = new Dictionary<(int, RollupKey), UsageTotals>();
+        foreach (var row in rows)
+        {
+            var bucket = BucketOf(row.Start, boundaries);
+            Assert.True(bucket >= 0, $"a rollup row of {row.Start:O} is outside the query's buckets");
+            Totals(sums, (bucket, row.Key)).Add(row.Totals);
+        }
+
+        return sums;
+    }
+
+    /// <summary>Every field of every group, histograms bucket by bucket and the percentiles read from them.</summary>
+    protected static void AssertSameBuckets(
+        Dictionary<(int Bucket, RollupKey Key), UsageTotals> expected, Dictionary<(int Bucket, RollupKey Key), UsageTotals> actual)
+    {
+        ArgumentNullException.ThrowIfNull(expected);
+        ArgumentNullException.ThrowIfNull(actual);
+        Assert.Equal(Describe(expected), Describe(actual));
+        foreach (var (group, totals) in expected)
+        {
+            foreach (var q in new[] { 0.5, 0.95, 0.99 })
+            {
+                Assert.Equal(totals.Latency.Percentile(q, totals.LatencyMaxMs), actual[group].Latency.Percentile(q, actual[group].LatencyMaxMs));
+                Assert.Equal(totals.Ttft.Percentile(q), actual[group].Ttft.Percentile(q));
+            }
+        }
+    }
+
+    private static List<string> Describe(Dictionary<(int Bucket, RollupKey Key), UsageTotals> groups) =>
+        groups.Select(pair => $"{pair.Key.Bucket} {pair.Key.Key}: {Describe(pair.Value)}").Order(StringComparer.Ordinal).ToList();
+
+    private static string Describe(UsageTotals t) => string.Create(CultureInfo.InvariantCulture,
+        $"attempts={t.Attempts} requests={t.Requests} prompt={t.PromptTokens} completion={t.CompletionTokens} cached={t.CachedPromptTokens} "
+        + $"creation={t.CacheCreationTokens} read={t.CacheReadTokens} reasoning={t.ReasoningTokens} spend={t.SpendUsd:0.############################} "
+        + $"savings={t.CacheSavingsUsd:0.############################} hits={t.CacheHits} unpriced={t.UnpricedAttempts} errors={t.ErrorAttempts} "
+        + $"denied={t.BudgetDenied} latency={t.LatencySumMs}/{t.LatencyMaxMs}/[{t.Latency.Encode()}] ttft={t.TtftCount}/{t.TtftSumMs}/[{t.Ttft.Encode()}]");
+
+    private static UsageTotals Totals(Dictionary<(int, RollupKey), UsageTotals> sums, (int, RollupKey) group)
+    {
+        if (!sums.TryGetValue(group, out var totals))
+        {
+            sums[group] = totals = new UsageTotals();
+        }
+
+        return totals;
+    }
+
+    private static int BucketOf(DateTimeOffset instant, ImmutableArray<DateTimeOffset> boundaries)
+    {
+        for (var i = 0; i + 1 < boundaries.Length; i++)
+        {
+            if (instant >= boundaries[i] && instant < boundaries[i + 1])
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>A whole UTC hour a few hours before now: the tests' event times are built from it.</summary>
+    protected static DateTimeOffset BaseHour { get; } = Rollups.StartOf(TestClock.Now, RollupTier.Hour).AddHours(-6);
+
     /// <summary>An ordinary row; tests change what they exercise.</summary>
     internal static LedgerEntry Entry(string env, string dp, string requestId, int attempt, long sequence, decimal cost = 0.01m) => new()
     {
@@ -203,8 +637,8 @@ public abstract class UsageLedgerContract : IAsyncLifetime
         AttemptIndex = attempt,
         DpId = dp,
         Sequence = sequence,
-        OccurredAt = DateTimeOffset.FromUnixTimeMilliseconds(1_795_000_000_000),
-        ReceivedAt = DateTimeOffset.FromUnixTimeMilliseconds(1_795_000_000_123),
+        OccurredAt = BaseHour.AddMinutes(30),
+        ReceivedAt = BaseHour.AddMinutes(30).AddMilliseconds(123),
         ModelId = "m",
         ApiKeyId = "k",
         PromptTokens = 100,
