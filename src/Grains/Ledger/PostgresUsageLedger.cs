@@ -67,7 +67,7 @@ public sealed class PostgresUsageLedger(NpgsqlDataSource dataSource) : GroupComm
             INSERT INTO usage_event_identity (environment_id, request_id, attempt_index, dp_id, seq)
             SELECT environment_id, request_id, attempt_index, dp_id, seq FROM batch
             ON CONFLICT (environment_id, request_id, attempt_index) DO NOTHING
-            RETURNING seq
+            RETURNING environment_id, dp_id, seq
         )
         INSERT INTO usage_ledger (
             environment_id, request_id, attempt_index, occurred_at, dp_id, seq, received_at,
@@ -76,8 +76,8 @@ public sealed class PostgresUsageLedger(NpgsqlDataSource dataSource) : GroupComm
             upstream_latency_ms, cost_usd, cache_savings_usd, unpriced, cache_hit,
             guardrail_blocked, upstream_ttft_ms, downstream_latency_ms, requested_model, attempt_kind,
             error_class, cache_status, provider_key_id, team_id, member_id, key_bound, price_version)
-        SELECT batch.* FROM batch JOIN fresh ON fresh.seq = batch.seq
-        RETURNING seq
+        SELECT batch.* FROM batch JOIN fresh USING (environment_id, dp_id, seq)
+        RETURNING environment_id, dp_id, seq
         """;
 
     private const string InsertAttributionSql = """
@@ -585,17 +585,18 @@ public sealed class PostgresUsageLedger(NpgsqlDataSource dataSource) : GroupComm
             Add(command, "bound", NpgsqlDbType.Boolean, entries.Select(e => e.KeyBound));
             Add(command, "pver", NpgsqlDbType.Integer, entries.Select(e => e.PriceVersion));
 
-            // A batch's sequences are distinct, so the returned ones say which rows were new.
-            var inserted = new HashSet<long>();
+            // A gateway's sequences are distinct (the identity table holds each once), so the
+            // returned ones say which rows were new, also of a batch of several gateways.
+            var inserted = new HashSet<(string, string, long)>();
             await using (var reader = await command.ExecuteReaderAsync())
             {
                 while (await reader.ReadAsync())
                 {
-                    inserted.Add(reader.GetInt64(0));
+                    inserted.Add((reader.GetString(0), reader.GetString(1), reader.GetInt64(2)));
                 }
             }
 
-            return entries.Select(e => inserted.Contains(e.Sequence)).ToArray();
+            return entries.Select(e => inserted.Contains((e.EnvironmentId, e.DpId, e.Sequence))).ToArray();
         }
 
         private async Task AttributeAsync(IReadOnlyList<LedgerEntry> entries, bool[] inserted, NpgsqlTransaction transaction)
