@@ -92,18 +92,27 @@ public sealed class PostgresUsageLedger(NpgsqlDataSource dataSource) : GroupComm
         ORDER BY seq
         """;
 
-    // Per environment one range of its commit index, merged: only transactions below the oldest
-    // one still running (every id below the horizon has ended), after the cursor.
+    // Per environment two ranges of its commit index, merged: the rest of the cursor's transaction,
+    // and the transactions after it below the oldest one still running (every id below that horizon
+    // has ended). Two ranges rather than one row comparison, because the planner estimates a row
+    // comparison by its first column alone: on a migrated ledger, whose old rows are all transaction
+    // 0, it would expect no rows after (0, n) and sort every one of them instead of reading the index in order.
     private const string ReadEventsSql = $"""
         SELECT page.* FROM unnest(@envs::text[]) AS e(environment)
         CROSS JOIN LATERAL (
-            SELECT {EntryColumns}
-            FROM usage_ledger
-            WHERE environment_id = e.environment
-              AND (commit_xact, commit_number) > (@xact::text::xid8, @number)
-              AND commit_xact < pg_snapshot_xmin(pg_current_snapshot())
-            ORDER BY commit_xact, commit_number
-            LIMIT @take
+            (SELECT {EntryColumns}
+             FROM usage_ledger
+             WHERE environment_id = e.environment AND commit_xact = @xact::text::xid8 AND commit_number > @number
+               AND commit_xact < pg_snapshot_xmin(pg_current_snapshot())
+             ORDER BY commit_number
+             LIMIT @take)
+            UNION ALL
+            (SELECT {EntryColumns}
+             FROM usage_ledger
+             WHERE environment_id = e.environment AND commit_xact > @xact::text::xid8
+               AND commit_xact < pg_snapshot_xmin(pg_current_snapshot())
+             ORDER BY commit_xact, commit_number
+             LIMIT @take)
         ) AS page
         ORDER BY page.commit_transaction, page.commit_number
         LIMIT @take
