@@ -468,9 +468,21 @@ public sealed class PostgresUsageLedger(NpgsqlDataSource dataSource) : GroupComm
         private static RollupColumn Money(string name, Func<UsageTotals, decimal> get, Action<UsageTotals, decimal> set) =>
             Column(name, "numeric", NpgsqlDbType.Numeric, c => get(c.Totals)) with { Read = (reader, i, t) => set(t, reader.GetDecimal(i)) };
 
+        /// <remarks>Stored as segments, each a <see cref="LatencyHistogram"/> text, joined by ';' (script 0003).</remarks>
         private static RollupColumn Histogram(string name, Func<UsageTotals, LatencyHistogram> get, Action<UsageTotals, LatencyHistogram> set) =>
-            Column(name, "text", NpgsqlDbType.Text, c => get(c.Totals).Encode(), "usage_histogram_merge(r.{0}, excluded.{0})")
-                with { Read = (reader, i, t) => set(t, LatencyHistogram.Parse(reader.GetString(i))) };
+            Column(name, "text", NpgsqlDbType.Text, c => get(c.Totals).Encode(), "usage_histogram_add(r.{0}, excluded.{0})")
+                with { Read = (reader, i, t) => set(t, ParseSegments(reader.GetString(i))) };
+
+        private static LatencyHistogram ParseSegments(string stored)
+        {
+            var sum = new LatencyHistogram();
+            foreach (var segment in stored.Split(';'))
+            {
+                sum.Add(LatencyHistogram.Parse(segment));
+            }
+
+            return sum;
+        }
 
         private readonly record struct RollupCell(DateTimeOffset Start, RollupKey Key, UsageTotals Totals);
 

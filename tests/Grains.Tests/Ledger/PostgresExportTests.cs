@@ -254,26 +254,59 @@ public sealed class PostgresExportTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task HistogramMergeFunction_AddsStoredHistogramsAsLatencyHistogramMergeDoes()
+    public async Task HistogramMergeFunction_AddsStoredHistogramsOfSeveralSegmentsIntoOne()
     {
         var dataSource = await MigratedAsync(await PostgresServer.Instance.CreateDatabaseAsync("merge"));
         var random = new Random(3);
-        var pairs = Enumerable.Range(0, 50).Select(_ => (Histogram(random), Histogram(random))).Append(("", "")).Append(("", "3:1")).ToList();
+        var segments = Enumerable.Range(0, 50).Select(_ => Enumerable.Range(0, random.Next(1, 4)).Select(_ => Histogram(random)).ToList()).ToList();
+        var pairs = segments.Select(s => (string.Join(';', s), Histogram(random))).Append(("", "")).Append(("", "3:1")).Append(("3:1;", "")).ToList();
 
-        await using var command = dataSource.CreateCommand(
-            "SELECT usage_histogram_merge(a, b) FROM unnest(@a::text[], @b::text[]) WITH ORDINALITY AS u(a, b, i) ORDER BY i");
-        command.Parameters.Add(new NpgsqlParameter<string[]>("a", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = pairs.Select(p => p.Item1).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter<string[]>("b", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = pairs.Select(p => p.Item2).ToArray() });
-        var merged = new List<string>();
-        await using (var reader = await command.ExecuteReaderAsync())
+        var merged = await SelectTextAsync(dataSource, "usage_histogram_merge", pairs);
+
+        Assert.Equal(
+            pairs.Select(p => p.Item1.Split(';').Aggregate(p.Item2, LatencyHistogram.Merge)),
+            merged);
+    }
+
+    [Fact]
+    public async Task AppendAsync_OneRollupRowUpdatedByManyGroups_StaysUnderThirtyThreeSegmentsAndExact()
+    {
+        var dataSource = await MigratedAsync(await PostgresServer.Instance.CreateDatabaseAsync("segments"));
+        var start = Rollups.StartOf(WholeMillisecond(TestClock.Now), RollupTier.Minute);
+        await using var ledger = new PostgresUsageLedger(dataSource);
+        var rows = Enumerable.Range(1, 80)
+            .Select(i => Row("dp", $"r-{i}", i, start.AddMilliseconds(i)) with { UpstreamLatencyMs = i * 37, UpstreamTtftMs = i % 3 == 0 ? i : null })
+            .ToList();
+        foreach (var row in rows)
         {
-            while (await reader.ReadAsync())
-            {
-                merged.Add(reader.GetString(0));
-            }
+            await ledger.AppendAsync([row]);
         }
 
-        Assert.Equal(pairs.Select(p => LatencyHistogram.Merge(p.Item1, p.Item2)), merged);
+        await using var command = dataSource.CreateCommand("SELECT latency_histogram, ttft_histogram FROM usage_rollup_minute");
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            Assert.True(await reader.ReadAsync());
+            Assert.All(new[] { reader.GetString(0), reader.GetString(1) }, stored => Assert.InRange(stored.Split(';').Length, 1, 32));
+            Assert.False(await reader.ReadAsync());
+        }
+
+        Assert.Equal(Expected(rows, RollupTier.Minute), await ReadRollupsAsync(ledger, [start, start.AddMinutes(1)]));
+    }
+
+    private static async Task<List<string>> SelectTextAsync(NpgsqlDataSource dataSource, string function, IReadOnlyList<(string, string)> pairs)
+    {
+        await using var command = dataSource.CreateCommand(
+            $"SELECT {function}(a, b) FROM unnest(@a::text[], @b::text[]) WITH ORDINALITY AS u(a, b, i) ORDER BY i");
+        command.Parameters.Add(new NpgsqlParameter<string[]>("a", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = pairs.Select(p => p.Item1).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<string[]>("b", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = pairs.Select(p => p.Item2).ToArray() });
+        var texts = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            texts.Add(reader.GetString(0));
+        }
+
+        return texts;
     }
 
     private static string Histogram(Random random)

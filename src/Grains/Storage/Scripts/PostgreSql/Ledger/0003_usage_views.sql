@@ -57,17 +57,35 @@ ALTER SEQUENCE usage_ledger_commit_number OWNED BY usage_ledger.commit_number;
 -- The export of some environments in commit order, one index range per environment.
 CREATE INDEX usage_ledger_by_commit ON usage_ledger (environment_id, commit_xact, commit_number);
 
--- Adds two latency histograms stored as LatencyHistogram text ("bucket:count,..." in bucket
--- order, empty when empty): what a rollup upsert does with the stored row and the new one.
+-- A stored latency histogram is one or more LatencyHistogram texts ("bucket:count,..." in bucket
+-- order) joined by ';': the row's histogram is their sum. A rollup upsert appends the new rows'
+-- histogram as one more segment, which costs next to nothing, and folds the segments into one
+-- when 32 have gathered, so that a row updated all hour stays small while merging (a parse and a
+-- sort in SQL, about three times the cost of the rest of the update) happens once in 32 updates.
+-- Empty text is an empty histogram.
+
+-- The sum of two stored histograms (any segments) as one LatencyHistogram text.
 CREATE FUNCTION usage_histogram_merge(a text, b text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT coalesce(string_agg(bucket::text || ':' || total::text, ',' ORDER BY bucket), '')
     FROM (
         SELECT split_part(part, ':', 1)::integer AS bucket, sum(split_part(part, ':', 2)::bigint) AS total
-        FROM unnest(string_to_array(coalesce(a, ''), ',') || string_to_array(coalesce(b, ''), ',')) AS part
+        FROM unnest(string_to_array(translate(coalesce(a, '') || ';' || coalesce(b, ''), ';', ','), ',')) AS part
         WHERE part <> ''
         GROUP BY 1
     ) AS buckets
+$$;
+
+-- What an upsert stores for stored + added: added as one more segment, or everything merged
+-- into one when the stored text has 32 segments.
+CREATE FUNCTION usage_histogram_add(stored text, added text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE
+        WHEN added = '' THEN stored
+        WHEN stored = '' THEN added
+        WHEN length(stored) - length(replace(stored, ';', '')) >= 31 THEN usage_histogram_merge(stored, added)
+        ELSE stored || ';' || added
+    END
 $$;
 
 -- LatencyHistogram.BucketOf, for the backfill below: values under 16 ms have a bucket each, and
@@ -105,7 +123,9 @@ $$;
 
 -- The rollups: the sums (UsageTotals) of the ledger rows of one key in one UTC minute or hour.
 -- An absent dimension is ''. Only inserted rows are added, in their own transaction, so a view
--- is exactly the ledger. bucket_start is the minute's or hour's start in UTC.
+-- is exactly the ledger. bucket_start is the minute's or hour's start in UTC. A row is updated
+-- many times while its minute or hour is current: the space pages keep free (fillfactor) lets
+-- most of those updates stay on the row's page without a new index entry.
 DO $$
 DECLARE
     tier text;
@@ -147,7 +167,7 @@ BEGIN
                 -- Environment and time first: every view reads some environments over a time range.
                 PRIMARY KEY (environment_id, bucket_start, dp_id, api_key_id, model_id, provider_key_id,
                              team_id, member_id, status_class, attempt_kind, key_bound)
-            )$table$, tier);
+            ) WITH (fillfactor = 70)$table$, tier);
 
         -- The old rows, summed as UsageTotals.Add sums them (they have no TTFT, attempt kind,
         -- provider key, team, member or error class).
