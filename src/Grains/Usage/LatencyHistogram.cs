@@ -16,8 +16,12 @@ public sealed class LatencyHistogram
 {
     public const int ExactBelow = 16;
     public const double Ratio = 1.09;
-    /// <summary>The last bucket also holds everything above it (about 12 days).</summary>
-    public const int MaxBucket = ExactBelow + 180;
+    /// <summary>
+    /// The bucket past the last one any <see cref="long"/> can fall in (its lower bound, 16·r^475,
+    /// exceeds <see cref="long.MaxValue"/>), so every duration has a bucket as narrow as the others:
+    /// the data plane bounds no latency, and a stored histogram only holds the buckets it uses.
+    /// </summary>
+    public const int MaxBucket = ExactBelow + 475;
 
     private static readonly double LogRatio = Math.Log(Ratio);
     private readonly SortedDictionary<int, long> _counts = [];

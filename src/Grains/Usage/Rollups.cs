@@ -40,16 +40,23 @@ public static class Rollups
                 continue;
             }
 
-            var entry = entries[i];
-            var key = (StartOf(entry.OccurredAt, tier), entry.RollupKey);
-            if (!rows.TryGetValue(key, out var totals))
-            {
-                rows[key] = totals = new UsageTotals();
-            }
-
-            totals.Add(entry);
+            Add(rows, entries[i], tier);
         }
 
         return rows;
+    }
+
+    /// <summary>Adds one row to the <paramref name="tier"/> sums being built in <paramref name="rows"/>.</summary>
+    public static void Add(Dictionary<(DateTimeOffset Start, RollupKey Key), UsageTotals> rows, LedgerEntry entry, RollupTier tier)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(entry);
+        var key = (StartOf(entry.OccurredAt, tier), entry.RollupKey);
+        if (!rows.TryGetValue(key, out var totals))
+        {
+            rows[key] = totals = new UsageTotals();
+        }
+
+        totals.Add(entry);
     }
 }

@@ -461,7 +461,7 @@ public abstract class UsageLedgerContract : IAsyncLifetime
     /// keys, models, teams and provider keys sometimes absent, every status class, retries, ttft
     /// present or not, latencies from 0 ms to minutes, costs with seven decimals.
     /// </summary>
-    protected static List<LedgerEntry> RandomTraffic(int seed, int count)
+    internal static List<LedgerEntry> RandomTraffic(int seed, int count)
     {
         var random = new Random(seed);
         var sequences = new Dictionary<(string, string), long>();
@@ -524,7 +524,7 @@ public abstract class UsageLedgerContract : IAsyncLifetime
     }
 
     /// <summary>Pages the export from <paramref name="after"/> to its end, checking each page's cursor.</summary>
-    protected static async Task<List<LedgerEntry>> ExportAllAsync(IUsageLedger ledger, ImmutableArray<string> environments, CommitPosition after, int limit)
+    internal static async Task<List<LedgerEntry>> ExportAllAsync(IUsageLedger ledger, ImmutableArray<string> environments, CommitPosition after, int limit)
     {
         ArgumentNullException.ThrowIfNull(ledger);
         var read = new List<LedgerEntry>();
@@ -546,7 +546,7 @@ public abstract class UsageLedgerContract : IAsyncLifetime
     }
 
     /// <summary>The entries' totals per (bucket index, rollup key), of those in a bucket and matching.</summary>
-    protected static Dictionary<(int Bucket, RollupKey Key), UsageTotals> Expected(
+    internal static Dictionary<(int Bucket, RollupKey Key), UsageTotals> Expected(
         IEnumerable<LedgerEntry> entries, ImmutableArray<DateTimeOffset> boundaries, Func<LedgerEntry, bool> matches)
     {
         var sums = new Dictionary<(int, RollupKey), UsageTotals>();
@@ -563,7 +563,7 @@ public abstract class UsageLedgerContract : IAsyncLifetime
     }
 
     /// <summary>Rollup rows summed per (bucket index, key); every row must lie in a bucket.</summary>
-    protected static Dictionary<(int Bucket, RollupKey Key), UsageTotals> SumPerBucket(IReadOnlyList<RollupRow> rows, ImmutableArray<DateTimeOffset> boundaries)
+    internal static Dictionary<(int Bucket, RollupKey Key), UsageTotals> SumPerBucket(IReadOnlyList<RollupRow> rows, ImmutableArray<DateTimeOffset> boundaries)
     {
         ArgumentNullException.ThrowIfNull(rows);
         var sums = new Dictionary<(int, RollupKey), UsageTotals>();
@@ -578,7 +578,7 @@ public abstract class UsageLedgerContract : IAsyncLifetime
     }
 
     /// <summary>Every field of every group, histograms bucket by bucket and the percentiles read from them.</summary>
-    protected static void AssertSameBuckets(
+    internal static void AssertSameBuckets(
         Dictionary<(int Bucket, RollupKey Key), UsageTotals> expected, Dictionary<(int Bucket, RollupKey Key), UsageTotals> actual)
     {
         ArgumentNullException.ThrowIfNull(expected);
@@ -627,7 +627,7 @@ public abstract class UsageLedgerContract : IAsyncLifetime
     }
 
     /// <summary>A whole UTC hour a few hours before now: the tests' event times are built from it.</summary>
-    protected static DateTimeOffset BaseHour { get; } = Rollups.StartOf(TestClock.Now, RollupTier.Hour).AddHours(-6);
+    internal static DateTimeOffset BaseHour { get; } = Rollups.StartOf(TestClock.Now, RollupTier.Hour).AddHours(-6);
 
     /// <summary>An ordinary row; tests change what they exercise.</summary>
     internal static LedgerEntry Entry(string env, string dp, string requestId, int attempt, long sequence, decimal cost = 0.01m) => new()
