@@ -1,4 +1,3 @@
-using BudgetCluster.Grains.Abstractions.Definitions;
 using BudgetCluster.Grains.Ledger;
 using BudgetCluster.Grains.Usage;
 using BudgetCluster.TelemetryIngress.Hosting;
@@ -53,16 +52,10 @@ public static class UsageApi
             return problem;
         }
 
-        var org = grains.GetGrain<IOrgGrain>(orgId);
-        if (await org.GetOrgAsync() is null)
+        var (environments, missing) = await Lookups.OrgEnvironmentsAsync(grains, orgId, query!.EnvironmentIds);
+        if (missing is not null)
         {
-            return Problems.NotFound($"org '{orgId}' not found");
-        }
-
-        var environments = await org.ListEnvironmentsAsync();
-        if (query!.EnvironmentIds.FirstOrDefault(id => !environments.Contains(id)) is { } foreign)
-        {
-            return Problems.BadRequest($"'environment_id' '{foreign}' is not an environment of org '{orgId}'");
+            return missing;
         }
 
         var rows = await ledger.ReadRollupsAsync(

@@ -69,7 +69,7 @@ public sealed class UsageCsvResult(UsageView view, IReadOnlyList<UsageDimension>
             {
                 Row(csv, [
                     bucket.StartingAt, bucket.EndingAt, bucket.Settled ? "true" : "false",
-                    .. groupBy.Select(result.Group), .. Sums.Select(sum => sum.Value(result))]);
+                    .. result.Key.Values, .. Sums.Select(sum => sum.Value(result))]);
             }
         }
 

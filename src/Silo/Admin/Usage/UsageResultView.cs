@@ -21,6 +21,8 @@ public sealed record UsageResultView
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public GroupValue? MemberId { get; init; }
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public GroupValue? StatusClass { get; init; }
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public GroupValue? AttemptKind { get; init; }
+    /// <summary>The group key the ids are from (<c>""</c> for absent), in <c>group_by</c> order; not on the wire.</summary>
+    [JsonIgnore] public GroupKey Key { get; init; } = new([]);
     public required long Requests { get; init; }
     public required long Attempts { get; init; }
     public required long PromptTokens { get; init; }
@@ -50,6 +52,7 @@ public sealed record UsageResultView
 
         return new UsageResultView
         {
+            Key = result.Key,
             EnvironmentId = Group(UsageDimension.Environment),
             DpId = Group(UsageDimension.Gateway),
             ApiKeyId = Group(UsageDimension.ApiKey),
@@ -81,21 +84,6 @@ public sealed record UsageResultView
             TtftMs = new TtftView(Average(totals.TtftSumMs, totals.TtftCount), totals.Ttft.Percentile(0.95)),
         };
     }
-
-    /// <summary>The value of <paramref name="dimension"/>'s field: null when absent or not grouped by.</summary>
-    public string? Group(UsageDimension dimension) => (dimension switch
-    {
-        UsageDimension.Environment => EnvironmentId,
-        UsageDimension.Gateway => DpId,
-        UsageDimension.ApiKey => ApiKeyId,
-        UsageDimension.Model => ModelId,
-        UsageDimension.ProviderKey => ProviderKeyId,
-        UsageDimension.Team => TeamId,
-        UsageDimension.Member => MemberId,
-        UsageDimension.StatusClass => StatusClass,
-        UsageDimension.AttemptKind => AttemptKind,
-        _ => null,
-    })?.Value;
 
     private static double? Average(long sum, long count) => count == 0 ? null : Math.Round(sum / (double)count, 2);
 }
