@@ -6,6 +6,7 @@ using BudgetCluster.Silo.Admin.Gateways;
 using BudgetCluster.Silo.Admin.Models;
 using BudgetCluster.Silo.Admin.Orgs;
 using BudgetCluster.Silo.Admin.Reconciliation;
+using BudgetCluster.Silo.Admin.Usage;
 
 namespace BudgetCluster.Silo.Admin;
 
@@ -24,7 +25,8 @@ public static class AdminApi
             .MapGatewaysApi()
             .MapBudgetsApi()
             .MapReconciliationApi()
-            .MapExportApi();
+            .MapExportApi()
+            .MapUsageApi();
         app.MapGet("/healthz", () => TypedResults.Json(new HealthView("ok"), AdminJsonContext.Default.HealthView));
         app.MapOpenApi("/openapi/{documentName}.json");
         return app;

@@ -7,6 +7,7 @@ using BudgetCluster.Silo.Admin.Gateways;
 using BudgetCluster.Silo.Admin.Models;
 using BudgetCluster.Silo.Admin.Orgs;
 using BudgetCluster.Silo.Admin.Reconciliation;
+using BudgetCluster.Silo.Admin.Usage;
 
 namespace BudgetCluster.Silo.Admin;
 
@@ -32,4 +33,5 @@ namespace BudgetCluster.Silo.Admin;
 [JsonSerializable(typeof(ReconciliationView))]
 [JsonSerializable(typeof(ExportPageView))]
 [JsonSerializable(typeof(ExportCursorView))]
+[JsonSerializable(typeof(UsageView))]
 public sealed partial class AdminJsonContext : JsonSerializerContext;

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using BudgetCluster.Grains.Abstractions.Definitions;
 using BudgetCluster.TelemetryIngress.Hosting;
 
@@ -13,5 +14,25 @@ public static class Lookups
         return await grains.GetGrain<IEnvironmentGrain>(environmentId).GetEnvironmentAsync() is null
             ? Problems.NotFound($"environment '{environmentId}' not found")
             : null;
+    }
+
+    /// <summary>
+    /// The environments of an org, for a read filtered by <paramref name="requested"/>: a 404 when
+    /// the org was never created, a 400 naming <c>environment_id</c> when a requested one is not the org's.
+    /// </summary>
+    public static async Task<(ImmutableArray<string> Environments, IResult? Problem)> OrgEnvironmentsAsync(
+        IGrainFactory grains, string orgId, ImmutableArray<string> requested)
+    {
+        ArgumentNullException.ThrowIfNull(grains);
+        var org = grains.GetGrain<IOrgGrain>(orgId);
+        if (await org.GetOrgAsync() is null)
+        {
+            return ([], Problems.NotFound($"org '{orgId}' not found"));
+        }
+
+        var environments = await org.ListEnvironmentsAsync();
+        return requested.FirstOrDefault(id => !environments.Contains(id)) is { } foreign
+            ? ([], Problems.BadRequest($"'environment_id' '{foreign}' is not an environment of org '{orgId}'"))
+            : (environments, null);
     }
 }

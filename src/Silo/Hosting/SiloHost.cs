@@ -4,6 +4,7 @@ using BudgetCluster.Grains.Gateways;
 using BudgetCluster.Grains.Ledger;
 using BudgetCluster.Grains.Storage;
 using BudgetCluster.Silo.Admin;
+using BudgetCluster.Silo.Admin.Usage;
 using BudgetCluster.TelemetryIngress.Hosting;
 using BudgetCluster.TelemetryIngress.Security;
 using System.Data.Common;
@@ -80,6 +81,7 @@ public static partial class SiloHost
         services.AddSingleton(storage.Ledger);
         services.AddOptions<GatewayGrainOptions>().Bind(configuration.GetSection(GatewayGrainOptions.SectionName));
         services.AddOptions<BudgetGrainOptions>().Bind(configuration.GetSection(BudgetGrainOptions.SectionName));
+        services.AddUsageApi(configuration);
         services.AddSingleton(authority);
         services.AddSingleton(new DataPlaneTls(authority, serverCertificate));
         services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>

@@ -17,4 +17,20 @@ public static class WireFormat
         instant.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture);
 
     public static string? Instant(DateTimeOffset? instant) => instant is { } value ? Instant(value) : null;
+
+    /// <summary>RFC 3339 date-time: a full date, 'T', a time and an explicit offset or 'Z'; read as UTC.</summary>
+    public static bool TryParseInstant(string text, out DateTimeOffset value)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        value = default;
+        if (text.Length < 20 || (text[10] != 'T' && text[10] != 't'))
+        {
+            return false;
+        }
+
+        var last = text[^1];
+        var hasOffset = last is 'Z' or 'z' || (text.Length > 6 && text[^6] is '+' or '-' && text[^3] == ':');
+        return hasOffset && DateTimeOffset.TryParse(
+            text, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal, out value);
+    }
 }

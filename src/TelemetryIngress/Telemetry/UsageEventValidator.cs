@@ -116,7 +116,7 @@ internal static class UsageEventValidator
         DateTimeOffset occurredAt = default;
         if (occurredAtText is not null)
         {
-            if (!TryParseRfc3339(occurredAtText, out occurredAt))
+            if (!WireFormat.TryParseInstant(occurredAtText, out occurredAt))
             {
                 problems.Add($"'occurred_at' {Rules["occurred_at"]}");
             }
@@ -214,21 +214,6 @@ internal static class UsageEventValidator
             CacheStatus = dto.CacheStatus,
             DownstreamLatencyMs = dto.DownstreamLatencyMs,
         };
-    }
-
-    /// <summary>RFC 3339 date-time: a full date, 'T', a time and an explicit offset or 'Z'.</summary>
-    internal static bool TryParseRfc3339(string text, out DateTimeOffset value)
-    {
-        value = default;
-        if (text.Length < 20 || (text[10] != 'T' && text[10] != 't'))
-        {
-            return false;
-        }
-
-        var last = text[^1];
-        var hasOffset = last is 'Z' or 'z' || (text.Length > 6 && text[^6] is '+' or '-' && text[^3] == ':');
-        return hasOffset && DateTimeOffset.TryParse(
-            text, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal, out value);
     }
 
     private static bool IsVisibleAscii(string value, int maxLength)

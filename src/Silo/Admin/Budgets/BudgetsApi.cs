@@ -206,9 +206,7 @@ public static class BudgetsApi
         }
 
         var timeZone = body.Timezone ?? "UTC";
-        // IANA names only: the system also resolves Windows names ("Pacific Standard Time"), which are not.
-        var windowsOnly = TimeZoneInfo.TryConvertWindowsIdToIanaId(timeZone, out _) && !TimeZoneInfo.TryConvertIanaIdToWindowsId(timeZone, out _);
-        if (!TimeZoneInfo.TryFindSystemTimeZoneById(timeZone, out _) || windowsOnly)
+        if (!TimeZones.TryFindIana(timeZone, out _))
         {
             return (null, Problems.BadRequest($"'timezone' must be an IANA time zone such as Europe/London or UTC (got '{timeZone}')"));
         }

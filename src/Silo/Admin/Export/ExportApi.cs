@@ -2,7 +2,6 @@ using System.Collections.Immutable;
 using BudgetCluster.Grains.Abstractions.Definitions;
 using BudgetCluster.Grains.Ledger;
 using BudgetCluster.Grains.Usage;
-using BudgetCluster.TelemetryIngress.Hosting;
 using Microsoft.AspNetCore.Mvc;
 
 namespace BudgetCluster.Silo.Admin.Export;
@@ -42,20 +41,14 @@ public static class ExportApi
             return problem;
         }
 
-        var org = grains.GetGrain<IOrgGrain>(orgId);
-        if (await org.GetOrgAsync() is null)
+        var (environments, missing) = await Lookups.OrgEnvironmentsAsync(grains, orgId, query!.EnvironmentIds);
+        if (missing is not null)
         {
-            return Problems.NotFound($"org '{orgId}' not found");
-        }
-
-        var environments = await org.ListEnvironmentsAsync();
-        if (query!.EnvironmentIds.FirstOrDefault(id => !environments.Contains(id)) is { } foreign)
-        {
-            return Problems.BadRequest($"'environment_id' '{foreign}' is not an environment of org '{orgId}'");
+            return missing;
         }
 
         var page = query.EnvironmentIds.IsEmpty
-            ? await ReadOrgAsync(org, ledger, environments, query, request.HttpContext.RequestAborted)
+            ? await ReadOrgAsync(grains.GetGrain<IOrgGrain>(orgId), ledger, environments, query, request.HttpContext.RequestAborted)
             : await ledger.ReadEventsAsync(query.EnvironmentIds, query.After, query.Limit, request.HttpContext.RequestAborted);
         return NdjsonExportResult.IsAccepted(request)
             ? new NdjsonExportResult(page)

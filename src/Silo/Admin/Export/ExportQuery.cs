@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using BudgetCluster.Grains.Usage;
 using BudgetCluster.TelemetryIngress.Hosting;
-using Microsoft.Extensions.Primitives;
 
 namespace BudgetCluster.Silo.Admin.Export;
 
@@ -21,7 +20,7 @@ public sealed record ExportQuery(CommitPosition After, int Limit, ImmutableArray
     {
         ArgumentNullException.ThrowIfNull(query);
         var after = CommitPosition.Start;
-        if (Single(query, "after", out var afterText) is { } repeatedAfter)
+        if (QueryParameters.AtMostOnce(query, "after", out var afterText) is { } repeatedAfter)
         {
             return (null, repeatedAfter);
         }
@@ -32,44 +31,16 @@ public sealed record ExportQuery(CommitPosition After, int Limit, ImmutableArray
                 "'after' is not a cursor of this export: pass the 'next_cursor' of a previous answer, or leave it out to start from the first event"));
         }
 
-        var limit = DefaultLimit;
-        if (Single(query, "limit", out var limitText) is { } repeatedLimit)
+        if (QueryParameters.Limit(query, DefaultLimit, MaxLimit, out var limit) is { } badLimit)
         {
-            return (null, repeatedLimit);
+            return (null, badLimit);
         }
 
-        if (limitText is not null
-            && (!int.TryParse(limitText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out limit)
-                || limit is < 1 or > MaxLimit))
+        if (QueryParameters.IdList(query, "environment_id", out var environments) is { } badEnvironment)
         {
-            return (null, Problems.BadRequest($"'limit' must be an integer from 1 to {MaxLimit}"));
+            return (null, badEnvironment);
         }
 
-        var environments = ImmutableArray.CreateBuilder<string>();
-        foreach (var value in query["environment_id"])
-        {
-            foreach (var id in (value ?? "").Split(',', StringSplitOptions.TrimEntries))
-            {
-                if (Ids.Check(id, "environment_id") is { } badId)
-                {
-                    return (null, badId);
-                }
-
-                if (!environments.Contains(id))
-                {
-                    environments.Add(id);
-                }
-            }
-        }
-
-        return (new ExportQuery(after, limit, environments.ToImmutable()), null);
-    }
-
-    /// <summary>A 400 when <paramref name="name"/> is given more than once; else null, with its value (null when absent).</summary>
-    private static IResult? Single(IQueryCollection query, string name, out string? value)
-    {
-        StringValues values = query[name];
-        value = values.Count == 0 ? null : values[0];
-        return values.Count > 1 ? Problems.BadRequest($"'{name}' must be given at most once") : null;
+        return (new ExportQuery(after, limit, environments), null);
     }
 }

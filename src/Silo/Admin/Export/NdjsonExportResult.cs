@@ -49,10 +49,5 @@ public sealed class NdjsonExportResult(ExportPage page) : IResult
     }
 
     /// <summary>True when the request's <c>Accept</c> asks for NDJSON (with a quality above 0).</summary>
-    public static bool IsAccepted(HttpRequest request)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        return request.GetTypedHeaders().Accept.Any(accept =>
-            accept.MediaType.Equals(MediaType, StringComparison.OrdinalIgnoreCase) && (accept.Quality ?? 1.0) > 0);
-    }
+    public static bool IsAccepted(HttpRequest request) => QueryParameters.Accepts(request, MediaType);
 }
