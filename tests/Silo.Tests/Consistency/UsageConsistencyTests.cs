@@ -1,0 +1,155 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using BudgetCluster.Silo.Tests.Infrastructure;
+using BudgetCluster.TestSupport;
+
+namespace BudgetCluster.Silo.Tests.Consistency;
+
+/// <summary>
+/// The two halves of the product agree to the cent: after random traffic (several gateways and
+/// environments, keys bound and unbound, models priced, unpriced and unknown, gateway-set costs,
+/// late events and replayed batches), every budget's <c>spent_usd</c> equals the usage view summed
+/// over its scope and current period in its own zone, every gateway's totals equal the usage view
+/// and the export, and the export holds each accepted event once.
+/// </summary>
+public sealed class UsageConsistencyTests(SiloFixture silo) : IClassFixture<SiloFixture>
+{
+    [Fact]
+    public async Task RandomTraffic_BudgetsGatewaysUsageViewAndExport_AgreeExactly()
+    {
+        using var world = await silo.OnboardAsync();
+        var (env1, env2) = (world.EnvironmentId, "env2-" + world.Suffix);
+        await world.Admin.PutOkAsync($"/api/v1/environments/{env2}", $$"""{"org_id":"{{world.OrgId}}","name":"Staging"}""");
+        using var west = await TestWorld.IssueGatewayAsync(silo, world.Admin, env1, "dp-west-2");
+        using var staging = await TestWorld.IssueGatewayAsync(silo, world.Admin, env2, "dp-stage-1");
+        await world.Admin.PutOkAsync($"/api/v1/models/m-stage-{world.Suffix}",
+            $$$"""{"environment_id":"{{{env2}}}","name":"stage","provider_key_id":"pk-anthropic","pricing":{"input_per_mtok":"0.7","output_per_mtok":"2.1"}}""");
+        var keys = new (string Key, string Environment, string Team, string User)[]
+        {
+            ($"k-a-{world.Suffix}", env1, "t-1", "u-1"),
+            ($"k-b-{world.Suffix}", env1, "t-1", "u-2"),
+            ($"k-c-{world.Suffix}", env2, "t-2", "u-1"),
+        };
+        foreach (var (key, environment, team, user) in keys)
+        {
+            await world.Admin.PutOkAsync($"/api/v1/api-keys/{key}", $$"""{"environment_id":"{{environment}}","team_id":"{{team}}","user_id":"{{user}}"}""");
+        }
+
+        var budgets = new (string Scope, string Ref, string Period, string Zone, string Width, string Filter)[]
+        {
+            ("org", world.OrgId, "month", "UTC", "1mo", ""),
+            ("environment", env1, "day", "Asia/Kathmandu", "1d", $"&environment_id={env1}"),
+            ("api_key", keys[0].Key, "week", "America/St_Johns", "1w", $"&api_key_id={keys[0].Key}&environment_id={env1}"),
+            ("team", "t-1", "month", "Europe/Berlin", "1mo", "&team_id=t-1"),
+            ("member", "u-1", "day", "UTC", "1d", "&member_id=u-1"),
+            ("provider_key", "pk-anthropic", "month", "Australia/Lord_Howe", "1mo", "&provider_key_id=pk-anthropic"),
+        };
+        var ids = new List<string>();
+        foreach (var (scope, reference, period, zone, _, _) in budgets)
+        {
+            var created = await world.Admin.PostOkAsync("/api/v1/budgets", $$"""
+                {"org_id":"{{world.OrgId}}","name":"{{scope}}","scope":{"type":"{{scope}}","ref":"{{reference}}"},
+                 "limit_usd":"1000000","period":"{{period}}","mode":"warn_only","timezone":"{{zone}}"}
+                """);
+            ids.Add((string)created["id"]!);
+        }
+
+        var random = new Random(20261201);
+        var gateways = new[] { world.Gateway, west, staging };
+        var models = new[] { $"m-gpt-4o-{world.Suffix}", $"m-claude-primary-{world.Suffix}", $"m-claude-secondary-{world.Suffix}", $"m-stage-{world.Suffix}", "", "m-unknown" };
+        var keyChoices = keys.Select(k => k.Key).Append($"k-unbound-{world.Suffix}").Append("").ToArray();
+        var sent = new List<(GatewayClient Gateway, string Body)>();
+        for (var batch = 0; batch < 12; batch++)
+        {
+            var gateway = gateways[random.Next(gateways.Length)];
+            var events = Enumerable.Range(0, 25).Select(i =>
+            {
+                // Mostly now; some late by up to three days (earlier periods of the day and week budgets).
+                var occurred = random.Next(4) == 0 ? TestClock.Now.AddMinutes(-random.Next(1, 3 * 24 * 60)) : TestClock.Now;
+                var cost = random.Next(5) == 0 ? (random.Next(1, 10_000) / 10_000m).ToString(CultureInfo.InvariantCulture) : "0";
+                var usage = UsageEvents.Event($"r-{batch}-{i}", occurred, models[random.Next(models.Length)], keyChoices[random.Next(keyChoices.Length)],
+                    promptTokens: random.Next(0, 5000), completionTokens: random.Next(0, 900), cost: cost, attemptIndex: random.Next(3) == 0 ? 1 : 0);
+                usage["status_code"] = random.Next(10) switch { 0 => 503, 1 => 429, _ => 200 };
+                usage["upstream_latency_ms"] = random.Next(1, 20_000);
+                return usage;
+            });
+            var body = UsageEvents.Body(events);
+            sent.Add((gateway, body));
+            await gateway.PostTelemetryOkAsync(body);
+        }
+
+        // Replays change nothing.
+        foreach (var (gateway, body) in sent.Where((_, i) => i % 3 == 0))
+        {
+            var replay = await gateway.PostTelemetryOkAsync(body);
+            Assert.Equal(0, (int)replay["accepted"]!);
+        }
+
+        for (var i = 0; i < budgets.Length; i++)
+        {
+            var (scope, _, _, zone, width, filter) = budgets[i];
+            var status = await world.Admin.GetOkAsync($"/api/v1/budgets/{ids[i]}/status");
+            var usage = await SumUsageAsync(world, $"starting_at={status["period_start"]}&ending_at={status["period_resets_at"]}&bucket_width={width}&time_zone={zone}{filter}");
+            Assert.True(decimal.Parse((string)status["spent_usd"]!, CultureInfo.InvariantCulture) == usage.Spend,
+                $"{scope} budget: spent_usd {status["spent_usd"]}, usage view {usage.Spend}");
+        }
+
+        var exported = await ExportAsync(world);
+        var allTime = $"starting_at={UsageEvents.Timestamp(new DateTimeOffset(TestClock.Now.UtcDateTime.Date.AddDays(-5), TimeSpan.Zero))}"
+            + $"&ending_at={UsageEvents.Timestamp(new DateTimeOffset(TestClock.Now.UtcDateTime.Date.AddDays(2), TimeSpan.Zero))}&bucket_width=1d";
+        foreach (var gateway in gateways)
+        {
+            var detail = await world.Admin.GetOkAsync($"/api/v1/environments/{gateway.EnvironmentId}/gateways/{gateway.DpId}");
+            var usage = await SumUsageAsync(world, $"{allTime}&environment_id={gateway.EnvironmentId}&dp_id={gateway.DpId}");
+            var rows = exported.Where(e => (string)e["environment_id"]! == gateway.EnvironmentId && (string)e["dp_id"]! == gateway.DpId).ToList();
+            var detailSpend = decimal.Parse((string)detail["usage"]!["spend_usd"]!, CultureInfo.InvariantCulture);
+            Assert.Equal(detailSpend, usage.Spend);
+            Assert.Equal(detailSpend, rows.Sum(e => decimal.Parse((string)e["cost_usd"]!, CultureInfo.InvariantCulture)));
+            Assert.Equal((long)detail["telemetry"]!["events_accepted"]!, usage.Attempts);
+            Assert.Equal((long)detail["telemetry"]!["events_accepted"]!, rows.Count);
+            Assert.Equal((long)detail["usage"]!["requests"]!, usage.Requests);
+        }
+
+        Assert.Equal(exported.Count, exported.Select(e => ((string)e["environment_id"]!, (string)e["request_id"]!, (int)e["attempt_index"]!)).Distinct().Count());
+    }
+
+    /// <summary>The usage view's totals over every bucket, result and page of a query.</summary>
+    private static async Task<(decimal Spend, long Attempts, long Requests)> SumUsageAsync(TestWorld world, string query)
+    {
+        var (spend, attempts, requests) = (0m, 0L, 0L);
+        string? page = null;
+        do
+        {
+            var answer = await world.Admin.GetOkAsync($"/api/v1/orgs/{world.OrgId}/usage?{query.Replace("+", "%2B", StringComparison.Ordinal)}"
+                + (page is null ? "" : "&page=" + Uri.EscapeDataString(page)));
+            foreach (var result in answer["data"]!.AsArray().SelectMany(bucket => bucket!["results"]!.AsArray()))
+            {
+                spend += decimal.Parse((string)result!["spend_usd"]!, CultureInfo.InvariantCulture);
+                attempts += (long)result["attempts"]!;
+                requests += (long)result["requests"]!;
+            }
+
+            page = (bool)answer["has_more"]! ? (string)answer["next_page"]! : null;
+        }
+        while (page is not null);
+        return (spend, attempts, requests);
+    }
+
+    /// <summary>Every exported event of the org, paging by cursor in small pages.</summary>
+    private static async Task<List<JsonNode>> ExportAsync(TestWorld world)
+    {
+        var events = new List<JsonNode>();
+        string? cursor = null;
+        while (true)
+        {
+            var page = await world.Admin.GetOkAsync($"/api/v1/orgs/{world.OrgId}/usage-events?limit=37"
+                + (cursor is null ? "" : "&after=" + Uri.EscapeDataString(cursor)));
+            events.AddRange(page["events"]!.AsArray().Select(e => e!));
+            cursor = (string)page["next_cursor"]!;
+            if (!(bool)page["has_more"]!)
+            {
+                return events;
+            }
+        }
+    }
+}
