@@ -368,6 +368,8 @@ public sealed class PostgresUsageLedger(NpgsqlDataSource dataSource) : GroupComm
             Histogram("ttft_histogram", t => t.Ttft, (t, v) => t.Ttft = v),
         ];
 
+        private static readonly UsageDimension[] Dimensions = Enum.GetValues<UsageDimension>();
+
         private static readonly Dictionary<RollupTier, string> UpsertSql = Enum.GetValues<RollupTier>().ToDictionary(t => t, Upsert);
 
         /// <summary>Every column of a rollup row, in <see cref="Read"/>'s order.</summary>
@@ -446,7 +448,7 @@ public sealed class PostgresUsageLedger(NpgsqlDataSource dataSource) : GroupComm
         private static int Compare(RollupCell a, RollupCell b)
         {
             var order = a.Start.CompareTo(b.Start);
-            foreach (var dimension in Enum.GetValues<UsageDimension>())
+            foreach (var dimension in Dimensions)
             {
                 if (order != 0)
                 {
