@@ -231,8 +231,9 @@ public sealed class PostgresUsageLedger(NpgsqlDataSource dataSource) : GroupComm
         var filters = new StringBuilder(query.KeyBoundOnly ? " AND key_bound" : "");
         foreach (var (dimension, values) in query.Filters.OrderBy(f => f.Key))
         {
-            var name = "filter_" + RollupTable.ColumnOf(dimension);
-            filters.Append(CultureInfo.InvariantCulture, $" AND {RollupTable.ColumnOf(dimension)} = ANY(@{name})");
+            var column = UsageDimensionNames.FieldName(dimension);
+            var name = "filter_" + column;
+            filters.Append(CultureInfo.InvariantCulture, $" AND {column} = ANY(@{name})");
             Add(command, name, NpgsqlDbType.Text, values.IsDefault ? [] : values.ToArray());
         }
 
@@ -380,20 +381,6 @@ public sealed class PostgresUsageLedger(NpgsqlDataSource dataSource) : GroupComm
             RollupTier.Minute => "usage_rollup_minute",
             RollupTier.Hour => "usage_rollup_hour",
             _ => throw new ArgumentOutOfRangeException(nameof(tier), tier, null),
-        };
-
-        public static string ColumnOf(UsageDimension dimension) => dimension switch
-        {
-            UsageDimension.Environment => "environment_id",
-            UsageDimension.Gateway => "dp_id",
-            UsageDimension.ApiKey => "api_key_id",
-            UsageDimension.Model => "model_id",
-            UsageDimension.ProviderKey => "provider_key_id",
-            UsageDimension.Team => "team_id",
-            UsageDimension.Member => "member_id",
-            UsageDimension.StatusClass => "status_class",
-            UsageDimension.AttemptKind => "attempt_kind",
-            _ => throw new ArgumentOutOfRangeException(nameof(dimension), dimension, null),
         };
 
         /// <summary>A row selected as <see cref="SelectList"/>.</summary>

@@ -259,7 +259,7 @@ public sealed class SqliteUsageLedger(string connectionString) : GroupCommitLedg
                 continue;
             }
 
-            sql.Append(CultureInfo.InvariantCulture, $" AND {RollupColumn(dimension)} IN (");
+            sql.Append(CultureInfo.InvariantCulture, $" AND {UsageDimensionNames.FieldName(dimension)} IN (");
             AppendList(sql, parameters, string.Create(CultureInfo.InvariantCulture, $"$f{filter++}_"), values);
             sql.Append(')');
         }
@@ -282,20 +282,6 @@ public sealed class SqliteUsageLedger(string connectionString) : GroupCommitLedg
             parameters.AddWithValue(name, value);
         }
     }
-
-    private static string RollupColumn(UsageDimension dimension) => dimension switch
-    {
-        UsageDimension.Environment => "environment_id",
-        UsageDimension.Gateway => "dp_id",
-        UsageDimension.ApiKey => "api_key_id",
-        UsageDimension.Model => "model_id",
-        UsageDimension.ProviderKey => "provider_key_id",
-        UsageDimension.Team => "team_id",
-        UsageDimension.Member => "member_id",
-        UsageDimension.StatusClass => "status_class",
-        UsageDimension.AttemptKind => "attempt_kind",
-        _ => throw new ArgumentOutOfRangeException(nameof(dimension), dimension, null),
-    };
 
     protected override async Task<ICommitter> OpenCommitterAsync()
     {

@@ -48,6 +48,28 @@ public enum UsageDimension
     AttemptKind,
 }
 
+/// <summary>The names of the usage dimensions where they are stored and shown.</summary>
+public static class UsageDimensionNames
+{
+    /// <summary>
+    /// The dimension's field name (<c>environment_id</c>, <c>dp_id</c>, ...): a result's field and
+    /// its filter in API.md §6, and on purpose also the column of the rollup tables of both stores.
+    /// </summary>
+    public static string FieldName(UsageDimension dimension) => dimension switch
+    {
+        UsageDimension.Environment => "environment_id",
+        UsageDimension.Gateway => "dp_id",
+        UsageDimension.ApiKey => "api_key_id",
+        UsageDimension.Model => "model_id",
+        UsageDimension.ProviderKey => "provider_key_id",
+        UsageDimension.Team => "team_id",
+        UsageDimension.Member => "member_id",
+        UsageDimension.StatusClass => "status_class",
+        UsageDimension.AttemptKind => "attempt_kind",
+        _ => throw new ArgumentOutOfRangeException(nameof(dimension), dimension, null),
+    };
+}
+
 /// <summary>The time granularity of stored rollup rows; coarser tiers are sums of minutes, written in the same transaction.</summary>
 public enum RollupTier
 {

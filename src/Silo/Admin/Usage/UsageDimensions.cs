@@ -28,19 +28,7 @@ public static class UsageDimensions
     };
 
     /// <summary>The field of a result that carries the dimension's value, which is also its filter's name.</summary>
-    public static string FieldName(UsageDimension dimension) => dimension switch
-    {
-        UsageDimension.Environment => "environment_id",
-        UsageDimension.Gateway => "dp_id",
-        UsageDimension.ApiKey => "api_key_id",
-        UsageDimension.Model => "model_id",
-        UsageDimension.ProviderKey => "provider_key_id",
-        UsageDimension.Team => "team_id",
-        UsageDimension.Member => "member_id",
-        UsageDimension.StatusClass => "status_class",
-        UsageDimension.AttemptKind => "attempt_kind",
-        _ => throw new ArgumentOutOfRangeException(nameof(dimension), dimension, null),
-    };
+    public static string FieldName(UsageDimension dimension) => UsageDimensionNames.FieldName(dimension);
 
     public static UsageDimension? ParseGroup(string name) =>
         All.Cast<UsageDimension?>().FirstOrDefault(dimension => GroupName(dimension!.Value) == name);
