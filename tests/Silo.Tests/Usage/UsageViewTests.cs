@@ -217,6 +217,38 @@ public sealed class UsageViewTests(SiloFixture silo) : IClassFixture<SiloFixture
         Assert.Equal(events.Count, all.Sum(r => (long)r["attempts"]!));
     }
 
+    [Fact]
+    public async Task Usage_OrgWithoutEnvironments_ListsEveryBucketEmpty()
+    {
+        using var admin = silo.Admin();
+        var orgId = "org-empty-" + Guid.NewGuid().ToString("N")[..8];
+        await admin.PutOkAsync($"/api/v1/orgs/{orgId}", """{"name":"Empty"}""");
+        var week = BucketCalendar.Containing(TestClock.Now, BucketWidth.Week, TimeZoneInfo.Utc).Start;
+
+        var view = await admin.GetOkAsync($"/api/v1/orgs/{orgId}/usage?starting_at={At(week.AddDays(-14))}&bucket_width=1w&group_by=team,member");
+
+        var buckets = view["data"]!.AsArray();
+        Assert.Equal([At(week.AddDays(-14)), At(week.AddDays(-7)), At(week)], buckets.Select(b => (string)b!["starting_at"]!));
+        Assert.Equal(At(week.AddDays(7)), (string)view["ending_at"]!);
+        Assert.All(buckets, b => Assert.Empty(b!["results"]!.AsArray()));
+        var asOf = DateTimeOffset.Parse((string)view["as_of"]!, CultureInfo.InvariantCulture);
+        Assert.Equal(
+            [true, asOf - week > TimeSpan.FromMinutes(15), false],
+            buckets.Select(b => (bool)b!["settled"]!));
+    }
+
+    [Fact]
+    public async Task OpenApi_DescribesTheUsageViewAsJsonAndCsv()
+    {
+        using var anonymous = silo.Admin(null);
+
+        var openApi = await anonymous.GetOkAsync("/openapi/v1.json");
+
+        var ok = openApi["paths"]!["/api/v1/orgs/{org_id}/usage"]!["get"]!["responses"]!["200"]!["content"]!.AsObject();
+        Assert.Contains("application/json", ok.Select(pair => pair.Key));
+        Assert.Contains("text/csv", ok.Select(pair => pair.Key));
+    }
+
     /// <summary>
     /// Traffic over the three hours before the current Kathmandu hour and in it, on three models and
     /// none, three keys, statuses 200/429 (budget and upstream)/500, retries, streamed and not.
