@@ -399,13 +399,13 @@ public sealed class PostgresUsageLedger(NpgsqlDataSource dataSource) : GroupComm
         }
 
         /// <summary>
-        /// The upsert of the rows a group adds to <paramref name="tier"/>, in one order for every
+        /// The upsert of the <paramref name="rows"/> a group adds to <paramref name="tier"/>, in one order for every
         /// writer (start, then the key's values), so that concurrent writers lock shared rows in the
         /// same order.
         /// </summary>
-        public static NpgsqlBatchCommand UpsertCommand(IReadOnlyList<LedgerEntry> inserted, RollupTier tier)
+        public static NpgsqlBatchCommand UpsertCommand(Dictionary<(DateTimeOffset Start, RollupKey Key), UsageTotals> rows, RollupTier tier)
         {
-            var cells = Rollups.Aggregate(inserted, null, tier)
+            var cells = rows
                 .Select(row => new RollupCell(row.Key.Start, row.Key.Key, row.Value))
                 .ToList();
             cells.Sort(Compare);
@@ -536,9 +536,10 @@ public sealed class PostgresUsageLedger(NpgsqlDataSource dataSource) : GroupComm
             var transaction = _transaction ?? throw new InvalidOperationException("No group transaction has begun.");
             if (_inserted.Count > 0)
             {
+                var minutes = Rollups.Aggregate(_inserted, null, RollupTier.Minute);
                 await using var batch = new NpgsqlBatch(connection, transaction);
-                batch.BatchCommands.Add(RollupTable.UpsertCommand(_inserted, RollupTier.Minute));
-                batch.BatchCommands.Add(RollupTable.UpsertCommand(_inserted, RollupTier.Hour));
+                batch.BatchCommands.Add(RollupTable.UpsertCommand(minutes, RollupTier.Minute));
+                batch.BatchCommands.Add(RollupTable.UpsertCommand(Rollups.Coarsen(minutes, RollupTier.Hour), RollupTier.Hour));
                 await batch.ExecuteNonQueryAsync();
                 _inserted.Clear();
             }

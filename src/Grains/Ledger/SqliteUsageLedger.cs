@@ -353,15 +353,14 @@ public sealed class SqliteUsageLedger(string connectionString) : GroupCommitLedg
             return;
         }
 
-        using var rollups = new RollupWriter(connection);
+        using var rollups = new RollupWriter(connection.Handle!);
         using (var command = connection.CreateCommand())
         {
             command.Transaction = transaction;
             command.CommandText = $"SELECT {EntryColumns} FROM usage_ledger WHERE pos <= $through ORDER BY occurred_at_ms";
             command.Parameters.AddWithValue("$through", through);
             using var reader = command.ExecuteReader();
-            var minutes = new Dictionary<(DateTimeOffset, RollupKey), UsageTotals>();
-            var hours = new Dictionary<(DateTimeOffset, RollupKey), UsageTotals>();
+            var minutes = new Dictionary<(DateTimeOffset Start, RollupKey Key), UsageTotals>();
             DateTimeOffset? hour = null;
             while (reader.Read())
             {
@@ -369,17 +368,14 @@ public sealed class SqliteUsageLedger(string connectionString) : GroupCommitLedg
                 var start = Rollups.StartOf(entry.OccurredAt, RollupTier.Hour);
                 if (start != hour)
                 {
-                    rollups.Upsert(RollupTier.Minute, minutes);
-                    rollups.Upsert(RollupTier.Hour, hours);
-                    (minutes, hours, hour) = ([], [], start);
+                    AddMinutesAndHours(rollups, minutes);
+                    (minutes, hour) = ([], start);
                 }
 
                 Rollups.Add(minutes, entry, RollupTier.Minute);
-                Rollups.Add(hours, entry, RollupTier.Hour);
             }
 
-            rollups.Upsert(RollupTier.Minute, minutes);
-            rollups.Upsert(RollupTier.Hour, hours);
+            AddMinutesAndHours(rollups, minutes);
         }
 
         using (var done = connection.CreateCommand())
@@ -390,6 +386,13 @@ public sealed class SqliteUsageLedger(string connectionString) : GroupCommitLedg
         }
 
         transaction.Commit();
+    }
+
+    /// <summary>Adds minute sums to the minute rows and, summed per hour, to the hour rows.</summary>
+    private static void AddMinutesAndHours(RollupWriter rollups, Dictionary<(DateTimeOffset Start, RollupKey Key), UsageTotals> minutes)
+    {
+        rollups.Add(RollupTier.Minute, minutes);
+        rollups.Add(RollupTier.Hour, Rollups.Coarsen(minutes, RollupTier.Hour));
     }
 
     private static long? PendingBackfill(SqliteConnection connection, SqliteTransaction? transaction)
@@ -455,29 +458,32 @@ public sealed class SqliteUsageLedger(string connectionString) : GroupCommitLedg
         new RollupKey(
             reader.GetString(0), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetString(5),
             reader.GetString(6), reader.GetString(7), reader.GetString(8), reader.GetString(9), reader.GetInt64(10) != 0),
-        new UsageTotals
-        {
-            Attempts = reader.GetInt64(11),
-            Requests = reader.GetInt64(12),
-            PromptTokens = reader.GetInt64(13),
-            CompletionTokens = reader.GetInt64(14),
-            CachedPromptTokens = reader.GetInt64(15),
-            CacheCreationTokens = reader.GetInt64(16),
-            CacheReadTokens = reader.GetInt64(17),
-            ReasoningTokens = reader.GetInt64(18),
-            CacheHits = reader.GetInt64(19),
-            UnpricedAttempts = reader.GetInt64(20),
-            ErrorAttempts = reader.GetInt64(21),
-            BudgetDenied = reader.GetInt64(22),
-            LatencySumMs = reader.GetInt64(23),
-            TtftCount = reader.GetInt64(24),
-            TtftSumMs = reader.GetInt64(25),
-            SpendUsd = ParseMoney(reader.GetString(26)),
-            CacheSavingsUsd = ParseMoney(reader.GetString(27)),
-            LatencyMaxMs = reader.GetInt64(28),
-            Latency = LatencyHistogram.Parse(reader.GetString(29)),
-            Ttft = LatencyHistogram.Parse(reader.GetString(30)),
-        });
+        ReadTotals(reader.GetInt64, reader.GetString, 11));
+
+    /// <summary>Reads the sums of a rollup row (<see cref="RollupColumns"/> after the key), the first at column <paramref name="first"/>.</summary>
+    private static UsageTotals ReadTotals(Func<int, long> integer, Func<int, string> text, int first) => new()
+    {
+        Attempts = integer(first),
+        Requests = integer(first + 1),
+        PromptTokens = integer(first + 2),
+        CompletionTokens = integer(first + 3),
+        CachedPromptTokens = integer(first + 4),
+        CacheCreationTokens = integer(first + 5),
+        CacheReadTokens = integer(first + 6),
+        ReasoningTokens = integer(first + 7),
+        CacheHits = integer(first + 8),
+        UnpricedAttempts = integer(first + 9),
+        ErrorAttempts = integer(first + 10),
+        BudgetDenied = integer(first + 11),
+        LatencySumMs = integer(first + 12),
+        TtftCount = integer(first + 13),
+        TtftSumMs = integer(first + 14),
+        SpendUsd = ParseMoney(text(first + 15)),
+        CacheSavingsUsd = ParseMoney(text(first + 16)),
+        LatencyMaxMs = integer(first + 17),
+        Latency = LatencyHistogram.Parse(text(first + 18)),
+        Ttft = LatencyHistogram.Parse(text(first + 19)),
+    };
 
     /// <summary>
     /// SQLite's own API (SQLitePCL, which Microsoft.Data.Sqlite is built on) for the writer's hot
@@ -497,6 +503,20 @@ public sealed class SqliteUsageLedger(string connectionString) : GroupCommitLedg
             }
 
             return statement;
+        }
+
+        /// <summary>Steps a statement that answers one integer.</summary>
+        public static long Scalar(sqlite3 db, sqlite3_stmt statement)
+        {
+            var rc = raw.sqlite3_step(statement);
+            var value = rc == raw.SQLITE_ROW ? raw.sqlite3_column_int64(statement, 0) : 0;
+            raw.sqlite3_reset(statement);
+            if (rc != raw.SQLITE_ROW)
+            {
+                SqliteException.ThrowExceptionForRC(rc, db);
+            }
+
+            return value;
         }
 
         public static void Execute(sqlite3 db, string sql) => SqliteException.ThrowExceptionForRC(raw.sqlite3_exec(db, sql), db);
@@ -538,59 +558,138 @@ public sealed class SqliteUsageLedger(string connectionString) : GroupCommitLedg
     }
 
     /// <summary>
-    /// Adds sums to the rollup tables: one upsert per (tier start, key) that inserts the row or adds
-    /// to the stored one. Money and histograms are text that SQL cannot add, so the connection gets
-    /// two functions of ours for it: <c>bc_decimal_add</c> (exact decimal) and
-    /// <c>bc_histogram_add</c> (<see cref="LatencyHistogram.Merge"/>).
+    /// Adds sums to the rollup rows. Money and histograms are text that SQL cannot add, so the sums
+    /// are added here and whole rows written: a row's stored sums are read once (a primary-key
+    /// lookup; none for a new row) and then kept, so the next group's rows for the same minute, hour
+    /// and key (the common case under steady traffic) are added without reading or parsing. What is
+    /// kept is right only while this connection alone writes the file: <see cref="Forget"/> drops it
+    /// whenever another connection has committed (<c>PRAGMA data_version</c>), and a writer whose
+    /// transaction fails is discarded with it. At most <see cref="KeptRows"/> rows are kept.
     /// </summary>
     private sealed class RollupWriter : IDisposable
     {
+        private const int KeptRows = 50_000;
+
         private readonly sqlite3 _db;
-        private readonly sqlite3_stmt _upsert;
+        private readonly sqlite3_stmt _write;
+        private readonly sqlite3_stmt _read;
+        private readonly Dictionary<(RollupTier, DateTimeOffset, RollupKey), UsageTotals> _stored = [];
 
-        public RollupWriter(SqliteConnection connection)
+        public RollupWriter(sqlite3 db)
         {
-            connection.CreateFunction<string, string, string>(
-                "bc_decimal_add", (left, right) => (ParseMoney(left) + ParseMoney(right)).ToString(CultureInfo.InvariantCulture), isDeterministic: true);
-            connection.CreateFunction<string, string, string>("bc_histogram_add", LatencyHistogram.Merge, isDeterministic: true);
-            _db = connection.Handle!;
-            _upsert = Native.Prepare(_db, UpsertSql(), RollupColumnCount + 1);
-        }
-
-        public void Upsert(RollupTier tier, Dictionary<(DateTimeOffset Start, RollupKey Key), UsageTotals> rows)
-        {
-            Native.Text(_db, _upsert, RollupColumnCount + 1, TierName(tier));
-            foreach (var ((start, key), totals) in rows)
+            _db = db;
+            _write = Native.Prepare(_db, WriteSql(), RollupColumnCount + 1);
+            try
             {
-                Bind(start, key, totals);
-                Native.Step(_db, _upsert);
+                _read = Native.Prepare(_db, ReadSql, 12);
+            }
+            catch
+            {
+                _write.Dispose();
+                throw;
             }
         }
 
-        public void Dispose() => _upsert.Dispose();
+        /// <summary>Adds <paramref name="rows"/> (sums per start and key) to the stored <paramref name="tier"/> rows.</summary>
+        public void Add(RollupTier tier, Dictionary<(DateTimeOffset Start, RollupKey Key), UsageTotals> rows)
+        {
+            if (_stored.Count + rows.Count > KeptRows)
+            {
+                Evict();
+            }
 
-        /// <summary>Inserts a row, or adds it to the stored row of its tier and key.</summary>
-        private static string UpsertSql()
+            Native.Text(_db, _write, RollupColumnCount + 1, TierName(tier));
+            foreach (var ((start, key), sums) in rows)
+            {
+                if (!_stored.TryGetValue((tier, start, key), out var stored))
+                {
+                    stored = Read(tier, start, key) ?? new UsageTotals();
+                    _stored[(tier, start, key)] = stored;
+                }
+
+                stored.Add(sums);
+                Write(start, key, stored);
+            }
+        }
+
+        /// <summary>
+        /// Keeps the rows of the latest two minutes and hours, which steady traffic adds to again;
+        /// late events' rows are read again when they come. Should that still be too many, keeps none.
+        /// </summary>
+        private void Evict()
+        {
+            var latest = new Dictionary<RollupTier, DateTimeOffset>();
+            foreach (var (tier, start, _) in _stored.Keys)
+            {
+                latest[tier] = latest.TryGetValue(tier, out var seen) && seen > start ? seen : start;
+            }
+
+            // Removing while enumerating is allowed for Dictionary since .NET Core 3.0.
+            foreach (var row in _stored.Keys)
+            {
+                if (row.Item2 < latest[row.Item1] - Rollups.Width(row.Item1))
+                {
+                    _stored.Remove(row);
+                }
+            }
+
+            if (_stored.Count > KeptRows / 2)
+            {
+                _stored.Clear();
+            }
+        }
+
+        /// <summary>Drops the kept sums: another connection may have changed the stored ones.</summary>
+        public void Forget() => _stored.Clear();
+
+        public void Dispose()
+        {
+            _read.Dispose();
+            _write.Dispose();
+        }
+
+        /// <summary>Inserts a row or replaces the sums of the stored one.</summary>
+        private static string WriteSql()
         {
             var values = string.Join(", ", Enumerable.Range(1, RollupColumnCount + 1).Select(i => string.Create(CultureInfo.InvariantCulture, $"?{i}")));
-            var counts = string.Join(", ", RollupCounts.Select(column => $"{column} = {column} + excluded.{column}"));
+            var sums = string.Join(", ", RollupColumns.Split(',').Skip(11).Select(column => column.Trim()).Select(column => $"{column} = excluded.{column}"));
             return $"""
                 INSERT INTO usage_rollup ({RollupColumns}, tier) VALUES ({values})
                 ON CONFLICT (environment_id, tier, start_ms, dp_id, api_key_id, model_id, provider_key_id, team_id, member_id,
-                             status_class, attempt_kind, key_bound) DO UPDATE SET
-                    {counts},
-                    spend_usd = bc_decimal_add(spend_usd, excluded.spend_usd),
-                    cache_savings_usd = bc_decimal_add(cache_savings_usd, excluded.cache_savings_usd),
-                    latency_max_ms = max(latency_max_ms, excluded.latency_max_ms),
-                    latency_histogram = bc_histogram_add(latency_histogram, excluded.latency_histogram),
-                    ttft_histogram = bc_histogram_add(ttft_histogram, excluded.ttft_histogram)
+                             status_class, attempt_kind, key_bound) DO UPDATE SET {sums}
                 """;
         }
 
-        /// <summary>Positions follow the column order of <see cref="RollupColumns"/>.</summary>
-        private void Bind(DateTimeOffset start, RollupKey key, UsageTotals t)
+        private static readonly string ReadSql = $"""
+            SELECT {string.Join(", ", RollupColumns.Split(',').Skip(11).Select(column => column.Trim()))}
+            FROM usage_rollup
+            WHERE environment_id = ?1 AND start_ms = ?2 AND dp_id = ?3 AND api_key_id = ?4 AND model_id = ?5
+              AND provider_key_id = ?6 AND team_id = ?7 AND member_id = ?8 AND status_class = ?9 AND attempt_kind = ?10
+              AND key_bound = ?11 AND tier = ?12
+            """;
+
+        private UsageTotals? Read(RollupTier tier, DateTimeOffset start, RollupKey key)
         {
-            var s = _upsert;
+            BindKey(_read, start, key);
+            Native.Text(_db, _read, 12, TierName(tier));
+            var rc = raw.sqlite3_step(_read);
+            try
+            {
+                return rc switch
+                {
+                    raw.SQLITE_ROW => ReadTotals(i => raw.sqlite3_column_int64(_read, i), i => raw.sqlite3_column_text(_read, i).utf8_to_string(), 0),
+                    raw.SQLITE_DONE => null,
+                    _ => throw new SqliteException($"Reading a rollup row failed ({raw.sqlite3_errmsg(_db).utf8_to_string()}).", rc),
+                };
+            }
+            finally
+            {
+                raw.sqlite3_reset(_read);
+            }
+        }
+
+        private void BindKey(sqlite3_stmt s, DateTimeOffset start, RollupKey key)
+        {
             Native.Text(_db, s, 1, key.EnvironmentId);
             raw.sqlite3_bind_int64(s, 2, start.ToUnixTimeMilliseconds());
             Native.Text(_db, s, 3, key.DpId);
@@ -602,6 +701,13 @@ public sealed class SqliteUsageLedger(string connectionString) : GroupCommitLedg
             Native.Text(_db, s, 9, key.StatusClass);
             Native.Text(_db, s, 10, key.AttemptKind);
             raw.sqlite3_bind_int64(s, 11, key.KeyBound ? 1 : 0);
+        }
+
+        /// <summary>Positions follow the column order of <see cref="RollupColumns"/>.</summary>
+        private void Write(DateTimeOffset start, RollupKey key, UsageTotals t)
+        {
+            var s = _write;
+            BindKey(s, start, key);
             Native.Integers(s, 12,
                 t.Attempts, t.Requests, t.PromptTokens, t.CompletionTokens, t.CachedPromptTokens, t.CacheCreationTokens,
                 t.CacheReadTokens, t.ReasoningTokens, t.CacheHits, t.UnpricedAttempts, t.ErrorAttempts, t.BudgetDenied,
@@ -611,6 +717,7 @@ public sealed class SqliteUsageLedger(string connectionString) : GroupCommitLedg
             raw.sqlite3_bind_int64(s, 29, t.LatencyMaxMs);
             Native.Text(_db, s, 30, t.Latency.Encode());
             Native.Text(_db, s, 31, t.Ttft.Encode());
+            Native.Step(_db, s);
         }
     }
 
@@ -630,18 +737,21 @@ public sealed class SqliteUsageLedger(string connectionString) : GroupCommitLedg
         private readonly sqlite3_stmt _insert;
         private readonly sqlite3_stmt _attribute;
         private readonly sqlite3_stmt _lastPosition;
+        private readonly sqlite3_stmt _dataVersion;
         private readonly RollupWriter _rollups;
         private readonly List<LedgerEntry> _inserted = [];
         private long _position;
+        private long? _version;
 
         private Writer(SqliteConnection connection)
         {
             _connection = connection;
             _db = connection.Handle!;
-            _rollups = new RollupWriter(connection);
+            _rollups = new RollupWriter(_db);
             _insert = Native.Prepare(_db, InsertSql, parameters: EntryColumnCount);
             _attribute = Native.Prepare(_db, InsertAttributionSql, parameters: 6);
             _lastPosition = Native.Prepare(_db, "SELECT coalesce(max(pos), 0) FROM usage_ledger", parameters: 0);
+            _dataVersion = Native.Prepare(_db, "PRAGMA data_version", parameters: 0);
         }
 
         public static Writer Open(string connectionString)
@@ -668,12 +778,13 @@ public sealed class SqliteUsageLedger(string connectionString) : GroupCommitLedg
         {
             Native.Execute(_db, "BEGIN IMMEDIATE");
             _inserted.Clear();
-            var rc = raw.sqlite3_step(_lastPosition);
-            _position = rc == raw.SQLITE_ROW ? raw.sqlite3_column_int64(_lastPosition, 0) : 0;
-            raw.sqlite3_reset(_lastPosition);
-            if (rc != raw.SQLITE_ROW)
+            _position = Native.Scalar(_db, _lastPosition);
+            // Another connection committed since this one last did: the rollup sums kept may be stale.
+            var version = Native.Scalar(_db, _dataVersion);
+            if (version != _version)
             {
-                SqliteException.ThrowExceptionForRC(rc, _db);
+                _rollups.Forget();
+                _version = version;
             }
 
             return Task.CompletedTask;
@@ -724,8 +835,7 @@ public sealed class SqliteUsageLedger(string connectionString) : GroupCommitLedg
         {
             if (_inserted.Count > 0)
             {
-                _rollups.Upsert(RollupTier.Minute, Rollups.Aggregate(_inserted, null, RollupTier.Minute));
-                _rollups.Upsert(RollupTier.Hour, Rollups.Aggregate(_inserted, null, RollupTier.Hour));
+                AddMinutesAndHours(_rollups, Rollups.Aggregate(_inserted, null, RollupTier.Minute));
                 _inserted.Clear();
             }
 
@@ -735,6 +845,7 @@ public sealed class SqliteUsageLedger(string connectionString) : GroupCommitLedg
 
         public async ValueTask DisposeAsync()
         {
+            _dataVersion.Dispose();
             _lastPosition.Dispose();
             _attribute.Dispose();
             _insert.Dispose();

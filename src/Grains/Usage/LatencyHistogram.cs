@@ -24,7 +24,11 @@ public sealed class LatencyHistogram
     public const int MaxBucket = ExactBelow + 475;
 
     private static readonly double LogRatio = Math.Log(Ratio);
-    private readonly SortedDictionary<int, long> _counts = [];
+    // The used buckets in increasing order and their counts: a rollup row holds a handful, and
+    // arrays keep adding, merging and encoding them free of per-bucket allocations.
+    private int[] _buckets = [];
+    private long[] _counts = [];
+    private int _used;
 
     public long Count { get; private set; }
 
@@ -57,9 +61,9 @@ public sealed class LatencyHistogram
     public void Add(LatencyHistogram other)
     {
         ArgumentNullException.ThrowIfNull(other);
-        foreach (var (bucket, count) in other._counts)
+        for (var i = 0; i < other._used; i++)
         {
-            Add(bucket, count);
+            Add(other._buckets[i], other._counts[i]);
         }
     }
 
@@ -76,12 +80,12 @@ public sealed class LatencyHistogram
 
         var rank = Math.Max(1, (long)Math.Ceiling(quantile * Count));
         long seen = 0;
-        foreach (var (bucket, count) in _counts)
+        for (var i = 0; i < _used; i++)
         {
-            seen += count;
+            seen += _counts[i];
             if (seen >= rank)
             {
-                var value = Representative(bucket);
+                var value = Representative(_buckets[i]);
                 return Math.Round(max is { } cap ? Math.Min(value, cap) : value, 2);
             }
         }
@@ -91,15 +95,20 @@ public sealed class LatencyHistogram
 
     public string Encode()
     {
-        var text = new StringBuilder();
-        foreach (var (bucket, count) in _counts)
+        if (_used == 0)
         {
-            if (text.Length > 0)
+            return "";
+        }
+
+        var text = new StringBuilder(_used * 8);
+        for (var i = 0; i < _used; i++)
+        {
+            if (i > 0)
             {
                 text.Append(',');
             }
 
-            text.Append(CultureInfo.InvariantCulture, $"{bucket}:{count}");
+            text.Append(CultureInfo.InvariantCulture, $"{_buckets[i]}:{_counts[i]}");
         }
 
         return text.ToString();
@@ -114,18 +123,27 @@ public sealed class LatencyHistogram
             return histogram;
         }
 
-        foreach (var part in text.Split(','))
+        var rest = text.AsSpan();
+        while (true)
         {
-            var colon = part.IndexOf(':', StringComparison.Ordinal);
+            var comma = rest.IndexOf(',');
+            var part = comma < 0 ? rest : rest[..comma];
+            var colon = part.IndexOf(':');
             if (colon <= 0
-                || !int.TryParse(part.AsSpan(0, colon), NumberStyles.None, CultureInfo.InvariantCulture, out var bucket)
-                || !long.TryParse(part.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var count)
+                || !int.TryParse(part[..colon], NumberStyles.None, CultureInfo.InvariantCulture, out var bucket)
+                || !long.TryParse(part[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var count)
                 || bucket > MaxBucket)
             {
                 throw new FormatException($"'{text}' is not a stored latency histogram.");
             }
 
             histogram.Add(bucket, count);
+            if (comma < 0)
+            {
+                break;
+            }
+
+            rest = rest[(comma + 1)..];
         }
 
         return histogram;
@@ -146,8 +164,27 @@ public sealed class LatencyHistogram
             return;
         }
 
-        _counts[bucket] = _counts.GetValueOrDefault(bucket) + count;
         Count += count;
+        var at = Array.BinarySearch(_buckets, 0, _used, bucket);
+        if (at >= 0)
+        {
+            _counts[at] += count;
+            return;
+        }
+
+        at = ~at;
+        if (_used == _buckets.Length)
+        {
+            var size = Math.Max(4, _used * 2);
+            Array.Resize(ref _buckets, size);
+            Array.Resize(ref _counts, size);
+        }
+
+        Array.Copy(_buckets, at, _buckets, at + 1, _used - at);
+        Array.Copy(_counts, at, _counts, at + 1, _used - at);
+        _buckets[at] = bucket;
+        _counts[at] = count;
+        _used++;
     }
 
     private static double LowerBound(int bucket) =>

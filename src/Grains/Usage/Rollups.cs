@@ -59,4 +59,27 @@ public static class Rollups
 
         totals.Add(entry);
     }
+
+    /// <summary>
+    /// The sums of finer rows (minutes) per row of a coarser <paramref name="tier"/> (hours): what a
+    /// store adds to the hour rows, summed from the minute rows it adds, so each entry is summed once.
+    /// </summary>
+    public static Dictionary<(DateTimeOffset Start, RollupKey Key), UsageTotals> Coarsen(
+        Dictionary<(DateTimeOffset Start, RollupKey Key), UsageTotals> rows, RollupTier tier)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var coarser = new Dictionary<(DateTimeOffset, RollupKey), UsageTotals>();
+        foreach (var ((start, key), totals) in rows)
+        {
+            var group = (StartOf(start, tier), key);
+            if (!coarser.TryGetValue(group, out var sum))
+            {
+                coarser[group] = sum = new UsageTotals();
+            }
+
+            sum.Add(totals);
+        }
+
+        return coarser;
+    }
 }

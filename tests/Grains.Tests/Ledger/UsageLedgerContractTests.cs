@@ -680,6 +680,27 @@ public sealed class SqliteUsageLedgerTests : UsageLedgerContract
             () => ledger.AppendAsync([Entry("env", "dp", "r", 0, 1)]));
     }
 
+    [Fact]
+    public async Task AppendAsync_TwoLedgersOnOneFileInTurn_KeepRollupsAndPositionsExact()
+    {
+        await using var first = OpenLedger();
+        await using var second = OpenLedger();
+        var entries = Enumerable.Range(0, 60)
+            .Select(i => Entry("env", "dp", $"r-{i}", 0, i + 1, cost: 0.001m * i) with { OccurredAt = BaseHour.AddMinutes(i % 3), UpstreamLatencyMs = i * 37 })
+            .ToList();
+        ImmutableArray<DateTimeOffset> boundaries = [BaseHour, BaseHour.AddMinutes(2), BaseHour.AddHours(1)];
+
+        // Both add to the same minute and hour rows, each after the other has committed.
+        for (var i = 0; i < entries.Count; i += 6)
+        {
+            Assert.All(await (i % 12 == 0 ? first : second).AppendAsync(entries.Skip(i).Take(6).ToList()), Assert.True);
+        }
+
+        var rows = await first.ReadRollupsAsync(new RollupQuery { EnvironmentIds = ["env"], Boundaries = boundaries });
+        AssertSameBuckets(Expected(entries, boundaries, _ => true), SumPerBucket(rows, boundaries));
+        Assert.Equal(entries, await ExportAllAsync(second, ["env"], CommitPosition.Start, 100));
+    }
+
     protected override GroupCommitLedger OpenLedger() => new SqliteUsageLedger(_connectionString);
 
     /// <summary>An immediate transaction holds SQLite's write lock until it is rolled back.</summary>

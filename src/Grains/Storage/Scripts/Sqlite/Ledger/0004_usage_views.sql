@@ -40,10 +40,10 @@ CREATE INDEX usage_ledger_by_environment_position ON usage_ledger (environment_i
 
 -- Rollups: the sums of the ledger rows per UTC minute and per UTC hour (tier 'minute' or 'hour')
 -- of occurred_at and key. An absent dimension is ''. Money is exact decimal text, as in the
--- ledger; the latency histograms are LatencyHistogram's sparse text ("bucket:count,..."). The
--- writer adds to a stored row with its own SQL functions (decimal and histogram addition). Keyed
--- by environment, tier and start first, which is how usage views read them; hour rows let a day
--- be read as 24 rows per key instead of 1,440.
+-- ledger; the latency histograms are LatencyHistogram's sparse text ("bucket:count,..."). SQL
+-- cannot add either exactly, so the writer adds in C# and writes whole rows, in the transaction of
+-- the ledger rows they sum. Keyed by environment, tier and start first, which is how usage views
+-- read them; hour rows let a day be read as 24 rows per key instead of 1,440.
 CREATE TABLE usage_rollup (
     environment_id        TEXT    NOT NULL,
     tier                  TEXT    NOT NULL CHECK (tier IN ('minute', 'hour')),
