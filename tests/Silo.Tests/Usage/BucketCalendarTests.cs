@@ -146,6 +146,33 @@ public sealed class BucketCalendarTests
         }
     }
 
+    [Fact]
+    public void Containing_EveryZoneOfTheSystem_HasBoundariesOfWholeMinutesFromTheFirstYearOn()
+    {
+        // Rollups are per UTC minute, so a view's boundaries must be whole minutes in every zone a
+        // query may name, however odd its history (Africa/Monrovia was -00:44:30 until 1972).
+        var random = new Random(11);
+        var span = (BucketCalendar.Latest - BucketCalendar.Earliest).TotalMinutes;
+        var zones = TimeZoneInfo.GetSystemTimeZones();
+        Assert.True(zones.Count > 300, $"only {zones.Count} zones: is tzdata installed?");
+        foreach (var zone in zones)
+        {
+            var instants = Enumerable.Range(0, 40)
+                .Select(_ => BucketCalendar.Earliest.AddMinutes(random.NextDouble() * span * (random.Next(4) == 0 ? 1 : 0.01)))
+                .Append(BucketCalendar.Earliest);
+            foreach (var instant in instants)
+            {
+                foreach (var width in new[] { BucketWidth.Hour, BucketWidth.Day })
+                {
+                    var bucket = BucketCalendar.Containing(instant, width, zone);
+                    Assert.True(
+                        bucket.Start.UtcTicks % TimeSpan.TicksPerMinute == 0 && bucket.End.UtcTicks % TimeSpan.TicksPerMinute == 0,
+                        $"{zone.Id} {width} at {instant:o}: [{bucket.Start:o}, {bucket.End:o})");
+                }
+            }
+        }
+    }
+
     private static DateOnly LastSunday(int year, int month)
     {
         var last = new DateOnly(year, month, DateTime.DaysInMonth(year, month));

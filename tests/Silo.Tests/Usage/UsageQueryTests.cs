@@ -67,6 +67,7 @@ public sealed class UsageQueryTests
             { "", "'starting_at'" },
             { "starting_at=yesterday", "'starting_at' must be an RFC 3339" },
             { "starting_at=2026-11-01T00:00:00", "'starting_at' must be an RFC 3339" },
+            { "starting_at=2026-11-01T00:00:00+01:00", "(got '2026-11-01T00:00:00 01:00'); a '+' in a URL must be written %2B" },
             { $"starting_at={today}&starting_at={today}", "'starting_at' must be given at most once" },
             { "starting_at=1900-01-01T00:00:00Z", "'starting_at' must be from 1972" },
             { $"starting_at={At(Today.AddHours(5))}", $"'starting_at' {At(Today.AddHours(5))} is not on a 1d bucket boundary in UTC: the nearest boundaries are {today} and {tomorrow}" },

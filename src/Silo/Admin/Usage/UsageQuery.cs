@@ -209,7 +209,9 @@ public sealed record UsageQuery
     {
         if (!WireFormat.TryParseInstant(text, out var value))
         {
-            return (default, Problems.BadRequest($"'{name}' must be an RFC 3339 date-time with an offset, e.g. 2026-11-01T00:00:00Z (got '{text}')"));
+            // A '+' left unescaped in a URL's query arrives as a space.
+            var hint = text.Contains(' ', StringComparison.Ordinal) ? "; a '+' in a URL must be written %2B" : "";
+            return (default, Problems.BadRequest($"'{name}' must be an RFC 3339 date-time with an offset, e.g. 2026-11-01T00:00:00Z (got '{text}'){hint}"));
         }
 
         return value < BucketCalendar.Earliest || value > BucketCalendar.Latest
