@@ -5,11 +5,16 @@ namespace BudgetCluster.Silo.Admin;
 
 /// <summary>
 /// The bearer token of the admin API and dashboard: <c>Admin:Token</c> when configured, otherwise
-/// the one in <c>{data dir}/admin-token</c>, generated there (mode 0600) on first start.
+/// the one in <c>{data dir}/admin-token</c>, generated there (mode 0600) on first start. A token
+/// shorter than <see cref="MinimumBytes"/> (an empty one included: a variable set to nothing, an
+/// emptied file) refuses the start rather than letting a guessable token, or none, in.
 /// </summary>
 public sealed class AdminToken
 {
     public const string FileName = "admin-token";
+
+    /// <summary>The shortest token accepted, in UTF-8 bytes: 256 bits, what a generated one carries.</summary>
+    public const int MinimumBytes = 32;
 
     private readonly byte[] _expected;
 
@@ -24,15 +29,15 @@ public sealed class AdminToken
 
     public static AdminToken Resolve(string? configured, string dataDirectory)
     {
-        if (!string.IsNullOrWhiteSpace(configured))
+        if (configured is not null)
         {
-            return new AdminToken(configured.Trim(), null);
+            return new AdminToken(LongEnough(configured.Trim(), "the configuration key Admin:Token"), null);
         }
 
         var path = Path.GetFullPath(Path.Combine(dataDirectory, FileName));
         if (File.Exists(path))
         {
-            return new AdminToken(File.ReadAllText(path).Trim(), path);
+            return new AdminToken(LongEnough(File.ReadAllText(path).Trim(), $"the file {path}"), path);
         }
 
         Directory.CreateDirectory(dataDirectory);
@@ -53,7 +58,17 @@ public sealed class AdminToken
 
     /// <summary>Constant-time comparison, so response timing reveals nothing about the token.</summary>
     public bool Matches(string? presented) =>
-        presented is not null && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), _expected);
+        !string.IsNullOrEmpty(presented) && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), _expected);
+
+    private static string LongEnough(string token, string source)
+    {
+        var bytes = Encoding.UTF8.GetByteCount(token);
+        return bytes >= MinimumBytes
+            ? token
+            : throw new InvalidOperationException(
+                $"The admin token from {source} is {(bytes == 0 ? "empty" : $"{bytes} bytes long")}: it must be at least {MinimumBytes} bytes. "
+                + $"Set a longer one (e.g. the output of 'openssl rand -base64 32'), or leave Admin:Token unset and delete the file to have one generated.");
+    }
 
     private static string Base64UrlEncode(byte[] bytes) =>
         Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');

@@ -18,6 +18,6 @@ public static partial class Ids
             ? null
             : Problems.BadRequest($"'{field}' must be 1-128 characters of letters, digits and . _ : @ -, starting with a letter or digit");
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}\z", RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
 }

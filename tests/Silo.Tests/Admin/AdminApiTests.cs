@@ -200,6 +200,20 @@ public sealed class AdminApiTests(SiloFixture silo) : IClassFixture<SiloFixture>
         Assert.StartsWith("'org_id' must be 1-128 characters", detail, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task PutOrg_IdWithATrailingNewline_Is400_AndTheOrgWithoutItKeepsItsName()
+    {
+        using var admin = silo.Admin();
+        var id = "acme-" + Guid.NewGuid().ToString("N");
+        await admin.PutOkAsync($"/api/v1/orgs/{id}", """{"name":"Acme"}""");
+
+        using var response = await admin.PutAsync($"/api/v1/orgs/{id}%0A", """{"name":"Other"}""");
+
+        var detail = await Http.ReadProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.StartsWith("'org_id' must be 1-128 characters", detail, StringComparison.Ordinal);
+        Assert.Equal("Acme", (string)(await admin.GetOkAsync($"/api/v1/orgs/{id}"))["name"]!);
+    }
+
     [Theory]
     [InlineData("/api/v1/orgs/{0}", "org '{0}' not found")]
     [InlineData("/api/v1/environments/{0}", "environment '{0}' not found")]

@@ -14,7 +14,7 @@ namespace BudgetCluster.Silo.Tests.Infrastructure;
 /// </summary>
 public class SiloFixture : IAsyncLifetime
 {
-    public const string Token = "test-admin-token";
+    public const string Token = "test-admin-token-of-at-least-32-bytes";
 
     private WebApplication? _app;
 
