@@ -3,15 +3,19 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using BudgetCluster.Silo.Tests.Infrastructure;
+using BudgetCluster.Silo.Tests.Postgres;
 using BudgetCluster.TestSupport;
 
 namespace BudgetCluster.Silo.Tests.Export;
 
 /// <summary>
 /// <c>GET /api/v1/orgs/{org_id}/usage-events</c> through a real silo: every accepted event once, in
-/// commit order, whatever the paging, replays, late events or concurrent batches.
+/// commit order, whatever the paging, replays, late events or concurrent batches. Run against each
+/// store by a subclass; every read waits first until what was acknowledged is exportable.
 /// </summary>
-public sealed class UsageExportTests(SiloFixture silo) : IClassFixture<SiloFixture>
+/// <typeparam name="TFixture">The silo in one storage mode.</typeparam>
+public abstract class UsageExportContract<TFixture>(TFixture silo)
+    where TFixture : SiloFixture
 {
     private static readonly string[] Fields =
     [
@@ -21,6 +25,9 @@ public sealed class UsageExportTests(SiloFixture silo) : IClassFixture<SiloFixtu
         "cache_status", "guardrail_blocked", "upstream_latency_ms", "upstream_ttft_ms", "downstream_latency_ms", "cost_usd",
         "cache_savings_usd", "unpriced", "price_version",
     ];
+
+    /// <summary>Until every event acknowledged so far is readable through the export (at once on SQLite).</summary>
+    protected virtual Task ExportCaughtUpAsync() => Task.CompletedTask;
 
     [Fact]
     public async Task Export_SmallPages_GiveEveryEventOnceInCommitOrder()
@@ -32,6 +39,7 @@ public sealed class UsageExportTests(SiloFixture silo) : IClassFixture<SiloFixtu
             Assert.Equal(7, (int)(await world.Gateway.PostTelemetryOkAsync(UsageEvents.Body(batch)))["accepted"]!);
         }
 
+        await ExportCaughtUpAsync();
         var (events, cursor, pages) = await ExportReader.ReadAllAsync(world.Admin, world.OrgId, limit: 4);
 
         Assert.Equal(9, pages);
@@ -62,12 +70,14 @@ public sealed class UsageExportTests(SiloFixture silo) : IClassFixture<SiloFixtu
             await world.Gateway.PostTelemetryOkAsync(body);
         }
 
+        await ExportCaughtUpAsync();
         var (first, cursor, _) = await ExportReader.ReadAllAsync(world.Admin, world.OrgId, limit: 7);
         foreach (var body in bodies)
         {
             Assert.Equal(10, (int)(await world.Gateway.PostTelemetryOkAsync(body))["duplicates"]!);
         }
 
+        await ExportCaughtUpAsync();
         var (afterReplay, cursorAfter, _) = await ExportReader.ReadAllAsync(world.Admin, world.OrgId, cursor);
         var (all, _, _) = await ExportReader.ReadAllAsync(world.Admin, world.OrgId);
         Assert.Empty(afterReplay);
@@ -80,11 +90,13 @@ public sealed class UsageExportTests(SiloFixture silo) : IClassFixture<SiloFixtu
     {
         using var world = await silo.OnboardAsync();
         await world.Gateway.PostTelemetryOkAsync(UsageEvents.Body(Batch(world, "now", 3, TestClock.Now)));
+        await ExportCaughtUpAsync();
         var (_, cursor, _) = await ExportReader.ReadAllAsync(world.Admin, world.OrgId);
 
         // Sent now, occurred two days ago: earlier than everything already exported.
         var lateAt = TestClock.Now.AddDays(-2);
         await world.Gateway.PostTelemetryOkAsync(UsageEvents.Body(Batch(world, "late", 2, lateAt)));
+        await ExportCaughtUpAsync();
 
         var (fromCursor, _, _) = await ExportReader.ReadAllAsync(world.Admin, world.OrgId, cursor);
         var (all, _, _) = await ExportReader.ReadAllAsync(world.Admin, world.OrgId);
@@ -102,6 +114,7 @@ public sealed class UsageExportTests(SiloFixture silo) : IClassFixture<SiloFixtu
             await world.Gateway.PostTelemetryOkAsync(world.Fixture(fixture));
         }
 
+        await ExportCaughtUpAsync();
         var json = await ExportReader.PageAsync(world.Admin, world.OrgId, limit: 3);
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/orgs/{world.OrgId}/usage-events?limit=3");
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/x-ndjson"));
@@ -131,6 +144,7 @@ public sealed class UsageExportTests(SiloFixture silo) : IClassFixture<SiloFixtu
         await world.Admin.PutOkAsync($"/api/v1/api-keys/{key}", $$"""{"environment_id":"{{world.EnvironmentId}}","team_id":"team-a","user_id":"u-1"}""");
         await world.Gateway.PostTelemetryOkAsync(world.Fixture("stream-fallback-anthropic.json").Replace("\"k-frontend\"", $"\"{key}\"", StringComparison.Ordinal));
 
+        await ExportCaughtUpAsync();
         var events = (await ExportReader.PageAsync(world.Admin, world.OrgId))["events"]!.AsArray().Select(e => e!.AsObject()).ToList();
 
         Assert.Equal(2, events.Count);
@@ -179,6 +193,7 @@ public sealed class UsageExportTests(SiloFixture silo) : IClassFixture<SiloFixtu
         using var world = await silo.OnboardAsync();
         await world.Gateway.PostTelemetryOkAsync(UsageEvents.Body([UsageEvents.Event("bare", apiKeyId: "")]));
 
+        await ExportCaughtUpAsync();
         var exported = Assert.Single((await ExportReader.PageAsync(world.Admin, world.OrgId))["events"]!.AsArray())!;
 
         Assert.Null(exported["model_id"]);
@@ -188,24 +203,8 @@ public sealed class UsageExportTests(SiloFixture silo) : IClassFixture<SiloFixtu
         Assert.True((bool)exported["unpriced"]!);
     }
 
-    public static TheoryData<string, HttpStatusCode, string> BadRequests => new()
-    {
-        { "limit=0", HttpStatusCode.BadRequest, "'limit' must be an integer from 1 to 10000" },
-        { "limit=10001", HttpStatusCode.BadRequest, "'limit' must be an integer from 1 to 10000" },
-        { "limit=-5", HttpStatusCode.BadRequest, "'limit' must be an integer from 1 to 10000" },
-        { "limit=many", HttpStatusCode.BadRequest, "'limit' must be an integer from 1 to 10000" },
-        { "limit=2.5", HttpStatusCode.BadRequest, "'limit' must be an integer from 1 to 10000" },
-        { "limit=1&limit=2", HttpStatusCode.BadRequest, "'limit' must be given at most once" },
-        { "after=not-a-cursor", HttpStatusCode.BadRequest, "'after' is not a cursor of this export" },
-        // Base64url of "v1.x.y": the right envelope, not a position.
-        { "after=djEueC55", HttpStatusCode.BadRequest, "'after' is not a cursor of this export" },
-        { "after=a&after=b", HttpStatusCode.BadRequest, "'after' must be given at most once" },
-        { "environment_id=has%20space", HttpStatusCode.BadRequest, "'environment_id' must be 1-128 characters" },
-        { "environment_id=env-nobody-has", HttpStatusCode.BadRequest, "'environment_id' 'env-nobody-has' is not an environment of org" },
-    };
-
     [Theory]
-    [MemberData(nameof(BadRequests))]
+    [MemberData(nameof(ExportBadRequests.Cases), MemberType = typeof(ExportBadRequests))]
     public async Task Export_BadParameter_Is400NamingItAndTheDataStaysIntact(string query, HttpStatusCode status, string expected)
     {
         using var world = await silo.OnboardAsync();
@@ -215,6 +214,7 @@ public sealed class UsageExportTests(SiloFixture silo) : IClassFixture<SiloFixtu
 
         var detail = await Http.ReadProblemAsync(response, status);
         Assert.StartsWith(expected, detail, StringComparison.Ordinal);
+        await ExportCaughtUpAsync();
         var (events, _, _) = await ExportReader.ReadAllAsync(world.Admin, world.OrgId);
         Assert.Equal(3, events.Count);
         Assert.Equal(3, (long)(await world.GatewayDetailAsync())["telemetry"]!["events_accepted"]!);
@@ -231,6 +231,7 @@ public sealed class UsageExportTests(SiloFixture silo) : IClassFixture<SiloFixtu
 
         var detail = await Http.ReadProblemAsync(response, HttpStatusCode.BadRequest);
         Assert.Equal($"'environment_id' '{theirs.EnvironmentId}' is not an environment of org '{mine.OrgId}'", detail);
+        await ExportCaughtUpAsync();
         Assert.Empty((await ExportReader.ReadAllAsync(mine.Admin, mine.OrgId)).Events);
         Assert.Equal(2, (await ExportReader.ReadAllAsync(theirs.Admin, theirs.OrgId)).Events.Count);
     }
@@ -294,6 +295,7 @@ public sealed class UsageExportTests(SiloFixture silo) : IClassFixture<SiloFixtu
         await world.Gateway.PostTelemetryOkAsync(UsageEvents.Body(Batch(world, "prod", 3, TestClock.Now)));
         await stagingGateway.PostTelemetryOkAsync(UsageEvents.Body(Batch(world, "stage", 2, TestClock.Now)));
 
+        await ExportCaughtUpAsync();
         var (onlyStaging, _, _) = await ExportReader.ReadAllAsync(world.Admin, world.OrgId, extra: $"&environment_id={staging}");
         var (repeated, _, _) = await ExportReader.ReadAllAsync(
             world.Admin, world.OrgId, extra: $"&environment_id={staging}&environment_id={world.EnvironmentId}");
@@ -338,6 +340,7 @@ public sealed class UsageExportTests(SiloFixture silo) : IClassFixture<SiloFixtu
             await (b % 2 == 0 ? world.Gateway : second).PostTelemetryOkAsync(UsageEvents.Body(events));
         }
 
+        await ExportCaughtUpAsync();
         var (exported, _, _) = await ExportReader.ReadAllAsync(world.Admin, world.OrgId, limit: 13);
 
         foreach (var dpId in new[] { "dp-east-1", "dp-west-2" })
@@ -389,6 +392,7 @@ public sealed class UsageExportTests(SiloFixture silo) : IClassFixture<SiloFixtu
         }
 
         await writers;
+        await ExportCaughtUpAsync();
         var (rest, _, _) = await ExportReader.ReadAllAsync(world.Admin, world.OrgId, cursor, limit: 7);
         seen.AddRange(rest.Select(ExportReader.Key));
 
@@ -403,4 +407,36 @@ public sealed class UsageExportTests(SiloFixture silo) : IClassFixture<SiloFixtu
     private static List<JsonObject> Batch(TestWorld world, string prefix, int count, DateTimeOffset occurredAt) =>
         [.. Enumerable.Range(0, count).Select(i =>
             UsageEvents.Event($"{prefix}-{i}", occurredAt, $"m-gpt-4o-{world.Suffix}", promptTokens: 100 + i))];
+}
+
+/// <summary>Bad export parameters and the problem each must give; shared by the stores' export tests.</summary>
+public static class ExportBadRequests
+{
+    public static TheoryData<string, HttpStatusCode, string> Cases => new()
+    {
+        { "limit=0", HttpStatusCode.BadRequest, "'limit' must be an integer from 1 to 10000" },
+        { "limit=10001", HttpStatusCode.BadRequest, "'limit' must be an integer from 1 to 10000" },
+        { "limit=-5", HttpStatusCode.BadRequest, "'limit' must be an integer from 1 to 10000" },
+        { "limit=many", HttpStatusCode.BadRequest, "'limit' must be an integer from 1 to 10000" },
+        { "limit=2.5", HttpStatusCode.BadRequest, "'limit' must be an integer from 1 to 10000" },
+        { "limit=1&limit=2", HttpStatusCode.BadRequest, "'limit' must be given at most once" },
+        { "after=not-a-cursor", HttpStatusCode.BadRequest, "'after' is not a cursor of this export" },
+        // Base64url of "v1.x.y": the right envelope, not a position.
+        { "after=djEueC55", HttpStatusCode.BadRequest, "'after' is not a cursor of this export" },
+        { "after=a&after=b", HttpStatusCode.BadRequest, "'after' must be given at most once" },
+        { "environment_id=has%20space", HttpStatusCode.BadRequest, "'environment_id' must be 1-128 characters" },
+        { "environment_id=env-nobody-has", HttpStatusCode.BadRequest, "'environment_id' 'env-nobody-has' is not an environment of org" },
+    };
+}
+
+/// <summary>The export on the default store: SQLite files.</summary>
+public sealed class SqliteUsageExportTests(SiloFixture silo) : UsageExportContract<SiloFixture>(silo), IClassFixture<SiloFixture>;
+
+/// <summary>The export in the production storage mode: read below the server's oldest running transaction.</summary>
+public sealed class PostgresUsageExportTests(PostgresSiloFixture silo)
+    : UsageExportContract<PostgresSiloFixture>(silo), IClassFixture<PostgresSiloFixture>
+{
+    private readonly PostgresSiloFixture _silo = silo;
+
+    protected override Task ExportCaughtUpAsync() => ExportHorizon.PassedAsync(_silo.ConnectionString);
 }

@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using BudgetCluster.Silo.Admin.Usage;
 using BudgetCluster.Silo.Tests.Infrastructure;
+using BudgetCluster.Silo.Tests.Postgres;
 using BudgetCluster.TelemetryIngress.Hosting;
 using BudgetCluster.TestSupport;
 using CsvHelper;
@@ -13,9 +14,11 @@ namespace BudgetCluster.Silo.Tests.Usage;
 /// <summary>
 /// <c>GET /api/v1/orgs/{org_id}/usage</c> through a real silo and data plane: the sums of the
 /// posted events, exact, in the buckets of the zone; complete groups over pages; CSV equal to the
-/// JSON; a precise 400 or 404 for every bad parameter.
+/// JSON; a precise 400 or 404 for every bad parameter. Run against each store by a subclass.
 /// </summary>
-public sealed class UsageViewTests(SiloFixture silo) : IClassFixture<SiloFixture>
+/// <typeparam name="TFixture">The silo in one storage mode.</typeparam>
+public abstract class UsageViewContract<TFixture>(TFixture silo)
+    where TFixture : SiloFixture
 {
     private static readonly TimeZoneInfo Kathmandu = TimeZoneInfo.FindSystemTimeZoneById("Asia/Kathmandu");
 
@@ -405,3 +408,9 @@ public sealed class UsageViewTests(SiloFixture silo) : IClassFixture<SiloFixture
         public bool Unpriced { get; init; }
     }
 }
+
+/// <summary>The usage view on the default store: SQLite files.</summary>
+public sealed class SqliteUsageViewTests(SiloFixture silo) : UsageViewContract<SiloFixture>(silo), IClassFixture<SiloFixture>;
+
+/// <summary>The usage view in the production storage mode: rollups in PostgreSQL.</summary>
+public sealed class PostgresUsageViewTests(PostgresSiloFixture silo) : UsageViewContract<PostgresSiloFixture>(silo), IClassFixture<PostgresSiloFixture>;
