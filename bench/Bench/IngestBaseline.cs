@@ -28,9 +28,17 @@ internal static class IngestBaseline
         ["m-claude-secondary"] = new() { InputPerMTok = 3m, OutputPerMTok = 15m, CacheWritePerMTok = 3.75m, CacheReadPerMTok = 0.30m },
     }.ToImmutableDictionary(StringComparer.Ordinal);
 
-    public static async Task<FleetResult> RunAsync(Cluster cluster, int gateways, int batchSize, int keys, TimeSpan warmup, TimeSpan duration)
+    public static Task<FleetResult> RunAsync(Cluster cluster, int gateways, int batchSize, int keys, TimeSpan warmup, TimeSpan duration) =>
+        RunAsync(cluster.Postgres, writeRollups: true, gateways, batchSize, keys, warmup, duration);
+
+    /// <summary>
+    /// The baseline on a fresh database of <paramref name="postgres"/>, or a fresh SQLite file when
+    /// that is null; <paramref name="writeRollups"/> false measures the same without the rollups.
+    /// </summary>
+    public static async Task<FleetResult> RunAsync(
+        PostgresServer? postgres, bool writeRollups, int gateways, int batchSize, int keys, TimeSpan warmup, TimeSpan duration)
     {
-        var (ledger, cleanup) = await OpenLedgerAsync(cluster);
+        var (ledger, cleanup) = await OpenLedgerAsync(postgres, writeRollups);
         try
         {
             // The same warm-up as the cluster gets (JIT tiers, connection pools), then the measured run.
@@ -90,13 +98,13 @@ internal static class IngestBaseline
         return entries;
     }
 
-    private static async Task<(IUsageLedger Ledger, Func<Task> Cleanup)> OpenLedgerAsync(Cluster cluster)
+    private static async Task<(IUsageLedger Ledger, Func<Task> Cleanup)> OpenLedgerAsync(PostgresServer? postgres, bool writeRollups)
     {
-        if (cluster.Postgres is { } postgres)
+        if (postgres is not null)
         {
             var dataSource = NpgsqlDataSource.Create(await postgres.CreateDatabaseAsync("baseline"));
             await PostgresSchema.ApplyAsync(dataSource, ["PostgreSql/Ledger"]);
-            var ledger = new PostgresUsageLedger(dataSource);
+            var ledger = new PostgresUsageLedger(dataSource, writeRollups);
             return (ledger, async () =>
             {
                 await ledger.DisposeAsync();
@@ -116,7 +124,7 @@ internal static class IngestBaseline
             await SchemaMigrator.ApplyAsync(connection, "Sqlite/Ledger");
         }
 
-        var sqlite = new SqliteUsageLedger(connectionString);
+        var sqlite = new SqliteUsageLedger(connectionString, writeRollups);
         return (sqlite, async () =>
         {
             await sqlite.DisposeAsync();

@@ -9,6 +9,7 @@ return args.FirstOrDefault() switch
     "budget-check" => await BudgetCheckBenchmark.RunAsync(options),
     "memory" => await MemoryBenchmark.RunAsync(options),
     "usage-query" => await UsageQueryBenchmark.RunAsync(options),
+    "rollup-cost" => await RollupCostBenchmark.RunAsync(options),
     _ => Usage(),
 };
 
@@ -21,5 +22,6 @@ static int Usage()
     Console.Error.WriteLine("  " + BudgetCheckBenchmark.Usage);
     Console.Error.WriteLine("  " + MemoryBenchmark.Usage);
     Console.Error.WriteLine("  " + UsageQueryBenchmark.Usage);
+    Console.Error.WriteLine("  " + RollupCostBenchmark.Usage);
     return 2;
 }

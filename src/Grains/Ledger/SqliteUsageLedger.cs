@@ -16,7 +16,12 @@ namespace BudgetCluster.Grains.Ledger;
 /// ledger. A file migrated from before the rollups (script 0004) gets the rollups of its old rows
 /// once, in C#, the first time this ledger touches it (<see cref="EnsureRollupsCompleteAsync"/>).
 /// </summary>
-public sealed class SqliteUsageLedger(string connectionString) : GroupCommitLedger
+/// <param name="connectionString">The ledger file's connection string.</param>
+/// <param name="writeRollups">
+/// For benchmarks only (the rollups' cost on ingest): false writes the ledger rows without their
+/// rollups, which leaves every usage view and scope sum wrong. Never a configuration setting.
+/// </param>
+public sealed class SqliteUsageLedger(string connectionString, bool writeRollups = true) : GroupCommitLedger
 {
     /// <summary>Every column of a row, in the order <see cref="ReadEntry"/> reads and the writer binds.</summary>
     private const string EntryColumns = """
@@ -286,7 +291,7 @@ public sealed class SqliteUsageLedger(string connectionString) : GroupCommitLedg
     protected override async Task<ICommitter> OpenCommitterAsync()
     {
         await EnsureRollupsCompleteAsync();
-        return Writer.Open(connectionString);
+        return Writer.Open(connectionString, writeRollups);
     }
 
     /// <summary>A read connection, once the file's rollups cover every row.</summary>
@@ -740,12 +745,14 @@ public sealed class SqliteUsageLedger(string connectionString) : GroupCommitLedg
         private readonly sqlite3_stmt _dataVersion;
         private readonly RollupWriter _rollups;
         private readonly List<LedgerEntry> _inserted = [];
+        private readonly bool _writeRollups;
         private long _position;
         private long? _version;
 
-        private Writer(SqliteConnection connection)
+        private Writer(SqliteConnection connection, bool writeRollups)
         {
             _connection = connection;
+            _writeRollups = writeRollups;
             _db = connection.Handle!;
             _rollups = new RollupWriter(_db);
             _insert = Native.Prepare(_db, InsertSql, parameters: EntryColumnCount);
@@ -754,7 +761,7 @@ public sealed class SqliteUsageLedger(string connectionString) : GroupCommitLedg
             _dataVersion = Native.Prepare(_db, "PRAGMA data_version", parameters: 0);
         }
 
-        public static Writer Open(string connectionString)
+        public static Writer Open(string connectionString, bool writeRollups)
         {
             var connection = new SqliteConnection(connectionString);
             try
@@ -765,7 +772,7 @@ public sealed class SqliteUsageLedger(string connectionString) : GroupCommitLedg
                 // busy_timeout: wait inside SQLite should anything else (a migration) hold the write lock.
                 pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;";
                 pragma.ExecuteNonQuery();
-                return new Writer(connection);
+                return new Writer(connection, writeRollups);
             }
             catch
             {
@@ -833,7 +840,7 @@ public sealed class SqliteUsageLedger(string connectionString) : GroupCommitLedg
 
         public Task CommitAsync()
         {
-            if (_inserted.Count > 0)
+            if (_inserted.Count > 0 && _writeRollups)
             {
                 AddMinutesAndHours(_rollups, Rollups.Aggregate(_inserted, null, RollupTier.Minute));
                 _inserted.Clear();
