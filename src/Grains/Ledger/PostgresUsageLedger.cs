@@ -254,11 +254,17 @@ public sealed class PostgresUsageLedger(NpgsqlDataSource dataSource, bool writeR
             var table = RollupTable.TableOf(tier);
             Add(command, table + "_from", NpgsqlDbType.TimestampTz, ranges.Select(r => r.From.UtcDateTime));
             Add(command, table + "_to", NpgsqlDbType.TimestampTz, ranges.Select(r => r.To.UtcDateTime));
+            // Each range is its own scan of the primary key (environment, start, ...). A plain join
+            // of the ranges hides their bounds from the planner, which then scans the whole table
+            // (seconds on a month of minute rows); OFFSET 0 keeps the lateral subquery from being
+            // flattened into that join, so it runs once per range with the range as index bounds.
             parts.Add($"""
                 SELECT {select}
                 FROM unnest(@{table}_from::timestamptz[], @{table}_to::timestamptz[]) AS r(range_from, range_to)
-                JOIN {table} ON bucket_start >= r.range_from AND bucket_start < r.range_to
-                WHERE environment_id = ANY(@envs){filters}
+                CROSS JOIN LATERAL (
+                    SELECT * FROM {table}
+                    WHERE environment_id = ANY(@envs) AND bucket_start >= r.range_from AND bucket_start < r.range_to{filters}
+                    OFFSET 0) AS rollup
                 """);
         }
 
