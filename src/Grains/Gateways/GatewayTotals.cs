@@ -7,7 +7,9 @@ namespace BudgetCluster.Grains.Gateways;
 /// A gateway's usage totals, derived only from its ledger rows, so live ingest and replay
 /// after a crash compute the same numbers by the same code. <see cref="Errors"/> and
 /// <see cref="BudgetDenied"/> were added later: a snapshot taken before holds 0 for them, so
-/// they count the rows ingested since (the earlier rows' error class was not kept anyway).
+/// they count the rows ingested since (the earlier rows' error class was not kept anyway). Token
+/// totals saturate: one that would pass <see cref="long.MaxValue"/> stays there instead of
+/// wrapping to a negative number (the counts move by one per event and cannot get there).
 /// </summary>
 [GenerateSerializer]
 [Alias("budgetcluster.gateway-totals")]
@@ -37,8 +39,8 @@ public sealed class GatewayTotals
             Requests++;
         }
 
-        PromptTokens += entry.PromptTokens;
-        CompletionTokens += entry.CompletionTokens;
+        PromptTokens = Saturating(PromptTokens, entry.PromptTokens);
+        CompletionTokens = Saturating(CompletionTokens, entry.CompletionTokens);
         SpendUsd += entry.CostUsd;
         CacheSavingsUsd += entry.CacheSavingsUsd;
         if (entry.Unpriced)
@@ -56,4 +58,8 @@ public sealed class GatewayTotals
             BudgetDenied++;
         }
     }
+
+    /// <summary><paramref name="total"/> + <paramref name="tokens"/> (never negative), or <see cref="long.MaxValue"/> where that would overflow.</summary>
+    private static long Saturating(long total, long tokens) =>
+        tokens > long.MaxValue - total ? long.MaxValue : total + tokens;
 }
