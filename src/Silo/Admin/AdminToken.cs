@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using BudgetCluster.TelemetryIngress.Hosting;
 
 namespace BudgetCluster.Silo.Admin;
 
@@ -40,12 +41,12 @@ public sealed class AdminToken
             return new AdminToken(LongEnough(File.ReadAllText(path).Trim(), $"the file {path}"), path);
         }
 
-        Directory.CreateDirectory(dataDirectory);
+        PrivateFiles.CreateDirectory(dataDirectory);
         var token = Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            options.UnixCreateMode = PrivateFiles.FileMode;
         }
 
         using (var writer = new StreamWriter(path, Encoding.ASCII, options))

@@ -1,4 +1,5 @@
 using BudgetCluster.Grains.Storage;
+using BudgetCluster.TelemetryIngress.Hosting;
 using Microsoft.Data.Sqlite;
 
 namespace BudgetCluster.Silo.Hosting;
@@ -20,17 +21,24 @@ public sealed class EmbeddedStorage
 
     public string GrainsConnectionString { get; }
 
-    /// <summary>Creates the data directory and both databases as needed and applies the schema scripts.</summary>
+    /// <summary>Creates the data directory (0700) and both databases (0600) as needed and applies the schema scripts.</summary>
     /// <param name="dataDirectory">Where the files live.</param>
     /// <param name="busyTimeout">How long a statement waits for another writer's lock before it fails.</param>
     public static EmbeddedStorage Prepare(string dataDirectory, TimeSpan busyTimeout)
     {
-        Directory.CreateDirectory(dataDirectory);
-        var ledger = ConnectionString(Path.Combine(dataDirectory, "ledger.db"), busyTimeout);
-        var grains = ConnectionString(Path.Combine(dataDirectory, "grains.db"), busyTimeout);
+        PrivateFiles.CreateDirectory(dataDirectory);
+        var ledger = ConnectionString(PrivateDatabase(dataDirectory, "ledger.db"), busyTimeout);
+        var grains = ConnectionString(PrivateDatabase(dataDirectory, "grains.db"), busyTimeout);
         Migrate(ledger, "Sqlite/Ledger");
         Migrate(grains, "Sqlite/Grains");
         return new EmbeddedStorage(ledger, grains);
+    }
+
+    private static string PrivateDatabase(string dataDirectory, string name)
+    {
+        var path = Path.Combine(dataDirectory, name);
+        PrivateFiles.CreateFile(path);
+        return path;
     }
 
     private static string ConnectionString(string path, TimeSpan busyTimeout) => new SqliteConnectionStringBuilder

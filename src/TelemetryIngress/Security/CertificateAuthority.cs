@@ -66,7 +66,7 @@ public sealed class CertificateAuthority : IDisposable
                 $"Only one of {certPath} and {keyPathDefault} exists. Restore the missing file, or remove both to create a new CA (every gateway then needs a new certificate).");
         }
 
-        Directory.CreateDirectory(pki);
+        PrivateFiles.CreateDirectory(pki);
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=BudgetCluster gateway CA", key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
@@ -107,7 +107,7 @@ public sealed class CertificateAuthority : IDisposable
             existing.Dispose();
         }
 
-        Directory.CreateDirectory(pki);
+        PrivateFiles.CreateDirectory(pki);
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256);
         var names = new SubjectAlternativeNameBuilder();
