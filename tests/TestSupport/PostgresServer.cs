@@ -12,6 +12,8 @@ namespace BudgetCluster.TestSupport;
 /// </summary>
 public sealed class PostgresServer : IDisposable
 {
+    private const string OwnerFile = "owner";
+
     private static readonly Lazy<PostgresServer> Shared = new(Start, LazyThreadSafetyMode.ExecutionAndPublication);
 
     private readonly string _bin;
@@ -84,20 +86,109 @@ public sealed class PostgresServer : IDisposable
                 _process.Kill(entireProcessTree: true);
                 _process.WaitForExit(5000);
             }
-
-            Directory.Delete(_directory, recursive: true);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+        catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
         {
+        }
+
+        DeleteDirectory(_directory);
+    }
+
+    /// <summary>
+    /// Deletes the folder of a stopped server. Backends that outlive a killed postmaster by a
+    /// moment may still be writing in it, so a failed delete is tried again a few times.
+    /// </summary>
+    private static void DeleteDirectory(string directory)
+    {
+        for (var attempt = 0; attempt < 20 && Directory.Exists(directory); attempt++)
+        {
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                Thread.Sleep(100);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Stops and deletes the servers of test processes that ended without stopping theirs (a test
+    /// host killed at the end of a run never raises ProcessExit), so runs do not pile up servers
+    /// and data folders. A folder belongs to the process named in its owner file; one without an
+    /// owner file (written by an older version, or being created right now) is left alone until
+    /// it is two hours old.
+    /// </summary>
+    private static void RemoveAbandoned()
+    {
+        foreach (var directory in Directory.EnumerateDirectories(Path.GetTempPath(), "bc-pg-*"))
+        {
+            var owner = Path.Combine(directory, OwnerFile);
+            var abandoned = File.Exists(owner)
+                ? !IsAlive(File.ReadAllText(owner))
+                : Directory.GetCreationTimeUtc(directory) < DateTime.UtcNow.AddHours(-2);
+            if (!abandoned)
+            {
+                continue;
+            }
+
+            var postmaster = Path.Combine(directory, "data", "postmaster.pid");
+            if (File.Exists(postmaster) && int.TryParse(File.ReadLines(postmaster).FirstOrDefault(), out var pid))
+            {
+                try
+                {
+                    using var process = Process.GetProcessById(pid);
+                    if (process.ProcessName == "postgres")
+                    {
+                        process.Kill(entireProcessTree: true);
+                        process.WaitForExit(5000);
+                    }
+                }
+                catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+                {
+                    // Already gone.
+                }
+            }
+
+            DeleteDirectory(directory);
+        }
+    }
+
+    /// <summary>This process as an owner file names it: its id and start time (ids are reused).</summary>
+    private static string Owner()
+    {
+        using var self = Process.GetCurrentProcess();
+        return $"{self.Id} {self.StartTime.ToUniversalTime().Ticks}";
+    }
+
+    private static bool IsAlive(string owner)
+    {
+        var parts = owner.Split(' ');
+        if (parts.Length != 2 || !int.TryParse(parts[0], out var pid) || !long.TryParse(parts[1], out var started))
+        {
+            return false;
+        }
+
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return process.StartTime.ToUniversalTime().Ticks == started;
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            return false;
         }
     }
 
     private static PostgresServer Start()
     {
         var bin = FindBinaries() ?? InstallAndFindBinaries();
+        RemoveAbandoned();
         var directory = Path.Combine(Path.GetTempPath(), "bc-pg-" + Guid.NewGuid().ToString("N"));
         var data = Path.Combine(directory, "data");
         Directory.CreateDirectory(data);
+        File.WriteAllText(Path.Combine(directory, OwnerFile), Owner());
         Run("chown", "-R", "postgres", directory);
         Run("runuser", "-u", "postgres", "--", Path.Combine(bin, "initdb"), "-D", data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8");
         return new PostgresServer(bin, directory, FreePort());
