@@ -5,13 +5,15 @@ namespace BudgetCluster.Silo.Admin;
 /// <summary>
 /// Requires the admin token everywhere on the admin listener except <c>/healthz</c>, <c>/metrics</c>,
 /// <c>/openapi</c> and <c>/login</c>: <c>Authorization: Bearer …</c>, or, on <c>/dashboard</c>
-/// only, the <see cref="CookieName"/> cookie that <c>/login</c> sets for browsers.
+/// only, the <see cref="CookieName"/> cookie that <c>/login</c> sets for browsers (a
+/// <see cref="DashboardSessions"/> session, not the token). A browser (<c>Accept: text/html</c>)
+/// that opens the dashboard without either is sent to <c>/login</c>.
 /// </summary>
 public static class AdminAuthentication
 {
     public const string CookieName = "budgetcluster_admin";
 
-    private static readonly PathString[] OpenPaths = ["/healthz", "/metrics", "/openapi", "/login"];
+    private static readonly PathString[] OpenPaths = ["/healthz", "/metrics", "/openapi", "/login", "/logout"];
 
     public static IApplicationBuilder UseAdminAuthentication(this IApplicationBuilder app) =>
         app.Use(async (context, next) =>
@@ -27,12 +29,22 @@ public static class AdminAuthentication
             var token = context.RequestServices.GetRequiredService<AdminToken>();
             // The cookie is for browsers on the dashboard only, so no other page can ride on it.
             var dashboard = path.StartsWithSegments("/dashboard", StringComparison.OrdinalIgnoreCase);
-            var presented = BearerToken(context.Request) ?? (dashboard ? context.Request.Cookies[CookieName] : null);
-            if (token.Matches(presented))
+            var presented = BearerToken(context.Request);
+            if (token.Matches(presented)
+                || (presented is null && dashboard && context.RequestServices.GetRequiredService<DashboardSessions>().IsValid(context.Request.Cookies[CookieName])))
             {
                 await next(context);
                 return;
             }
+
+            if (presented is null && dashboard && AcceptsHtml(context.Request))
+            {
+                // A browser without a session: to the login form, not a JSON 401.
+                context.Response.Redirect("/login");
+                return;
+            }
+
+            presented ??= dashboard ? context.Request.Cookies[CookieName] : null;
 
             context.Response.Headers.WWWAuthenticate = "Bearer";
             var detail = presented is null
@@ -40,6 +52,9 @@ public static class AdminAuthentication
                 : "the admin token is not valid";
             await Problems.Create(StatusCodes.Status401Unauthorized, "Unauthenticated", detail).ExecuteAsync(context);
         });
+
+    private static bool AcceptsHtml(HttpRequest request) =>
+        request.GetTypedHeaders().Accept.Any(accept => accept.MediaType.Equals("text/html", StringComparison.OrdinalIgnoreCase));
 
     private static string? BearerToken(HttpRequest request)
     {

@@ -61,6 +61,9 @@ public sealed class AdminToken
     public bool Matches(string? presented) =>
         !string.IsNullOrEmpty(presented) && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), _expected);
 
+    /// <summary>A key for <paramref name="purpose"/> derived from the token (HMAC-SHA256), so nothing else keyed by it reveals the token.</summary>
+    public byte[] DeriveKey(string purpose) => HMACSHA256.HashData(_expected, Encoding.UTF8.GetBytes(purpose));
+
     private static string LongEnough(string token, string source)
     {
         var bytes = Encoding.UTF8.GetByteCount(token);

@@ -1,8 +1,12 @@
+using Microsoft.AspNetCore.Http.Features;
+
 namespace BudgetCluster.Silo.Admin;
 
 /// <summary>
 /// <c>/login</c>: a form where an operator pastes the admin token once; the answer sets the
-/// dashboard cookie (HttpOnly, SameSite=Strict, path <c>/dashboard</c>) and goes to the dashboard.
+/// dashboard cookie to a <see cref="DashboardSessions"/> session (HttpOnly, SameSite=Strict, path
+/// <c>/dashboard</c>, Max-Age its lifetime, Secure behind TLS) and goes to the dashboard.
+/// <c>POST /logout</c> removes the cookie. Bodies over <see cref="MaxBodyBytes"/> are refused (413).
 /// </summary>
 public static class DashboardLogin
 {
@@ -20,30 +24,71 @@ public static class DashboardLogin
         </body></html>
         """;
 
+    /// <summary>The largest <c>/login</c> body read: a form with one token field needs far less.</summary>
+    public const int MaxBodyBytes = 4096;
+
     public static WebApplication MapDashboardLogin(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
         app.MapGet("/login", () => Page(StatusCodes.Status200OK, "")).ExcludeFromDescription();
-        app.MapPost("/login", async (HttpContext context, AdminToken token) =>
+        app.MapPost("/login", async (HttpContext context, AdminToken token, DashboardSessions sessions) =>
         {
-            var form = await context.Request.ReadFormAsync(context.RequestAborted);
-            var presented = form["token"].ToString().Trim();
-            if (!token.Matches(presented))
+            if (!context.Request.HasFormContentType)
             {
-                return Page(StatusCodes.Status401Unauthorized, "<p role=\"alert\">That token is not valid.</p>");
+                return Page(StatusCodes.Status415UnsupportedMediaType, Alert("Send the login form (Content-Type: application/x-www-form-urlencoded)."));
             }
 
-            context.Response.Cookies.Append(AdminAuthentication.CookieName, presented, new CookieOptions
+            if (context.Request.ContentLength > MaxBodyBytes)
+            {
+                return TooLarge();
+            }
+
+            if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            {
+                limit.MaxRequestBodySize = MaxBodyBytes;
+            }
+
+            IFormCollection form;
+            try
+            {
+                form = await context.Request.ReadFormAsync(context.RequestAborted);
+            }
+            catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                return TooLarge();
+            }
+            catch (InvalidDataException)
+            {
+                return Page(StatusCodes.Status400BadRequest, Alert("The login form could not be read."));
+            }
+
+            if (!token.Matches(form["token"].ToString().Trim()))
+            {
+                return Page(StatusCodes.Status401Unauthorized, Alert("That token is not valid."));
+            }
+
+            context.Response.Cookies.Append(AdminAuthentication.CookieName, sessions.Create(), new CookieOptions
             {
                 HttpOnly = true,
                 SameSite = SameSiteMode.Strict,
                 Path = "/dashboard",
                 Secure = context.Request.IsHttps,
+                MaxAge = DashboardSessions.Lifetime,
             });
             return Results.Redirect("/dashboard/");
         }).DisableAntiforgery().ExcludeFromDescription();
+        app.MapPost("/logout", (HttpContext context) =>
+        {
+            context.Response.Cookies.Delete(AdminAuthentication.CookieName, new CookieOptions { Path = "/dashboard" });
+            return Results.Redirect("/login");
+        }).DisableAntiforgery().ExcludeFromDescription();
         return app;
     }
+
+    private static IResult TooLarge() =>
+        Page(StatusCodes.Status413PayloadTooLarge, Alert($"The login form is larger than {MaxBodyBytes} bytes."));
+
+    private static string Alert(string text) => $"<p role=\"alert\">{System.Net.WebUtility.HtmlEncode(text)}</p>";
 
     private static IResult Page(int status, string message) =>
         Results.Content(Form.Replace("<!--message-->", message, StringComparison.Ordinal), "text/html; charset=utf-8", statusCode: status);

@@ -78,6 +78,7 @@ public static partial class SiloHost
         var services = builder.Services;
         services.AddSingleton(time);
         services.AddSingleton(AdminToken.Resolve(configuration["Admin:Token"], dataDirectory));
+        services.AddSingleton<DashboardSessions>();
         services.AddSingleton(storage.Ledger);
         services.AddOptions<GatewayGrainOptions>().Bind(configuration.GetSection(GatewayGrainOptions.SectionName));
         services.AddOptions<BudgetGrainOptions>().Bind(configuration.GetSection(BudgetGrainOptions.SectionName));

@@ -52,10 +52,9 @@ public sealed class AdminApiTests(SiloFixture silo) : IClassFixture<SiloFixture>
     }
 
     [Fact]
-    public async Task Login_WithTheToken_SetsAStrictHttpOnlyDashboardCookie_AndRefusesAWrongOne()
+    public async Task Login_WithTheToken_SetsASessionCookieThatIsNotTheToken_AndRefusesAWrongOne()
     {
-        using var handler = new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false };
-        using var browser = new HttpClient(handler) { BaseAddress = silo.AdminUri };
+        using var browser = Browser();
 
         using var form = await browser.GetAsync("/login");
         using var good = await browser.PostAsync("/login", new FormUrlEncodedContent([new("token", SiloFixture.Token)]));
@@ -65,12 +64,69 @@ public sealed class AdminApiTests(SiloFixture silo) : IClassFixture<SiloFixture>
         Assert.Equal(HttpStatusCode.Redirect, good.StatusCode);
         Assert.Equal("/dashboard/", good.Headers.Location?.ToString());
         var cookie = good.Headers.GetValues("Set-Cookie").Single();
-        Assert.StartsWith($"budgetcluster_admin={SiloFixture.Token};", cookie, StringComparison.Ordinal);
+        Assert.StartsWith("budgetcluster_admin=", cookie, StringComparison.Ordinal);
+        Assert.DoesNotContain(SiloFixture.Token, cookie, StringComparison.Ordinal);
+        Assert.Contains("max-age=43200", cookie, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("path=/dashboard", cookie, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("samesite=strict", cookie, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("httponly", cookie, StringComparison.OrdinalIgnoreCase);
         Assert.Equal(HttpStatusCode.Unauthorized, bad.StatusCode);
+        Assert.Contains("That token is not valid.", await bad.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.False(bad.Headers.Contains("Set-Cookie"));
+    }
+
+    [Fact]
+    public async Task DashboardSession_OpensTheDashboard_ButNotTheToken_NorATamperedOne_NorTheApi()
+    {
+        using var browser = Browser();
+        var session = await LoginAsync(browser);
+        var parts = session.Split('.');
+        var longer = $"{long.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture) + 86_400}.{parts[1]}.{parts[2]}";
+
+        Assert.Equal(HttpStatusCode.OK, await DashboardStatusAsync(browser, session));
+        Assert.Equal(HttpStatusCode.Unauthorized, await DashboardStatusAsync(browser, SiloFixture.Token));
+        Assert.Equal(HttpStatusCode.Unauthorized, await DashboardStatusAsync(browser, longer));
+        Assert.Equal(HttpStatusCode.Unauthorized, await DashboardStatusAsync(browser, session[..^2]));
+        using var api = new HttpRequestMessage(HttpMethod.Get, "/api/v1/orgs/anything");
+        api.Headers.Add("Cookie", $"budgetcluster_admin={session}");
+        using var refused = await browser.SendAsync(api);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+    }
+
+    [Fact]
+    public async Task Logout_RemovesTheCookie_AndABrowserWithoutASessionIsSentToTheLogin()
+    {
+        using var browser = Browser();
+        await LoginAsync(browser);
+
+        using var logout = await browser.PostAsync("/logout", null);
+        using var page = new HttpRequestMessage(HttpMethod.Get, "/dashboard/");
+        page.Headers.Add("Accept", "text/html,application/xhtml+xml");
+        using var redirected = await browser.SendAsync(page);
+
+        Assert.Equal(HttpStatusCode.Redirect, logout.StatusCode);
+        Assert.Equal("/login", logout.Headers.Location?.ToString());
+        var cleared = logout.Headers.GetValues("Set-Cookie").Single();
+        Assert.StartsWith("budgetcluster_admin=;", cleared, StringComparison.Ordinal);
+        Assert.Contains("expires=Thu, 01 Jan 1970", cleared, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(HttpStatusCode.Redirect, redirected.StatusCode);
+        Assert.Equal("/login", redirected.Headers.Location?.ToString());
+    }
+
+    [Fact]
+    public async Task Login_BodyOver4KB_Is413_AndNotAForm_Is415_AndTheTokenStillLogsIn()
+    {
+        using var browser = Browser();
+
+        using var large = await browser.PostAsync("/login", new FormUrlEncodedContent([new("token", new string('x', 5000))]));
+        using var json = await browser.PostAsync("/login", new StringContent($$"""{"token":"{{SiloFixture.Token}}"}""", Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, large.StatusCode);
+        Assert.Contains("The login form is larger than 4096 bytes.", await large.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, json.StatusCode);
+        Assert.Contains("Send the login form", await json.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.False(large.Headers.Contains("Set-Cookie") || json.Headers.Contains("Set-Cookie"));
+        Assert.Equal(HttpStatusCode.OK, await DashboardStatusAsync(browser, await LoginAsync(browser)));
     }
 
     [Fact]
@@ -88,7 +144,7 @@ public sealed class AdminApiTests(SiloFixture silo) : IClassFixture<SiloFixture>
     }
 
     [Fact]
-    public async Task Dashboard_RequiresTheToken_AndAcceptsItAsHeaderOrCookie()
+    public async Task Dashboard_RequiresTheToken_AndAcceptsItAsHeaderOrASessionCookie()
     {
         using var anonymous = silo.Admin(null);
         using var owner = silo.Admin();
@@ -96,8 +152,9 @@ public sealed class AdminApiTests(SiloFixture silo) : IClassFixture<SiloFixture>
 
         using var refused = await anonymous.GetAsync("/dashboard/");
         using var served = await owner.GetAsync("/dashboard/");
+        using var browser = Browser();
         using var request = new HttpRequestMessage(HttpMethod.Get, "/dashboard/");
-        request.Headers.Add("Cookie", $"budgetcluster_admin={SiloFixture.Token}");
+        request.Headers.Add("Cookie", $"budgetcluster_admin={await LoginAsync(browser)}");
         using var byCookie = await withCookie.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
@@ -366,4 +423,24 @@ public sealed class AdminApiTests(SiloFixture silo) : IClassFixture<SiloFixture>
     }
 
     private static string NewId(string prefix) => $"{prefix}-{Guid.NewGuid().ToString("N")[..10]}";
+
+    private HttpClient Browser() =>
+        new(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }, disposeHandler: true) { BaseAddress = silo.AdminUri };
+
+    /// <summary>Logs in with the token; the session the cookie holds.</summary>
+    private static async Task<string> LoginAsync(HttpClient browser)
+    {
+        using var login = await browser.PostAsync("/login", new FormUrlEncodedContent([new("token", SiloFixture.Token)]));
+        Assert.Equal(HttpStatusCode.Redirect, login.StatusCode);
+        var cookie = login.Headers.GetValues("Set-Cookie").Single();
+        return cookie["budgetcluster_admin=".Length..cookie.IndexOf(';', StringComparison.Ordinal)];
+    }
+
+    private static async Task<HttpStatusCode> DashboardStatusAsync(HttpClient browser, string cookie)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/dashboard/");
+        request.Headers.Add("Cookie", $"budgetcluster_admin={cookie}");
+        using var response = await browser.SendAsync(request);
+        return response.StatusCode;
+    }
 }
