@@ -44,12 +44,14 @@ public static class AdminAuthentication
                 return;
             }
 
-            presented ??= dashboard ? context.Request.Cookies[CookieName] : null;
-
+            var session = presented is null && dashboard ? context.Request.Cookies[CookieName] : null;
             context.Response.Headers.WWWAuthenticate = "Bearer";
-            var detail = presented is null
-                ? "missing admin token: send 'Authorization: Bearer <token>' (configuration Admin:Token, or the file admin-token in the data directory)"
-                : "the admin token is not valid";
+            var detail = (presented, session) switch
+            {
+                (not null, _) => "the admin token is not valid",
+                (null, not null) => "the dashboard session is not valid or has expired: log in again at /login",
+                _ => "missing admin token: send 'Authorization: Bearer <token>' (configuration Admin:Token, or the file admin-token in the data directory)",
+            };
             await Problems.Create(StatusCodes.Status401Unauthorized, "Unauthenticated", detail).ExecuteAsync(context);
         });
 

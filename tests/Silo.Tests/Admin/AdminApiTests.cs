@@ -87,6 +87,12 @@ public sealed class AdminApiTests(SiloFixture silo) : IClassFixture<SiloFixture>
         Assert.Equal(HttpStatusCode.Unauthorized, await DashboardStatusAsync(browser, SiloFixture.Token));
         Assert.Equal(HttpStatusCode.Unauthorized, await DashboardStatusAsync(browser, longer));
         Assert.Equal(HttpStatusCode.Unauthorized, await DashboardStatusAsync(browser, session[..^2]));
+        using var forged = new HttpRequestMessage(HttpMethod.Get, "/dashboard/");
+        forged.Headers.Add("Cookie", $"budgetcluster_admin={longer}");
+        using var forgedResponse = await browser.SendAsync(forged);
+        Assert.Equal(
+            "the dashboard session is not valid or has expired: log in again at /login",
+            await Http.ReadProblemAsync(forgedResponse, HttpStatusCode.Unauthorized));
         using var api = new HttpRequestMessage(HttpMethod.Get, "/api/v1/orgs/anything");
         api.Headers.Add("Cookie", $"budgetcluster_admin={session}");
         using var refused = await browser.SendAsync(api);
