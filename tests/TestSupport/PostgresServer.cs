@@ -155,29 +155,34 @@ public sealed class PostgresServer : IDisposable
         }
     }
 
-    /// <summary>This process as an owner file names it: its id and start time (ids are reused).</summary>
-    private static string Owner()
-    {
-        using var self = Process.GetCurrentProcess();
-        return $"{self.Id} {self.StartTime.ToUniversalTime().Ticks}";
-    }
+    /// <summary>
+    /// This process as an owner file names it: its id and its start in clock ticks since boot
+    /// (<c>/proc/{pid}/stat</c>, which never changes for a process; ids are reused, and
+    /// <see cref="Process.StartTime"/> moves by milliseconds between readers).
+    /// </summary>
+    private static string Owner() => $"{Environment.ProcessId} {StartTicks(Environment.ProcessId)}";
 
     private static bool IsAlive(string owner)
     {
         var parts = owner.Split(' ');
-        if (parts.Length != 2 || !int.TryParse(parts[0], out var pid) || !long.TryParse(parts[1], out var started))
-        {
-            return false;
-        }
+        return parts.Length == 2
+            && int.TryParse(parts[0], out var pid)
+            && StartTicks(pid) is { } started
+            && started == parts[1];
+    }
 
+    /// <summary>Field 22 of <c>/proc/{pid}/stat</c> (after the parenthesised name, which may hold spaces); null when no such process runs.</summary>
+    private static string? StartTicks(int pid)
+    {
         try
         {
-            using var process = Process.GetProcessById(pid);
-            return process.StartTime.ToUniversalTime().Ticks == started;
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return fields.Length > 19 ? fields[19] : null;
         }
-        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return false;
+            return null;
         }
     }
 
