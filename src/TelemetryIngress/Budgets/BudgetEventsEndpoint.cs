@@ -20,11 +20,23 @@ internal static partial class BudgetEventsEndpoint
     public static async Task HandleAsync(
         HttpContext context,
         BudgetDecisions decisions,
+        GatewayStreams streams,
         IOptions<DataPlaneOptions> options,
         TimeProvider time,
         ILoggerFactory loggers)
     {
         var identity = context.GetGatewayIdentity();
+        using var lease = streams.TryOpen(identity);
+        if (lease is null)
+        {
+            await Problems.TooManyRequests(
+                context,
+                options.Value.RetryAfterSeconds,
+                $"gateway '{identity.DpId}' already has {options.Value.MaxStreamsPerGateway} budget_events streams open on this data plane (DataPlane:MaxStreamsPerGateway); close one or retry later")
+                .ExecuteAsync(context);
+            return;
+        }
+
         OrgBudgetView? view;
         EnvironmentCatalog catalog;
         try

@@ -33,6 +33,9 @@ public sealed class DataPlaneOptions
     /// <summary>The <c>Retry-After</c> seconds of a 503 answer.</summary>
     public int RetryAfterSeconds { get; set; } = 2;
 
+    /// <summary>Most <c>/dp/budget_events</c> streams one gateway holds open on one data-plane process; one more is 429.</summary>
+    public int MaxStreamsPerGateway { get; set; } = 8;
+
     /// <summary>PEM of the CA that issues gateway certificates; created under the data directory when unset.</summary>
     public string? CaCertificatePath { get; set; }
 

@@ -30,6 +30,11 @@ internal sealed class DataPlaneOptionsValidator : IValidateOptions<DataPlaneOpti
             failures.Add($"DataPlane:MaxClockSkew ({options.MaxClockSkew}) must be from 00:00:00 to 1.00:00:00");
         }
 
+        if (options.MaxStreamsPerGateway < 1)
+        {
+            failures.Add($"DataPlane:MaxStreamsPerGateway ({options.MaxStreamsPerGateway}) must be at least 1");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -48,6 +48,7 @@ public sealed partial class DataPlaneServer(
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton(metrics);
         builder.Services.AddSingleton(decisions);
+        builder.Services.AddSingleton<GatewayStreams>();
         builder.Services.AddProblemDetails();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

@@ -14,6 +14,14 @@ public static class Problems
     public static IResult NotFound(string detail) =>
         Create(StatusCodes.Status404NotFound, "Not found", detail);
 
+    /// <summary>429 with <c>Retry-After</c>: this caller has as much open as it may; retry later.</summary>
+    public static IResult TooManyRequests(HttpContext context, int retryAfterSeconds, string detail)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Create(StatusCodes.Status429TooManyRequests, "Too many requests", detail);
+    }
+
     /// <summary>503 with <c>Retry-After</c>: nothing of the request was accepted; send it again.</summary>
     public static IResult Unavailable(HttpContext context, int retryAfterSeconds, string detail)
     {
