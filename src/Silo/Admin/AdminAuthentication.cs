@@ -30,8 +30,9 @@ public static class AdminAuthentication
             // The cookie is for browsers on the dashboard only, so no other page can ride on it.
             var dashboard = path.StartsWithSegments("/dashboard", StringComparison.OrdinalIgnoreCase);
             var presented = BearerToken(context.Request);
+            var session = presented is null && dashboard ? context.Request.Cookies[CookieName] : null;
             if (token.Matches(presented)
-                || (presented is null && dashboard && context.RequestServices.GetRequiredService<DashboardSessions>().IsValid(context.Request.Cookies[CookieName])))
+                || (session is not null && context.RequestServices.GetRequiredService<DashboardSessions>().IsValid(session)))
             {
                 await next(context);
                 return;
@@ -44,7 +45,6 @@ public static class AdminAuthentication
                 return;
             }
 
-            var session = presented is null && dashboard ? context.Request.Cookies[CookieName] : null;
             context.Response.Headers.WWWAuthenticate = "Bearer";
             var detail = (presented, session) switch
             {

@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 using BudgetCluster.TelemetryIngress.Hosting;
@@ -42,14 +43,8 @@ public sealed class AdminToken
         }
 
         PrivateFiles.CreateDirectory(dataDirectory);
-        var token = Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = PrivateFiles.FileMode;
-        }
-
-        using (var writer = new StreamWriter(path, Encoding.ASCII, options))
+        var token = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
+        using (var writer = new StreamWriter(path, Encoding.ASCII, PrivateFiles.WriteOptions(FileMode.CreateNew)))
         {
             writer.Write(token);
         }
@@ -73,7 +68,4 @@ public sealed class AdminToken
                 $"The admin token from {source} is {(bytes == 0 ? "empty" : $"{bytes} bytes long")}: it must be at least {MinimumBytes} bytes. "
                 + $"Set a longer one (e.g. the output of 'openssl rand -base64 32'), or leave Admin:Token unset and delete the file to have one generated.");
     }
-
-    private static string Base64UrlEncode(byte[] bytes) =>
-        Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

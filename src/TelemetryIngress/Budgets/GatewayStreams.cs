@@ -35,9 +35,6 @@ public sealed class GatewayStreams(IOptions<DataPlaneOptions> options)
         }
     }
 
-    /// <summary>The streams <paramref name="gateway"/> holds open now.</summary>
-    public int OpenCount(GatewayIdentity gateway) => _open.GetValueOrDefault(gateway);
-
     private void Close(GatewayIdentity gateway)
     {
         while (true)

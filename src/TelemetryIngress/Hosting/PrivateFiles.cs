@@ -9,7 +9,20 @@ public static class PrivateFiles
 {
     private const UnixFileMode DirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
-    public const UnixFileMode FileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    private const UnixFileMode OwnerReadWrite = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    /// <summary>Options that open <paramref name="mode"/> for writing and create the file 0600 (on Unix).</summary>
+    public static FileStreamOptions WriteOptions(FileMode mode)
+    {
+        var options = new FileStreamOptions { Mode = mode, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            // Created with the restrictive mode, so the file is never readable by others, not even briefly.
+            options.UnixCreateMode = OwnerReadWrite;
+        }
+
+        return options;
+    }
 
     /// <summary>Creates <paramref name="path"/> and any missing parent, each 0700.</summary>
     public static void CreateDirectory(string path)
@@ -40,15 +53,9 @@ public static class PrivateFiles
     /// </summary>
     public static void CreateFile(string path)
     {
-        var options = new FileStreamOptions { Mode = System.IO.FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = FileMode;
-        }
-
         try
         {
-            using var created = new FileStream(path, options);
+            using var created = new FileStream(path, WriteOptions(FileMode.CreateNew));
         }
         catch (IOException) when (File.Exists(path))
         {

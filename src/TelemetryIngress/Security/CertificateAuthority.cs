@@ -285,13 +285,7 @@ public sealed class CertificateAuthority : IDisposable
 
     private static void WritePem(string path, string pem, bool ownerOnly)
     {
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (ownerOnly && !OperatingSystem.IsWindows())
-        {
-            // Created with the restrictive mode, so the key is never readable by others, not even briefly.
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
+        var options = ownerOnly ? PrivateFiles.WriteOptions(FileMode.Create) : new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
         using var writer = new StreamWriter(path, System.Text.Encoding.ASCII, options);
         writer.Write(pem);
     }

@@ -42,13 +42,14 @@ public sealed class AdminApiTests(SiloFixture silo) : IClassFixture<SiloFixture>
     [Fact]
     public async Task Cookie_IsNotAcceptedOutsideTheDashboard()
     {
-        using var withCookie = silo.Admin(null);
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/orgs/anything");
-        request.Headers.Add("Cookie", $"budgetcluster_admin={SiloFixture.Token}");
+        using var browser = Browser();
+        var session = await LoginAsync(browser);
 
-        using var response = await withCookie.SendAsync(request);
+        using var withSession = await GetWithCookieAsync(browser, "/api/v1/orgs/anything", session);
+        using var withToken = await GetWithCookieAsync(browser, "/api/v1/orgs/anything", SiloFixture.Token);
 
-        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, withSession.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, withToken.StatusCode);
     }
 
     [Fact]
@@ -76,7 +77,7 @@ public sealed class AdminApiTests(SiloFixture silo) : IClassFixture<SiloFixture>
     }
 
     [Fact]
-    public async Task DashboardSession_OpensTheDashboard_ButNotTheToken_NorATamperedOne_NorTheApi()
+    public async Task DashboardSession_OpensTheDashboard_ButNotTheToken_NorATamperedOne()
     {
         using var browser = Browser();
         var session = await LoginAsync(browser);
@@ -87,16 +88,10 @@ public sealed class AdminApiTests(SiloFixture silo) : IClassFixture<SiloFixture>
         Assert.Equal(HttpStatusCode.Unauthorized, await DashboardStatusAsync(browser, SiloFixture.Token));
         Assert.Equal(HttpStatusCode.Unauthorized, await DashboardStatusAsync(browser, longer));
         Assert.Equal(HttpStatusCode.Unauthorized, await DashboardStatusAsync(browser, session[..^2]));
-        using var forged = new HttpRequestMessage(HttpMethod.Get, "/dashboard/");
-        forged.Headers.Add("Cookie", $"budgetcluster_admin={longer}");
-        using var forgedResponse = await browser.SendAsync(forged);
+        using var forged = await GetWithCookieAsync(browser, "/dashboard/", longer);
         Assert.Equal(
             "the dashboard session is not valid or has expired: log in again at /login",
-            await Http.ReadProblemAsync(forgedResponse, HttpStatusCode.Unauthorized));
-        using var api = new HttpRequestMessage(HttpMethod.Get, "/api/v1/orgs/anything");
-        api.Headers.Add("Cookie", $"budgetcluster_admin={session}");
-        using var refused = await browser.SendAsync(api);
-        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+            await Http.ReadProblemAsync(forged, HttpStatusCode.Unauthorized));
     }
 
     [Fact]
@@ -154,14 +149,11 @@ public sealed class AdminApiTests(SiloFixture silo) : IClassFixture<SiloFixture>
     {
         using var anonymous = silo.Admin(null);
         using var owner = silo.Admin();
-        using var withCookie = silo.Admin(null);
 
         using var refused = await anonymous.GetAsync("/dashboard/");
         using var served = await owner.GetAsync("/dashboard/");
         using var browser = Browser();
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/dashboard/");
-        request.Headers.Add("Cookie", $"budgetcluster_admin={await LoginAsync(browser)}");
-        using var byCookie = await withCookie.SendAsync(request);
+        using var byCookie = await GetWithCookieAsync(browser, "/dashboard/", await LoginAsync(browser));
 
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
         Assert.Equal(HttpStatusCode.OK, served.StatusCode);
@@ -444,9 +436,14 @@ public sealed class AdminApiTests(SiloFixture silo) : IClassFixture<SiloFixture>
 
     private static async Task<HttpStatusCode> DashboardStatusAsync(HttpClient browser, string cookie)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/dashboard/");
-        request.Headers.Add("Cookie", $"budgetcluster_admin={cookie}");
-        using var response = await browser.SendAsync(request);
+        using var response = await GetWithCookieAsync(browser, "/dashboard/", cookie);
         return response.StatusCode;
+    }
+
+    private static async Task<HttpResponseMessage> GetWithCookieAsync(HttpClient browser, string path, string cookie)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Add("Cookie", $"budgetcluster_admin={cookie}");
+        return await browser.SendAsync(request);
     }
 }
