@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
 using Npgsql;
 
@@ -196,7 +195,7 @@ public sealed class PostgresServer : IDisposable
         File.WriteAllText(Path.Combine(directory, OwnerFile), Owner());
         Run("chown", "-R", "postgres", directory);
         Run("runuser", "-u", "postgres", "--", Path.Combine(bin, "initdb"), "-D", data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8");
-        return new PostgresServer(bin, directory, FreePort());
+        return new PostgresServer(bin, directory, LocalEndpoints.FreePort());
     }
 
     private Process Launch()
@@ -285,12 +284,5 @@ public sealed class PostgresServer : IDisposable
         {
             throw new InvalidOperationException($"{command} {string.Join(' ', args)} exited with {process.ExitCode}: {error.Result}{output.Result}");
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -27,20 +27,32 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public static async Task<SiloProcess> StartAsync(string dataDirectory, params string[] extraArgs)
     {
-        var adminPort = LocalEndpoints.FreePort();
-        var dataPlanePort = LocalEndpoints.FreePort();
-        var silo = Launch("Silo", "BudgetCluster.Silo.dll", dataDirectory, adminPort, dataPlanePort,
-        [
-            $"--Urls=http://127.0.0.1:{adminPort}",
-            $"--DataPlane:Url=https://127.0.0.1:{dataPlanePort}",
-            $"--Storage:DataDirectory={dataDirectory}",
-            $"--Orleans:SiloPort={LocalEndpoints.FreePort()}",
-            $"--Orleans:GatewayPort={LocalEndpoints.FreePort()}",
-            $"--Admin:Token={SiloFixture.Token}",
-            .. extraArgs,
-        ]);
-        await silo.WaitUntilAsync(() => LocalEndpoints.IsHealthyAsync(silo.AdminUri));
-        return silo;
+        for (var attempt = 1; ; attempt++)
+        {
+            var adminPort = LocalEndpoints.FreePort();
+            var dataPlanePort = LocalEndpoints.FreePort();
+            var silo = Launch("Silo", "BudgetCluster.Silo.dll", dataDirectory, adminPort, dataPlanePort,
+            [
+                $"--Urls=http://127.0.0.1:{adminPort}",
+                $"--DataPlane:Url=https://127.0.0.1:{dataPlanePort}",
+                $"--Storage:DataDirectory={dataDirectory}",
+                $"--Orleans:SiloPort={LocalEndpoints.FreePort()}",
+                $"--Orleans:GatewayPort={LocalEndpoints.FreePort()}",
+                $"--Admin:Token={SiloFixture.Token}",
+                .. extraArgs,
+            ]);
+            try
+            {
+                await silo.WaitUntilAsync(() => LocalEndpoints.IsHealthyAsync(silo.AdminUri));
+                return silo;
+            }
+            catch (InvalidOperationException ex) when (attempt < 3 && ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+                // A port found free was taken by someone else (another test's process or an
+                // outgoing connection) before the silo bound it: start again on new ports.
+                await silo.DisposeAsync();
+            }
+        }
     }
 
     /// <summary>A separate ingress process on its own data plane port; ready once that port accepts connections.</summary>
@@ -110,6 +122,9 @@ public sealed class SiloProcess : IAsyncDisposable
         {
             if (_process.HasExited)
             {
+                // Without a timeout, this also waits until the redirected output has all been read
+                // into the log: a process that fails at start writes its reason just before it exits.
+                _process.WaitForExit();
                 throw new InvalidOperationException($"the process exited with {_process.ExitCode}:\n{ReadLog()}");
             }
 

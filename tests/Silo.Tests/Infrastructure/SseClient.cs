@@ -44,6 +44,10 @@ public sealed class SseClient : IAsyncDisposable
         {
             throw new TimeoutException("no server-sent event arrived in time");
         }
+        catch (ChannelClosedException)
+        {
+            throw new InvalidOperationException($"the event stream ended (HTTP {(int)_response.StatusCode}) before another event came");
+        }
     }
 
     /// <summary>Skips events until one named <paramref name="name"/> arrives.</summary>
