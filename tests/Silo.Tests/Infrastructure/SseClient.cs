@@ -75,7 +75,9 @@ public sealed class SseClient : IAsyncDisposable
         {
             await _reader;
         }
-        catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException or HttpRequestException)
+        // The reader stops however the disposed response ends it; ArgumentException: it was disposed
+        // before the reader opened its stream (a client closed at once, e.g. after a 429).
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException or HttpRequestException or ArgumentException)
         {
         }
 
