@@ -10,6 +10,7 @@ return args.FirstOrDefault() switch
     "memory" => await MemoryBenchmark.RunAsync(options),
     "usage-query" => await UsageQueryBenchmark.RunAsync(options),
     "rollup-cost" => await RollupCostBenchmark.RunAsync(options),
+    "fold" => await FoldBenchmark.RunAsync(options),
     _ => Usage(),
 };
 
@@ -23,5 +24,6 @@ static int Usage()
     Console.Error.WriteLine("  " + MemoryBenchmark.Usage);
     Console.Error.WriteLine("  " + UsageQueryBenchmark.Usage);
     Console.Error.WriteLine("  " + RollupCostBenchmark.Usage);
+    Console.Error.WriteLine("  " + FoldBenchmark.Usage);
     return 2;
 }

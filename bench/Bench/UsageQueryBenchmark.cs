@@ -181,7 +181,7 @@ internal static class UsageQueryBenchmark
         await report;
     }
 
-    private static LedgerEntry Entry(Random random, string environmentId, string dpId, long sequence, DateTimeOffset occurred, DateTimeOffset received, int keys, string requestId)
+    internal static LedgerEntry Entry(Random random, string environmentId, string dpId, long sequence, DateTimeOffset occurred, DateTimeOffset received, int keys, string requestId)
     {
         var (modelId, providerKey, pricing) = Models[random.Next(Models.Length)];
         var key = random.Next(keys);

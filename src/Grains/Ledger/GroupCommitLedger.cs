@@ -15,10 +15,52 @@ namespace BudgetCluster.Grains.Ledger;
 /// of the group commits. A failed commit, or a transaction lost otherwise, fails every append of
 /// its group the same way, and the writer reopens its connection for the next group; nothing
 /// ends the writer but disposal.
+/// <para>
+/// The usage rollups are folded from the committed rows by a background loop
+/// (<see cref="FoldAsync"/>, every <c>foldInterval</c>), not in the group's transaction: a store
+/// records how far its rollups go (a commit position), and a usage view adds the rows after it, so
+/// it is exactly the ledger whether they are folded yet or not (DESIGN.md: coarser rows are derived).
+/// </para>
 /// </summary>
 public abstract class GroupCommitLedger : IUsageLedger, IAsyncDisposable
 {
     private const int MaxRowsPerCommit = 20_000;
+
+    /// <summary>
+    /// How long committed rows wait at most to be folded, by default. Each fold writes every rollup
+    /// row its rows touch once, so folding rarely is what makes it cheap at high key cardinality; a
+    /// view meanwhile reads the rows not folded yet from the ledger (at most this long's, or
+    /// <see cref="EagerFoldRows"/>).
+    /// </summary>
+    public static readonly TimeSpan DefaultFoldInterval = TimeSpan.FromSeconds(5);
+
+    /// <summary>As many rows not folded yet as make the loop fold at once, before the interval is up.</summary>
+    public const long EagerFoldRows = 100_000;
+
+    private static readonly TimeSpan FoldPoll = TimeSpan.FromSeconds(1);
+
+    private static readonly TimeSpan MaxFoldBackoff = TimeSpan.FromSeconds(30);
+
+    private readonly TimeSpan _foldInterval;
+    private readonly CancellationTokenSource _stopFolding = new();
+    private Task? _foldLoop;
+
+    /// <param name="foldInterval">
+    /// How long committed rows wait at most to be folded (<see cref="DefaultFoldInterval"/> when
+    /// null); <see cref="Timeout.InfiniteTimeSpan"/> folds only when <see cref="FoldAsync"/> is
+    /// called (tests, and benchmarks measuring ingest without the fold).
+    /// </param>
+    protected GroupCommitLedger(TimeSpan? foldInterval = null)
+    {
+        _foldInterval = foldInterval ?? DefaultFoldInterval;
+        if (_foldInterval <= TimeSpan.Zero && _foldInterval != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(foldInterval), foldInterval, "The fold interval must be positive or infinite.");
+        }
+    }
+
+    /// <summary>The last fold's failure, null once a fold has succeeded since: views stay exact meanwhile, only slower.</summary>
+    public Exception? LastFoldError { get; private set; }
 
     private readonly Channel<PendingAppend> _pending = Channel.CreateUnbounded<PendingAppend>(
         new UnboundedChannelOptions { SingleReader = true });
@@ -49,7 +91,77 @@ public abstract class GroupCommitLedger : IUsageLedger, IAsyncDisposable
             }
         }
 
+        StartFolding();
         return pending.Completion.Task;
+    }
+
+    /// <summary>
+    /// Folds every row committed so far into the rollups, in transactions of a bounded number of
+    /// rows, and answers how many it folded. Safe to call from several processes on one store: each
+    /// fold moves the stored position on from where the store says it is, under the store's lock.
+    /// </summary>
+    public abstract Task<long> FoldAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>How many committed rows are not folded yet (a cheap count for the fold loop).</summary>
+    public abstract Task<long> UnfoldedRowsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Starts the fold loop (once; a read starts it too, so a process that only reads still folds what others wrote).</summary>
+    protected void StartFolding()
+    {
+        if (_foldLoop is not null || _foldInterval == Timeout.InfiniteTimeSpan)
+        {
+            return;
+        }
+
+        lock (_stopFolding)
+        {
+            if (_foldLoop is null && !_stopFolding.IsCancellationRequested)
+            {
+                _foldLoop = Task.Run(() => FoldLoopAsync(_stopFolding.Token), CancellationToken.None);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Polls every second (or every interval, if shorter) and folds when rows have waited an
+    /// interval since the last fold or <see cref="EagerFoldRows"/> are waiting; after a failure it
+    /// waits twice as long each time, up to 30 s.
+    /// </summary>
+    private async Task FoldLoopAsync(CancellationToken stop)
+    {
+        var poll = _foldInterval < FoldPoll ? _foldInterval : FoldPoll;
+        var (wait, backoff) = (poll, poll);
+        var sinceFold = System.Diagnostics.Stopwatch.StartNew();
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(wait, stop);
+                wait = poll;
+                var unfolded = await UnfoldedRowsAsync(stop);
+                if (unfolded == 0 || (unfolded < EagerFoldRows && sinceFold.Elapsed < _foldInterval))
+                {
+                    continue;
+                }
+
+                await FoldAsync(stop);
+                sinceFold.Restart();
+                LastFoldError = null;
+                backoff = poll;
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // The rows stay in the ledger, and views read them from there until a fold succeeds.
+                LastFoldError = ex;
+                LedgerMetrics.FoldFailed();
+                backoff = TimeSpan.FromTicks(Math.Min(MaxFoldBackoff.Ticks, backoff.Ticks * 2));
+                wait = backoff;
+            }
+        }
     }
 
     /// <summary>
@@ -87,6 +199,18 @@ public abstract class GroupCommitLedger : IUsageLedger, IAsyncDisposable
             await _writer;
         }
 
+        lock (_stopFolding)
+        {
+            _stopFolding.Cancel();
+        }
+
+        if (_foldLoop is not null)
+        {
+            await _foldLoop;
+        }
+
+        _stopFolding.Dispose();
+        await DisposeFoldingAsync();
         GC.SuppressFinalize(this);
     }
 
@@ -113,6 +237,9 @@ public abstract class GroupCommitLedger : IUsageLedger, IAsyncDisposable
 
         return rows;
     }
+
+    /// <summary>Releases what <see cref="FoldAsync"/> keeps between folds, once the loop has stopped.</summary>
+    protected virtual ValueTask DisposeFoldingAsync() => ValueTask.CompletedTask;
 
     /// <summary>Opens the store's write connection.</summary>
     protected abstract Task<ICommitter> OpenCommitterAsync();

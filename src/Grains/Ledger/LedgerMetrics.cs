@@ -26,5 +26,22 @@ public static class LedgerMetrics
         Rows.Add(duplicates, new KeyValuePair<string, object?>("outcome", "duplicate"));
     }
 
+    private static readonly Counter<long> FoldedRows = Meter.CreateCounter<long>(
+        "budgetcluster.ledger.rollup.folded", "{row}", "Ledger rows folded into the usage rollups.");
+
+    private static readonly Counter<long> FoldFailures = Meter.CreateCounter<long>(
+        "budgetcluster.ledger.rollup.fold_failures", "{fold}", "Rollup folds that failed (the rows are folded by a later one).");
+
+    private static readonly Histogram<double> FoldDuration = Meter.CreateHistogram<double>(
+        "budgetcluster.ledger.rollup.fold.duration", "ms", "Time of one rollup fold transaction, reading the rows included.");
+
+    internal static void Folded(int rows, TimeSpan duration)
+    {
+        FoldedRows.Add(rows);
+        FoldDuration.Record(duration.TotalMilliseconds);
+    }
+
+    internal static void FoldFailed() => FoldFailures.Add(1);
+
     internal static void Failed(int rows) => Rows.Add(rows, new KeyValuePair<string, object?>("outcome", "failed"));
 }

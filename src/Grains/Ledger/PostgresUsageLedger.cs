@@ -244,7 +244,8 @@ public sealed class PostgresUsageLedger(NpgsqlDataSource dataSource, bool writeR
 
         Add(command, "envs", NpgsqlDbType.Text, query.EnvironmentIds.IsDefault ? [] : query.EnvironmentIds.ToArray());
         var parts = new List<string>();
-        foreach (var (tier, ranges) in new[] { (RollupTier.Minute, plan.Minutes), (RollupTier.Hour, plan.Hours) })
+        var hours = plan.Hours.Concat(plan.Days).OrderBy(range => range.From).ToList();
+        foreach (var (tier, ranges) in new[] { (RollupTier.Minute, plan.Minutes), (RollupTier.Hour, (IReadOnlyList<RollupPlan.Range>)hours) })
         {
             if (ranges.Count == 0)
             {
@@ -270,6 +271,11 @@ public sealed class PostgresUsageLedger(NpgsqlDataSource dataSource, bool writeR
 
         return parts.Count == 0 ? null : string.Join("\nUNION ALL\n", parts);
     }
+
+    /// <summary>This store still writes its rollups in the ledger's transaction: nothing is left to fold.</summary>
+    public override Task<long> FoldAsync(CancellationToken cancellationToken = default) => Task.FromResult(0L);
+
+    public override Task<long> UnfoldedRowsAsync(CancellationToken cancellationToken = default) => Task.FromResult(0L);
 
     protected override async Task<ICommitter> OpenCommitterAsync() =>
         new Writer(await dataSource.OpenConnectionAsync(), _partitions, writeRollups);
@@ -382,7 +388,7 @@ public sealed class PostgresUsageLedger(NpgsqlDataSource dataSource, bool writeR
 
         private static readonly UsageDimension[] Dimensions = Enum.GetValues<UsageDimension>();
 
-        private static readonly Dictionary<RollupTier, string> UpsertSql = Enum.GetValues<RollupTier>().ToDictionary(t => t, Upsert);
+        private static readonly Dictionary<RollupTier, string> UpsertSql = new[] { RollupTier.Minute, RollupTier.Hour }.ToDictionary(t => t, Upsert);
 
         /// <summary>Every column of a rollup row, in <see cref="Read"/>'s order.</summary>
         public static string SelectList { get; } = string.Join(", ", KeyColumns.Concat(TotalColumns).Select(c => c.Name));

@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using System.Data.Common;
 using System.Globalization;
-using System.Text;
 using BudgetCluster.Grains.Usage;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
@@ -11,17 +10,13 @@ namespace BudgetCluster.Grains.Ledger;
 /// <summary>
 /// The usage ledger in a SQLite file (the embedded default), group-committed by
 /// <see cref="GroupCommitLedger"/> through one write connection (WAL, <c>synchronous=FULL</c>).
-/// The writer numbers the rows it inserts in commit order (<c>pos</c>, the export cursor) and, in
-/// the same transaction, adds them to the minute and hour rollups, so a usage view is exactly the
-/// ledger. A file migrated from before the rollups (script 0004) gets the rollups of its old rows
-/// once, in C#, the first time this ledger touches it (<see cref="EnsureRollupsCompleteAsync"/>).
+/// The writer numbers the rows it inserts in commit order (<c>pos</c>, the export cursor); the
+/// rollups are folded from them afterwards, and a usage view adds the rows not folded yet
+/// (SqliteUsageLedger.Rollups.cs), so it is exactly the ledger.
 /// </summary>
 /// <param name="connectionString">The ledger file's connection string.</param>
-/// <param name="writeRollups">
-/// For benchmarks only (the rollups' cost on ingest): false writes the ledger rows without their
-/// rollups, which leaves every usage view and scope sum wrong. Never a configuration setting.
-/// </param>
-public sealed class SqliteUsageLedger(string connectionString, bool writeRollups = true) : GroupCommitLedger
+/// <param name="foldInterval">How often the rollups are folded (<see cref="GroupCommitLedger.DefaultFoldInterval"/> when null).</param>
+public sealed partial class SqliteUsageLedger(string connectionString, TimeSpan? foldInterval = null) : GroupCommitLedger(foldInterval)
 {
     /// <summary>Every column of a row, in the order <see cref="ReadEntry"/> reads and the writer binds.</summary>
     private const string EntryColumns = """
@@ -78,29 +73,6 @@ public sealed class SqliteUsageLedger(string connectionString, bool writeRollups
 
     private const string SumBudgetPeriodSql = "SELECT cost_usd FROM usage_attribution WHERE budget_id = $budget AND period_start_ms = $period";
 
-    /// <summary>The key of a rollup row besides its tier; <see cref="ReadRollupRow"/> reads them first.</summary>
-    private const string RollupKeyColumns =
-        "environment_id, start_ms, dp_id, api_key_id, model_id, provider_key_id, team_id, member_id, status_class, attempt_kind, key_bound";
-
-    /// <summary>The sums of a rollup row that add as integers.</summary>
-    private static readonly string[] RollupCounts =
-    [
-        "attempts", "requests", "prompt_tokens", "completion_tokens", "cached_prompt_tokens", "cache_creation_tokens",
-        "cache_read_tokens", "reasoning_tokens", "cache_hits", "unpriced_attempts", "error_attempts", "budget_denied",
-        "latency_sum_ms", "ttft_count", "ttft_sum_ms",
-    ];
-
-    /// <summary>The sums of a rollup row, in the order <see cref="ReadRollupRow"/> reads and <see cref="RollupWriter"/> binds them.</summary>
-    private static readonly string RollupColumns = RollupKeyColumns + ", " + string.Join(", ", RollupCounts)
-        + ", spend_usd, cache_savings_usd, latency_max_ms, latency_histogram, ttft_histogram";
-
-    private const int RollupColumnCount = 31;
-
-    private static string TierName(RollupTier tier) => tier == RollupTier.Minute ? "minute" : "hour";
-
-    private readonly Lock _backfillGate = new();
-    private Task? _backfill;
-
     public override async Task<IReadOnlyList<LedgerEntry>> ReadGatewayAsync(
         string environmentId, string dpId, long afterSequence, CancellationToken cancellationToken = default) =>
         await QueryAsync(ReadGatewaySql, ReadEntry, cancellationToken, ("$env", environmentId), ("$dp", dpId), ("$after", afterSequence));
@@ -143,9 +115,10 @@ public sealed class SqliteUsageLedger(string connectionString, bool writeRollups
     public override async Task<IReadOnlyList<RollupRow>> ReadRollupsAsync(RollupQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
+        StartFolding();
         await using var connection = await OpenReaderAsync(cancellationToken);
         await using var snapshot = connection.BeginTransaction(deferred: true);
-        return await ReadRollupsAsync(snapshot, query, RollupColumns, ReadRollupRow, cancellationToken);
+        return await ReadRollupsAsync(snapshot, query, cancellationToken);
     }
 
     /// <remarks>
@@ -182,122 +155,24 @@ public sealed class SqliteUsageLedger(string connectionString, bool writeRollups
         RollupQuery scope, string budgetId, DateTimeOffset periodStart, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(scope);
+        StartFolding();
         await using var connection = await OpenReaderAsync(cancellationToken);
         // WAL: the snapshot is taken by the first read and holds for both.
         await using var snapshot = connection.BeginTransaction(deferred: true);
-        var inScope = await ReadRollupsAsync(snapshot, scope, "spend_usd", reader => ParseMoney(reader.GetString(0)), cancellationToken);
+        var inScope = (await ReadRollupsAsync(snapshot, scope, cancellationToken)).Sum(row => row.Totals.SpendUsd);
         await using var command = connection.CreateCommand();
         command.Transaction = snapshot;
         command.CommandText = SumBudgetPeriodSql;
         var attributed = await ReadAllAsync(
             command, reader => ParseMoney(reader.GetString(0)), cancellationToken,
             ("$budget", budgetId), ("$period", periodStart.ToUnixTimeMilliseconds()));
-        return new ScopeSpend(inScope.Sum(), attributed.Sum());
+        return new ScopeSpend(inScope, attributed.Sum());
     }
 
-    /// <summary>
-    /// Reads <paramref name="columns"/> of the rollup rows that answer <paramref name="query"/>: per
-    /// <see cref="RollupPlan"/>, hour rows for its hour ranges and minute rows for the rest.
-    /// </summary>
-    private static async Task<List<T>> ReadRollupsAsync<T>(
-        SqliteTransaction snapshot, RollupQuery query, string columns, Func<DbDataReader, T> read, CancellationToken cancellationToken)
-    {
-        var environments = query.EnvironmentIds.IsDefault ? [] : query.EnvironmentIds.Distinct(StringComparer.Ordinal).ToList();
-        if (query.Filters.TryGetValue(UsageDimension.Environment, out var onlyEnvironments))
-        {
-            environments = [.. environments.Intersect(onlyEnvironments, StringComparer.Ordinal)];
-        }
+    protected override Task<ICommitter> OpenCommitterAsync() => Task.FromResult<ICommitter>(Writer.Open(connectionString));
 
-        var rows = new List<T>();
-        if (environments.Count == 0 || query.Boundaries.IsDefaultOrEmpty)
-        {
-            return rows;
-        }
-
-        var plan = RollupPlan.For(query.Boundaries);
-        foreach (var (tier, ranges) in new[] { (RollupTier.Minute, plan.Minutes), (RollupTier.Hour, plan.Hours) })
-        {
-            if (ranges.Count == 0)
-            {
-                continue;
-            }
-
-            await using var command = snapshot.Connection!.CreateCommand();
-            command.Transaction = snapshot;
-            command.CommandText = RollupSelect(columns, environments, query, command.Parameters);
-            command.Parameters.AddWithValue("$tier", TierName(tier));
-            var from = command.Parameters.Add("$from", SqliteType.Integer);
-            var to = command.Parameters.Add("$to", SqliteType.Integer);
-            foreach (var range in ranges)
-            {
-                from.Value = range.From.ToUnixTimeMilliseconds();
-                to.Value = range.To.ToUnixTimeMilliseconds();
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    rows.Add(read(reader));
-                }
-            }
-        }
-
-        return rows;
-    }
-
-    /// <summary>The select of rollup rows for a query's environments and filters; tier and time range are left to <c>$tier</c>, <c>$from</c>, <c>$to</c>.</summary>
-    private static string RollupSelect(string columns, List<string> environments, RollupQuery query, SqliteParameterCollection parameters)
-    {
-        var sql = new StringBuilder().Append(CultureInfo.InvariantCulture, $"SELECT {columns} FROM usage_rollup WHERE environment_id IN (");
-        AppendList(sql, parameters, "$e", environments);
-        sql.Append(") AND tier = $tier AND start_ms >= $from AND start_ms < $to");
-        var filter = 0;
-        foreach (var (dimension, values) in query.Filters)
-        {
-            if (dimension == UsageDimension.Environment)
-            {
-                continue;
-            }
-
-            // A filter that lists nothing matches nothing.
-            if (values.IsDefaultOrEmpty)
-            {
-                sql.Append(" AND 0");
-                continue;
-            }
-
-            sql.Append(CultureInfo.InvariantCulture, $" AND {UsageDimensionNames.FieldName(dimension)} IN (");
-            AppendList(sql, parameters, string.Create(CultureInfo.InvariantCulture, $"$f{filter++}_"), values);
-            sql.Append(')');
-        }
-
-        if (query.KeyBoundOnly)
-        {
-            sql.Append(" AND key_bound = 1");
-        }
-
-        return sql.ToString();
-    }
-
-    private static void AppendList(StringBuilder sql, SqliteParameterCollection parameters, string prefix, IEnumerable<string> values)
-    {
-        var i = 0;
-        foreach (var value in values)
-        {
-            var name = string.Create(CultureInfo.InvariantCulture, $"{prefix}{i}");
-            sql.Append(i++ == 0 ? name : "," + name);
-            parameters.AddWithValue(name, value);
-        }
-    }
-
-    protected override async Task<ICommitter> OpenCommitterAsync()
-    {
-        await EnsureRollupsCompleteAsync();
-        return Writer.Open(connectionString, writeRollups);
-    }
-
-    /// <summary>A read connection, once the file's rollups cover every row.</summary>
     private async Task<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken)
     {
-        await EnsureRollupsCompleteAsync().WaitAsync(cancellationToken);
         var connection = new SqliteConnection(connectionString);
         try
         {
@@ -311,101 +186,23 @@ public sealed class SqliteUsageLedger(string connectionString, bool writeRollups
         }
     }
 
-    /// <summary>
-    /// Runs the one-time rollup of rows written before script 0004 (<see cref="BackfillRollups"/>)
-    /// before this ledger's first read or write; once it has succeeded it costs nothing, and after
-    /// a failure the next call tries again.
-    /// </summary>
-    private Task EnsureRollupsCompleteAsync()
+    /// <summary>Opens a connection, runs <paramref name="pragmas"/> on it and hands it to <paramref name="create"/>; closes it if either fails.</summary>
+    private static T OpenConnection<T>(string connectionString, string pragmas, Func<SqliteConnection, T> create)
     {
-        if (_backfill is { IsCompletedSuccessfully: true })
+        var connection = new SqliteConnection(connectionString);
+        try
         {
-            return Task.CompletedTask;
+            connection.Open();
+            using var pragma = connection.CreateCommand();
+            pragma.CommandText = pragmas;
+            pragma.ExecuteNonQuery();
+            return create(connection);
         }
-
-        lock (_backfillGate)
+        catch
         {
-            if (_backfill is null || _backfill.IsFaulted || _backfill.IsCanceled)
-            {
-                _backfill = Task.Run(() => BackfillRollups(connectionString));
-            }
-
-            return _backfill;
+            connection.Dispose();
+            throw;
         }
-    }
-
-    /// <summary>
-    /// Script 0004 leaves a row in <c>usage_rollup_backfill</c> when the file had rows: their
-    /// positions go up to <c>through_pos</c>, and their rollups are to be summed here, where decimal
-    /// addition is exact. In one write transaction: the rows up to that position are read in
-    /// <c>occurred_at</c> order and summed an hour at a time (memory stays that of an hour's keys),
-    /// upserted like the writer's, and the marker is deleted; a crash leaves the marker and no
-    /// rollup, and the next open does it all again. Rows the writer added since have positions above
-    /// <c>through_pos</c> and their rollups already, so they are left out.
-    /// </summary>
-    private static void BackfillRollups(string connectionString)
-    {
-        using var connection = new SqliteConnection(connectionString);
-        connection.Open();
-        if (PendingBackfill(connection, null) is null)
-        {
-            return;
-        }
-
-        using var transaction = connection.BeginTransaction(deferred: false);
-        if (PendingBackfill(connection, transaction) is not { } through)
-        {
-            return;
-        }
-
-        using var rollups = new RollupWriter(connection.Handle!);
-        using (var command = connection.CreateCommand())
-        {
-            command.Transaction = transaction;
-            command.CommandText = $"SELECT {EntryColumns} FROM usage_ledger WHERE pos <= $through ORDER BY occurred_at_ms";
-            command.Parameters.AddWithValue("$through", through);
-            using var reader = command.ExecuteReader();
-            var minutes = new Dictionary<(DateTimeOffset Start, RollupKey Key), UsageTotals>();
-            DateTimeOffset? hour = null;
-            while (reader.Read())
-            {
-                var entry = ReadEntry(reader);
-                var start = Rollups.StartOf(entry.OccurredAt, RollupTier.Hour);
-                if (start != hour)
-                {
-                    AddMinutesAndHours(rollups, minutes);
-                    (minutes, hour) = ([], start);
-                }
-
-                Rollups.Add(minutes, entry, RollupTier.Minute);
-            }
-
-            AddMinutesAndHours(rollups, minutes);
-        }
-
-        using (var done = connection.CreateCommand())
-        {
-            done.Transaction = transaction;
-            done.CommandText = "DELETE FROM usage_rollup_backfill";
-            done.ExecuteNonQuery();
-        }
-
-        transaction.Commit();
-    }
-
-    /// <summary>Adds minute sums to the minute rows and, summed per hour, to the hour rows.</summary>
-    private static void AddMinutesAndHours(RollupWriter rollups, Dictionary<(DateTimeOffset Start, RollupKey Key), UsageTotals> minutes)
-    {
-        rollups.Add(RollupTier.Minute, minutes);
-        rollups.Add(RollupTier.Hour, Rollups.Coarsen(minutes, RollupTier.Hour));
-    }
-
-    private static long? PendingBackfill(SqliteConnection connection, SqliteTransaction? transaction)
-    {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "SELECT max(through_pos) FROM usage_rollup_backfill";
-        return command.ExecuteScalar() is long through ? through : null;
     }
 
     private static decimal ParseMoney(string text) => decimal.Parse(text, NumberStyles.Number, CultureInfo.InvariantCulture);
@@ -455,39 +252,6 @@ public sealed class SqliteUsageLedger(string connectionString, bool writeRollups
         KeyBound = reader.GetInt64(31) != 0,
         PriceVersion = reader.IsDBNull(32) ? null : reader.GetInt32(32),
         Position = new CommitPosition(0, reader.GetInt64(33)),
-    };
-
-    /// <summary>Reads the columns of <see cref="RollupColumns"/>.</summary>
-    private static RollupRow ReadRollupRow(DbDataReader reader) => new(
-        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)),
-        new RollupKey(
-            reader.GetString(0), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetString(5),
-            reader.GetString(6), reader.GetString(7), reader.GetString(8), reader.GetString(9), reader.GetInt64(10) != 0),
-        ReadTotals(reader.GetInt64, reader.GetString, 11));
-
-    /// <summary>Reads the sums of a rollup row (<see cref="RollupColumns"/> after the key), the first at column <paramref name="first"/>.</summary>
-    private static UsageTotals ReadTotals(Func<int, long> integer, Func<int, string> text, int first) => new()
-    {
-        Attempts = integer(first),
-        Requests = integer(first + 1),
-        PromptTokens = integer(first + 2),
-        CompletionTokens = integer(first + 3),
-        CachedPromptTokens = integer(first + 4),
-        CacheCreationTokens = integer(first + 5),
-        CacheReadTokens = integer(first + 6),
-        ReasoningTokens = integer(first + 7),
-        CacheHits = integer(first + 8),
-        UnpricedAttempts = integer(first + 9),
-        ErrorAttempts = integer(first + 10),
-        BudgetDenied = integer(first + 11),
-        LatencySumMs = integer(first + 12),
-        TtftCount = integer(first + 13),
-        TtftSumMs = integer(first + 14),
-        SpendUsd = ParseMoney(text(first + 15)),
-        CacheSavingsUsd = ParseMoney(text(first + 16)),
-        LatencyMaxMs = integer(first + 17),
-        Latency = LatencyHistogram.Parse(text(first + 18)),
-        Ttft = LatencyHistogram.Parse(text(first + 19)),
     };
 
     /// <summary>
@@ -563,177 +327,12 @@ public sealed class SqliteUsageLedger(string connectionString, bool writeRollups
     }
 
     /// <summary>
-    /// Adds sums to the rollup rows. Money and histograms are text that SQL cannot add, so the sums
-    /// are added here and whole rows written: a row's stored sums are read once (a primary-key
-    /// lookup; none for a new row) and then kept, so the next group's rows for the same minute, hour
-    /// and key (the common case under steady traffic) are added without reading or parsing. What is
-    /// kept is right only while this connection alone writes the file: <see cref="Forget"/> drops it
-    /// whenever another connection has committed (<c>PRAGMA data_version</c>), and a writer whose
-    /// transaction fails is discarded with it. At most <see cref="KeptRows"/> rows are kept.
-    /// </summary>
-    private sealed class RollupWriter : IDisposable
-    {
-        private const int KeptRows = 50_000;
-
-        private readonly sqlite3 _db;
-        private readonly sqlite3_stmt _write;
-        private readonly sqlite3_stmt _read;
-        private readonly Dictionary<(RollupTier, DateTimeOffset, RollupKey), UsageTotals> _stored = [];
-
-        public RollupWriter(sqlite3 db)
-        {
-            _db = db;
-            _write = Native.Prepare(_db, WriteSql(), RollupColumnCount + 1);
-            try
-            {
-                _read = Native.Prepare(_db, ReadSql, 12);
-            }
-            catch
-            {
-                _write.Dispose();
-                throw;
-            }
-        }
-
-        /// <summary>Adds <paramref name="rows"/> (sums per start and key) to the stored <paramref name="tier"/> rows.</summary>
-        public void Add(RollupTier tier, Dictionary<(DateTimeOffset Start, RollupKey Key), UsageTotals> rows)
-        {
-            if (_stored.Count + rows.Count > KeptRows)
-            {
-                Evict();
-            }
-
-            Native.Text(_db, _write, RollupColumnCount + 1, TierName(tier));
-            foreach (var ((start, key), sums) in rows)
-            {
-                if (!_stored.TryGetValue((tier, start, key), out var stored))
-                {
-                    stored = Read(tier, start, key) ?? new UsageTotals();
-                    _stored[(tier, start, key)] = stored;
-                }
-
-                stored.Add(sums);
-                Write(start, key, stored);
-            }
-        }
-
-        /// <summary>
-        /// Keeps the rows of the latest two minutes and hours, which steady traffic adds to again;
-        /// late events' rows are read again when they come. Should that still be too many, keeps none.
-        /// </summary>
-        private void Evict()
-        {
-            var latest = new Dictionary<RollupTier, DateTimeOffset>();
-            foreach (var (tier, start, _) in _stored.Keys)
-            {
-                latest[tier] = latest.TryGetValue(tier, out var seen) && seen > start ? seen : start;
-            }
-
-            // Removing while enumerating is allowed for Dictionary since .NET Core 3.0.
-            foreach (var row in _stored.Keys)
-            {
-                if (row.Item2 < latest[row.Item1] - Rollups.Width(row.Item1))
-                {
-                    _stored.Remove(row);
-                }
-            }
-
-            if (_stored.Count > KeptRows / 2)
-            {
-                _stored.Clear();
-            }
-        }
-
-        /// <summary>Drops the kept sums: another connection may have changed the stored ones.</summary>
-        public void Forget() => _stored.Clear();
-
-        public void Dispose()
-        {
-            _read.Dispose();
-            _write.Dispose();
-        }
-
-        /// <summary>Inserts a row or replaces the sums of the stored one.</summary>
-        private static string WriteSql()
-        {
-            var values = string.Join(", ", Enumerable.Range(1, RollupColumnCount + 1).Select(i => string.Create(CultureInfo.InvariantCulture, $"?{i}")));
-            var sums = string.Join(", ", RollupColumns.Split(',').Skip(11).Select(column => column.Trim()).Select(column => $"{column} = excluded.{column}"));
-            return $"""
-                INSERT INTO usage_rollup ({RollupColumns}, tier) VALUES ({values})
-                ON CONFLICT (environment_id, tier, start_ms, dp_id, api_key_id, model_id, provider_key_id, team_id, member_id,
-                             status_class, attempt_kind, key_bound) DO UPDATE SET {sums}
-                """;
-        }
-
-        private static readonly string ReadSql = $"""
-            SELECT {string.Join(", ", RollupColumns.Split(',').Skip(11).Select(column => column.Trim()))}
-            FROM usage_rollup
-            WHERE environment_id = ?1 AND start_ms = ?2 AND dp_id = ?3 AND api_key_id = ?4 AND model_id = ?5
-              AND provider_key_id = ?6 AND team_id = ?7 AND member_id = ?8 AND status_class = ?9 AND attempt_kind = ?10
-              AND key_bound = ?11 AND tier = ?12
-            """;
-
-        private UsageTotals? Read(RollupTier tier, DateTimeOffset start, RollupKey key)
-        {
-            BindKey(_read, start, key);
-            Native.Text(_db, _read, 12, TierName(tier));
-            var rc = raw.sqlite3_step(_read);
-            try
-            {
-                return rc switch
-                {
-                    raw.SQLITE_ROW => ReadTotals(i => raw.sqlite3_column_int64(_read, i), i => raw.sqlite3_column_text(_read, i).utf8_to_string(), 0),
-                    raw.SQLITE_DONE => null,
-                    _ => throw new SqliteException($"Reading a rollup row failed ({raw.sqlite3_errmsg(_db).utf8_to_string()}).", rc),
-                };
-            }
-            finally
-            {
-                raw.sqlite3_reset(_read);
-            }
-        }
-
-        private void BindKey(sqlite3_stmt s, DateTimeOffset start, RollupKey key)
-        {
-            Native.Text(_db, s, 1, key.EnvironmentId);
-            raw.sqlite3_bind_int64(s, 2, start.ToUnixTimeMilliseconds());
-            Native.Text(_db, s, 3, key.DpId);
-            Native.Text(_db, s, 4, key.ApiKeyId);
-            Native.Text(_db, s, 5, key.ModelId);
-            Native.Text(_db, s, 6, key.ProviderKeyId);
-            Native.Text(_db, s, 7, key.TeamId);
-            Native.Text(_db, s, 8, key.MemberId);
-            Native.Text(_db, s, 9, key.StatusClass);
-            Native.Text(_db, s, 10, key.AttemptKind);
-            raw.sqlite3_bind_int64(s, 11, key.KeyBound ? 1 : 0);
-        }
-
-        /// <summary>Positions follow the column order of <see cref="RollupColumns"/>.</summary>
-        private void Write(DateTimeOffset start, RollupKey key, UsageTotals t)
-        {
-            var s = _write;
-            BindKey(s, start, key);
-            Native.Integers(s, 12,
-                t.Attempts, t.Requests, t.PromptTokens, t.CompletionTokens, t.CachedPromptTokens, t.CacheCreationTokens,
-                t.CacheReadTokens, t.ReasoningTokens, t.CacheHits, t.UnpricedAttempts, t.ErrorAttempts, t.BudgetDenied,
-                t.LatencySumMs, t.TtftCount, t.TtftSumMs);
-            Native.Text(_db, s, 27, t.SpendUsd.ToString(CultureInfo.InvariantCulture));
-            Native.Text(_db, s, 28, t.CacheSavingsUsd.ToString(CultureInfo.InvariantCulture));
-            raw.sqlite3_bind_int64(s, 29, t.LatencyMaxMs);
-            Native.Text(_db, s, 30, t.Latency.Encode());
-            Native.Text(_db, s, 31, t.Ttft.Encode());
-            Native.Step(_db, s);
-        }
-    }
-
-    /// <summary>
     /// The write connection with its prepared statements, driven through <see cref="Native"/>.
     /// Through <see cref="SqliteCommand"/> every row paid for a reader, a name lookup of each of its
     /// parameters and boxing of every value, which made this single writer thread the ceiling of
     /// ingest. Positions continue from the largest stored one, read under the write lock at the
-    /// start of each group; rows an append inserted are added to the rollups when the group
-    /// commits, in its transaction: a refused append rolls back to its savepoint first and adds
-    /// nothing, and a group that fails leaves neither rows nor rollups.
+    /// start of each group, so they follow commit order; a refused append rolls back to its
+    /// savepoint and gives its positions back.
     /// </summary>
     private sealed class Writer : ICommitter
     {
@@ -742,65 +341,33 @@ public sealed class SqliteUsageLedger(string connectionString, bool writeRollups
         private readonly sqlite3_stmt _insert;
         private readonly sqlite3_stmt _attribute;
         private readonly sqlite3_stmt _lastPosition;
-        private readonly sqlite3_stmt _dataVersion;
-        private readonly RollupWriter _rollups;
-        private readonly List<LedgerEntry> _inserted = [];
-        private readonly bool _writeRollups;
         private long _position;
-        private long? _version;
 
-        private Writer(SqliteConnection connection, bool writeRollups)
+        private Writer(SqliteConnection connection)
         {
             _connection = connection;
-            _writeRollups = writeRollups;
             _db = connection.Handle!;
-            _rollups = new RollupWriter(_db);
             _insert = Native.Prepare(_db, InsertSql, parameters: EntryColumnCount);
             _attribute = Native.Prepare(_db, InsertAttributionSql, parameters: 6);
             _lastPosition = Native.Prepare(_db, "SELECT coalesce(max(pos), 0) FROM usage_ledger", parameters: 0);
-            _dataVersion = Native.Prepare(_db, "PRAGMA data_version", parameters: 0);
         }
 
-        public static Writer Open(string connectionString, bool writeRollups)
-        {
-            var connection = new SqliteConnection(connectionString);
-            try
-            {
-                connection.Open();
-                using var pragma = connection.CreateCommand();
-                // WAL lets replays read while the writer commits; FULL makes every commit an fsync.
-                // busy_timeout: wait inside SQLite should anything else (a migration) hold the write lock.
-                pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;";
-                pragma.ExecuteNonQuery();
-                return new Writer(connection, writeRollups);
-            }
-            catch
-            {
-                connection.Dispose();
-                throw;
-            }
-        }
+        // WAL lets replays read while the writer commits; FULL makes every commit an fsync.
+        // busy_timeout: wait inside SQLite should anything else (a migration, a fold) hold the write lock.
+        public static Writer Open(string connectionString) => OpenConnection(
+            connectionString, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;", connection => new Writer(connection));
 
         public Task BeginAsync(IReadOnlyList<IReadOnlyList<LedgerEntry>> batches)
         {
             Native.Execute(_db, "BEGIN IMMEDIATE");
-            _inserted.Clear();
             _position = Native.Scalar(_db, _lastPosition);
-            // Another connection committed since this one last did: the rollup sums kept may be stale.
-            var version = Native.Scalar(_db, _dataVersion);
-            if (version != _version)
-            {
-                _rollups.Forget();
-                _version = version;
-            }
-
             return Task.CompletedTask;
         }
 
         public Task<Appended> AppendAsync(IReadOnlyList<LedgerEntry> entries)
         {
             Native.Execute(_db, "SAVEPOINT append");
-            var (position, kept) = (_position, _inserted.Count);
+            var position = _position;
             var inserted = new bool[entries.Count];
             try
             {
@@ -813,7 +380,6 @@ public sealed class SqliteUsageLedger(string connectionString, bool writeRollups
                     if (inserted[j])
                     {
                         _position++;
-                        _inserted.Add(entry);
                         if (entry.CostUsd != 0m)
                         {
                             Attribute(entry);
@@ -826,7 +392,6 @@ public sealed class SqliteUsageLedger(string connectionString, bool writeRollups
                 raw.sqlite3_reset(_insert);
                 raw.sqlite3_reset(_attribute);
                 _position = position;
-                _inserted.RemoveRange(kept, _inserted.Count - kept);
                 // Some errors (disk full, I/O) make SQLite roll back the whole transaction: then the
                 // savepoint is gone, this throws, and the group is lost rather than half committed.
                 Native.Execute(_db, "ROLLBACK TO append");
@@ -840,23 +405,15 @@ public sealed class SqliteUsageLedger(string connectionString, bool writeRollups
 
         public Task CommitAsync()
         {
-            if (_inserted.Count > 0 && _writeRollups)
-            {
-                AddMinutesAndHours(_rollups, Rollups.Aggregate(_inserted, null, RollupTier.Minute));
-                _inserted.Clear();
-            }
-
             Native.Execute(_db, "COMMIT");
             return Task.CompletedTask;
         }
 
         public async ValueTask DisposeAsync()
         {
-            _dataVersion.Dispose();
             _lastPosition.Dispose();
             _attribute.Dispose();
             _insert.Dispose();
-            _rollups.Dispose();
             await _connection.DisposeAsync();
         }
 

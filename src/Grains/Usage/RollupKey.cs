@@ -70,9 +70,10 @@ public static class UsageDimensionNames
     };
 }
 
-/// <summary>The time granularity of stored rollup rows; coarser tiers are sums of minutes, written in the same transaction.</summary>
+/// <summary>The time granularity of stored rollup rows (UTC); each coarser tier is the sum of the finer one's rows.</summary>
 public enum RollupTier
 {
     Minute,
     Hour,
+    Day,
 }

@@ -13,6 +13,7 @@ public static class Rollups
     {
         RollupTier.Minute => TimeSpan.FromMinutes(1),
         RollupTier.Hour => TimeSpan.FromHours(1),
+        RollupTier.Day => TimeSpan.FromDays(1),
         _ => throw new ArgumentOutOfRangeException(nameof(tier), tier, null),
     };
 

@@ -238,11 +238,17 @@ public abstract class UsageLedgerContract : IAsyncLifetime
             BaseHour.AddMinutes(7), BaseHour.AddMinutes(20), BaseHour.AddMinutes(190), BaseHour.AddMinutes(191),
             BaseHour.AddHours(4), BaseHour.AddMinutes(247),
         ];
-        var query = new RollupQuery { EnvironmentIds = ["env-a", "env-b"], Boundaries = boundaries };
+        // Every shape: the environment total, one dimension's projection rows, full rows.
+        ImmutableArray<UsageDimension>[] shapes =
+            [[], [UsageDimension.Model], [UsageDimension.Environment, UsageDimension.ApiKey], [UsageDimension.ApiKey, UsageDimension.Model]];
+        foreach (var groupBy in shapes)
+        {
+            var query = new RollupQuery { EnvironmentIds = ["env-a", "env-b"], Boundaries = boundaries, GroupBy = groupBy };
 
-        var rows = await ledger.ReadRollupsAsync(query);
+            var sums = await ReadBothWaysAsync(ledger, query);
 
-        AssertSameBuckets(Expected(entries, boundaries, e => e.EnvironmentId is "env-a" or "env-b"), SumPerBucket(rows, boundaries));
+            AssertSameBuckets(Shaped(Expected(entries, boundaries, e => e.EnvironmentId is "env-a" or "env-b"), query), sums);
+        }
     }
 
     [Fact]
@@ -263,13 +269,42 @@ public abstract class UsageLedgerContract : IAsyncLifetime
             KeyBoundOnly = true,
         };
 
-        var rows = await ledger.ReadRollupsAsync(query);
+        var sums = await ReadBothWaysAsync(ledger, query);
 
         var expected = Expected(entries, boundaries, e =>
             e.ModelId is "m-1" or "" && e.TeamId is null && StatusClass.Of(e.StatusCode) is StatusClass.Success or StatusClass.TooManyRequests
             && e.KeyBound);
         Assert.NotEmpty(expected);
-        AssertSameBuckets(expected, SumPerBucket(rows, boundaries));
+        AssertSameBuckets(Shaped(expected, query), sums);
+
+        // One filtered dimension: its projection rows, keys bound or not.
+        var byModel = new RollupQuery
+        {
+            EnvironmentIds = ["env-a", "env-c"],
+            Boundaries = boundaries,
+            Filters = ImmutableDictionary<UsageDimension, ImmutableArray<string>>.Empty.Add(UsageDimension.Model, ["m-2", ""]),
+        };
+        AssertSameBuckets(
+            Shaped(Expected(entries, boundaries, e => e.EnvironmentId is "env-a" or "env-c" && e.ModelId is "m-2" or ""), byModel),
+            await ReadBothWaysAsync(ledger, byModel));
+    }
+
+    [Fact]
+    public async Task ReadRollupsAsync_FoldedInPartsWithLateEventsBetween_StaysExact()
+    {
+        await using var ledger = OpenLedger();
+        // Latest events first: each later part adds late events to rows already folded.
+        var entries = RandomTraffic(seed: 16, count: 600).OrderByDescending(e => e.OccurredAt).ToList();
+        ImmutableArray<DateTimeOffset> boundaries = [BaseHour, BaseHour.AddMinutes(61), BaseHour.AddHours(3), BaseHour.AddHours(5)];
+        var query = new RollupQuery { EnvironmentIds = ["env-a", "env-b", "env-c"], Boundaries = boundaries, GroupBy = [UsageDimension.ApiKey] };
+
+        for (var part = 0; part < 3; part++)
+        {
+            var stored = entries.Take((part + 1) * 200).ToList();
+            Assert.All(await ledger.AppendAsync(entries.Skip(part * 200).Take(200).ToList()), Assert.True);
+
+            AssertSameBuckets(Shaped(Expected(stored, boundaries, _ => true), query), await ReadBothWaysAsync(ledger, query));
+        }
     }
 
     [Fact]
@@ -280,7 +315,7 @@ public abstract class UsageLedgerContract : IAsyncLifetime
         await AppendInBatchesAsync(ledger, entries, seed: 13);
         ImmutableArray<DateTimeOffset> boundaries = [BaseHour, BaseHour.AddHours(5)];
         var query = new RollupQuery { EnvironmentIds = ["env-a", "env-b", "env-c"], Boundaries = boundaries };
-        var before = SumPerBucket(await ledger.ReadRollupsAsync(query), boundaries);
+        var before = await ReadBothWaysAsync(ledger, query);
 
         // The same events again: as replays, and resent with another time and cost.
         var again = await ledger.AppendAsync(entries.Take(50).ToList());
@@ -288,8 +323,8 @@ public abstract class UsageLedgerContract : IAsyncLifetime
             .Select(e => e with { OccurredAt = e.OccurredAt.AddMinutes(-3), CostUsd = 1m, PromptTokens = 7 }).ToList());
 
         Assert.All(again.Concat(resent), Assert.False);
-        AssertSameBuckets(before, SumPerBucket(await ledger.ReadRollupsAsync(query), boundaries));
-        AssertSameBuckets(Expected(entries, boundaries, _ => true), before);
+        AssertSameBuckets(before, await ReadBothWaysAsync(ledger, query));
+        AssertSameBuckets(Shaped(Expected(entries, boundaries, _ => true), query), before);
     }
 
     [Fact]
@@ -307,9 +342,9 @@ public abstract class UsageLedgerContract : IAsyncLifetime
         await Assert.ThrowsAsync<BudgetCluster.Grains.Abstractions.Gateways.LedgerUnavailableException>(() => refused);
         await committed;
         ImmutableArray<DateTimeOffset> boundaries = [BaseHour, BaseHour.AddMinutes(75), BaseHour.AddMinutes(76), BaseHour.AddHours(2)];
-        var rows = await ledger.ReadRollupsAsync(new RollupQuery { EnvironmentIds = ["env"], Boundaries = boundaries });
+        var query = new RollupQuery { EnvironmentIds = ["env"], Boundaries = boundaries, GroupBy = [UsageDimension.Gateway] };
         var stored = new[] { Entry("env", "dp-bad", "r-0", 0, 7), good, Entry("env", "dp-blocker", "b", 0, 1) };
-        AssertSameBuckets(Expected(stored, boundaries, _ => true), SumPerBucket(rows, boundaries));
+        AssertSameBuckets(Shaped(Expected(stored, boundaries, _ => true), query), await ReadBothWaysAsync(ledger, query));
     }
 
     [Fact]
@@ -444,7 +479,10 @@ public abstract class UsageLedgerContract : IAsyncLifetime
             KeyBoundOnly = true,
         };
 
+        var unfolded = await ledger.SumScopeAsync(scope, "b-1", periodStart);
+        await ledger.FoldAsync();
         var spend = await ledger.SumScopeAsync(scope, "b-1", periodStart);
+        Assert.Equal(unfolded, spend);
 
         var inScope = entries
             .Where(e => e.EnvironmentId is "env-a" or "env-b" && e.ApiKeyId == "k-1" && e.KeyBound
@@ -560,6 +598,44 @@ public abstract class UsageLedgerContract : IAsyncLifetime
         }
 
         return sums;
+    }
+
+    /// <summary>
+    /// The sums a query reads per bucket and key, read with the rows not folded yet and again after
+    /// everything is folded: both must be the same, and are returned.
+    /// </summary>
+    internal static async Task<Dictionary<(int Bucket, RollupKey Key), UsageTotals>> ReadBothWaysAsync(GroupCommitLedger ledger, RollupQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(ledger);
+        ArgumentNullException.ThrowIfNull(query);
+        var before = Shaped(SumPerBucket(await ledger.ReadRollupsAsync(query), query.Boundaries), query);
+        await ledger.FoldAsync();
+        var after = Shaped(SumPerBucket(await ledger.ReadRollupsAsync(query), query.Boundaries), query);
+        AssertSameBuckets(before, after);
+        return after;
+    }
+
+    /// <summary>
+    /// Sums per bucket and key as a query of <paramref name="query"/>'s shape sees them: keys cut
+    /// down to the one dimension it groups or filters by (<see cref="RollupShape"/>), or kept whole.
+    /// </summary>
+    internal static Dictionary<(int Bucket, RollupKey Key), UsageTotals> Shaped(
+        Dictionary<(int Bucket, RollupKey Key), UsageTotals> sums, RollupQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(sums);
+        var shape = RollupShape.For(query);
+        if (shape.Full)
+        {
+            return sums;
+        }
+
+        var shaped = new Dictionary<(int, RollupKey), UsageTotals>();
+        foreach (var ((bucket, key), totals) in sums)
+        {
+            Totals(shaped, (bucket, ProjectionKey.Of(key, shape.Dimension).ToRollupKey())).Add(totals);
+        }
+
+        return shaped;
     }
 
     /// <summary>Rollup rows summed per (bucket index, key); every row must lie in a bucket.</summary>
@@ -696,12 +772,36 @@ public sealed class SqliteUsageLedgerTests : UsageLedgerContract
             Assert.All(await (i % 12 == 0 ? first : second).AppendAsync(entries.Skip(i).Take(6).ToList()), Assert.True);
         }
 
-        var rows = await first.ReadRollupsAsync(new RollupQuery { EnvironmentIds = ["env"], Boundaries = boundaries });
-        AssertSameBuckets(Expected(entries, boundaries, _ => true), SumPerBucket(rows, boundaries));
+        var query = new RollupQuery { EnvironmentIds = ["env"], Boundaries = boundaries, GroupBy = [UsageDimension.ApiKey, UsageDimension.Model] };
+        AssertSameBuckets(Expected(entries, boundaries, _ => true), await ReadBothWaysAsync(first, query));
         Assert.Equal(entries, await ExportAllAsync(second, ["env"], CommitPosition.Start, 100));
     }
 
-    protected override GroupCommitLedger OpenLedger() => new SqliteUsageLedger(_connectionString);
+    [Fact]
+    public async Task FoldAsync_TwoLedgersOnOneFileFoldingAtOnce_CountEveryRowOnce()
+    {
+        await using var first = OpenLedger();
+        await using var second = OpenLedger();
+        var entries = RandomTraffic(seed: 17, count: 1200);
+        ImmutableArray<DateTimeOffset> boundaries = [BaseHour, BaseHour.AddHours(5)];
+        var query = new RollupQuery { EnvironmentIds = ["env-a", "env-b", "env-c"], Boundaries = boundaries, GroupBy = [UsageDimension.Gateway, UsageDimension.Model] };
+
+        // Both append and fold while the other does the same; every fold starts from the stored position.
+        await Task.WhenAll(new[] { first, second }.Select((ledger, i) => Task.Run(async () =>
+        {
+            for (var part = i; part < 12; part += 2)
+            {
+                await ledger.AppendAsync(entries.Skip(part * 100).Take(100).ToList());
+                await ledger.FoldAsync();
+            }
+        })));
+
+        AssertSameBuckets(Expected(entries, boundaries, _ => true), await ReadBothWaysAsync(first, query));
+        AssertSameBuckets(Expected(entries, boundaries, _ => true), await ReadBothWaysAsync(second, query));
+    }
+
+    /// <summary>Folds only when a test asks (<see cref="GroupCommitLedger.FoldAsync"/>), so reads see the rows not folded yet.</summary>
+    protected override GroupCommitLedger OpenLedger() => new SqliteUsageLedger(_connectionString, Timeout.InfiniteTimeSpan);
 
     /// <summary>An immediate transaction holds SQLite's write lock until it is rolled back.</summary>
     protected override async Task<IAsyncDisposable> HoldWriteLockAsync()

@@ -8,7 +8,10 @@ using Microsoft.Data.Sqlite;
 
 namespace BudgetCluster.Grains.Tests.Storage;
 
-/// <summary>A ledger file written by the schema before usage views (scripts 0001-0003) migrates in place.</summary>
+/// <summary>
+/// A ledger file written by the schema before usage views (scripts 0001-0003) migrates in place:
+/// every row kept and numbered (0004), its rollups rebuilt from the rows by the first folds (0005).
+/// </summary>
 public sealed class SqliteLedgerMigrationTests : IDisposable
 {
     /// <summary>The row as the writer of scripts 0001-0003 inserted it.</summary>
@@ -43,9 +46,9 @@ public sealed class SqliteLedgerMigrationTests : IDisposable
         var old = await WriteOldLedgerAsync(seed: 21, count: 400);
 
         var applied = await MigrateAsync();
-        await using var ledger = new SqliteUsageLedger(_connectionString);
+        await using var ledger = new SqliteUsageLedger(_connectionString, Timeout.InfiniteTimeSpan);
 
-        Assert.Equal(["Sqlite/Ledger/0004_usage_views.sql"], applied);
+        Assert.Equal(["Sqlite/Ledger/0004_usage_views.sql", "Sqlite/Ledger/0005_rollup_fold.sql"], applied);
         var expected = AsMigrated(old);
         foreach (var gateway in expected.GroupBy(e => (e.EnvironmentId, e.DpId)))
         {
@@ -57,49 +60,53 @@ public sealed class SqliteLedgerMigrationTests : IDisposable
         Assert.Equal(expected.OrderBy(e => e.Position), await UsageLedgerContract.ExportAllAsync(ledger, Environments, CommitPosition.Start, 50));
         UsageLedgerContract.AssertSameBuckets(
             UsageLedgerContract.Expected(AsMigrated(old), Boundaries, _ => true),
-            UsageLedgerContract.SumPerBucket(await ledger.ReadRollupsAsync(Query()), Boundaries));
+            await UsageLedgerContract.ReadBothWaysAsync(ledger, Query()));
+        Assert.Equal(old.Count, await ScalarAsync("SELECT through_pos FROM usage_rollup_folded"));
         Assert.Equal(old.Where(e => e.CostUsd != 0m && e.Sequence % 2 == 0).Sum(e => e.CostUsd),
             await ledger.SumBudgetPeriodAsync("b-old", UsageLedgerContract.BaseHour));
     }
 
     [Fact]
-    public async Task Migrate_OldLedger_NewAppendsContinueThePositionsAndAddToTheBackfill()
+    public async Task Migrate_OldLedger_NewAppendsContinueThePositionsAndAreFoldedWithTheOldRows()
     {
         var old = await WriteOldLedgerAsync(seed: 22, count: 300);
         await MigrateAsync();
         var added = UsageLedgerContract.RandomTraffic(seed: 23, count: 200).Select(e => e with { Sequence = e.Sequence + 10_000 }).ToList();
 
-        await using (var ledger = new SqliteUsageLedger(_connectionString))
+        await using (var ledger = new SqliteUsageLedger(_connectionString, Timeout.InfiniteTimeSpan))
         {
-            // The first thing this ledger does is write: the old rows' rollups come first all the same.
             Assert.All(await ledger.AppendAsync(added), Assert.True);
         }
 
-        await using var reopened = new SqliteUsageLedger(_connectionString);
+        await using var reopened = new SqliteUsageLedger(_connectionString, Timeout.InfiniteTimeSpan);
         var exported = await UsageLedgerContract.ExportAllAsync(reopened, Environments, CommitPosition.Start, 64);
         Assert.Equal([.. AsMigrated(old).OrderBy(e => e.Position), .. added], exported);
         Assert.Equal(Enumerable.Range(1, old.Count).Select(n => (long)n), exported.Take(old.Count).Select(e => e.Position.Number));
         Assert.All(exported.Skip(old.Count), e => Assert.True(e.Position.Number > old.Count));
         UsageLedgerContract.AssertSameBuckets(
             UsageLedgerContract.Expected([.. AsMigrated(old), .. added], Boundaries, _ => true),
-            UsageLedgerContract.SumPerBucket(await reopened.ReadRollupsAsync(Query()), Boundaries));
-        Assert.Equal(0L, await ScalarAsync("SELECT count(*) FROM usage_rollup_backfill"));
+            await UsageLedgerContract.ReadBothWaysAsync(reopened, Query()));
+        Assert.Equal(old.Count + added.Count, await ScalarAsync("SELECT through_pos FROM usage_rollup_folded"));
     }
 
     [Fact]
-    public async Task Migrate_EmptyOldLedger_LeavesNothingToBackfill()
+    public async Task Migrate_EmptyOldLedger_StartsFoldingFromTheFirstRow()
     {
         await ApplyOldScriptsAsync();
 
         await MigrateAsync();
-        await using var ledger = new SqliteUsageLedger(_connectionString);
+        await using var ledger = new SqliteUsageLedger(_connectionString, Timeout.InfiniteTimeSpan);
         await ledger.AppendAsync([UsageLedgerContract.Entry("env-a", "dp", "r", 0, 1)]);
 
-        Assert.Equal(0L, await ScalarAsync("SELECT count(*) FROM usage_rollup_backfill"));
+        Assert.Equal(0L, await ScalarAsync("SELECT through_pos FROM usage_rollup_folded"));
+        Assert.Equal(1L, await ledger.FoldAsync());
+        Assert.Equal(1L, await ScalarAsync("SELECT through_pos FROM usage_rollup_folded"));
         Assert.Equal(1L, (await ledger.ReadEventsAsync(["env-a"], CommitPosition.Start, 10)).Events.Single().Position.Number);
     }
 
-    private static RollupQuery Query() => new() { EnvironmentIds = Environments, Boundaries = Boundaries };
+    /// <summary>Grouped by two dimensions, so the full rows are read and compared key by key.</summary>
+    private static RollupQuery Query() =>
+        new() { EnvironmentIds = Environments, Boundaries = Boundaries, GroupBy = [UsageDimension.Gateway, UsageDimension.Model] };
 
     /// <summary>What the old rows read as after the migration: positions by (received, environment, gateway, sequence), bound when they name a key.</summary>
     private static List<LedgerEntry> AsMigrated(List<LedgerEntry> old) =>

@@ -7,13 +7,30 @@ public sealed class RollupPlanTests
 {
     private static readonly DateTimeOffset Hour = Rollups.StartOf(TestClock.Now, RollupTier.Hour).AddDays(-3);
 
+    private static readonly DateTimeOffset Midnight = Rollups.StartOf(TestClock.Now, RollupTier.Day).AddDays(-40);
+
     [Fact]
-    public void For_DaysOnWholeHours_ReadsOnlyHours()
+    public void For_DaysOnWholeHoursOffUtcMidnight_ReadsOnlyHours()
     {
-        var plan = RollupPlan.For([Hour, Hour.AddDays(1), Hour.AddDays(2)]);
+        var hour = Midnight.AddHours(5);
+
+        var plan = RollupPlan.For([hour, hour.AddDays(1), hour.AddDays(2)]);
 
         Assert.Empty(plan.Minutes);
-        Assert.Equal([new RollupPlan.Range(Hour, Hour.AddDays(2))], plan.Hours);
+        Assert.Empty(plan.Days);
+        Assert.Equal([new RollupPlan.Range(hour, hour.AddDays(2))], plan.Hours);
+    }
+
+    [Fact]
+    public void For_UtcDays_ReadsDaysAndOnlyTheEdgesFiner()
+    {
+        var plan = RollupPlan.For([Midnight.AddMinutes(-90), Midnight.AddDays(1), Midnight.AddDays(3).AddMinutes(30)]);
+
+        Assert.Equal([new RollupPlan.Range(Midnight, Midnight.AddDays(3))], plan.Days);
+        Assert.Equal([new RollupPlan.Range(Midnight.AddMinutes(-60), Midnight)], plan.Hours);
+        Assert.Equal(
+            [new RollupPlan.Range(Midnight.AddMinutes(-90), Midnight.AddMinutes(-60)), new RollupPlan.Range(Midnight.AddDays(3), Midnight.AddDays(3).AddMinutes(30))],
+            plan.Minutes);
     }
 
     [Fact]
@@ -54,12 +71,12 @@ public sealed class RollupPlanTests
             var boundaries = new List<DateTimeOffset> { Hour.AddMinutes(random.Next(180)) };
             for (var i = random.Next(1, 8); i > 0; i--)
             {
-                boundaries.Add(boundaries[^1].AddMinutes(random.Next(1, 400)));
+                boundaries.Add(boundaries[^1].AddMinutes(random.Next(1, run % 2 == 0 ? 400 : 5000)));
             }
 
             var plan = RollupPlan.For(boundaries);
 
-            var ranges = plan.Minutes.Select(r => (r, RollupTier.Minute)).Concat(plan.Hours.Select(r => (r, RollupTier.Hour))).OrderBy(x => x.r.From).ToList();
+            var ranges = Enum.GetValues<RollupTier>().SelectMany(tier => plan.Of(tier).Select(r => (r, tier))).OrderBy(x => x.r.From).ToList();
             Assert.Equal(boundaries[0], ranges[0].r.From);
             Assert.Equal(boundaries[^1], ranges[^1].r.To);
             for (var i = 0; i + 1 < ranges.Count; i++)
@@ -69,10 +86,25 @@ public sealed class RollupPlanTests
                 Assert.NotEqual(ranges[i].Item2, ranges[i + 1].Item2);
             }
 
-            foreach (var hour in plan.Hours.SelectMany(r => Enumerable.Range(0, (int)(r.To - r.From).TotalHours).Select(h => r.From.AddHours(h))))
+            foreach (var tier in new[] { RollupTier.Hour, RollupTier.Day })
             {
-                Assert.Equal(hour, Rollups.StartOf(hour, RollupTier.Hour));
-                Assert.Contains(boundaries.Zip(boundaries.Skip(1)), b => hour >= b.First && hour.AddHours(1) <= b.Second);
+                var width = Rollups.Width(tier);
+                foreach (var row in plan.Of(tier).SelectMany(r => Enumerable.Range(0, (int)((r.To - r.From) / width)).Select(n => r.From + (n * width))))
+                {
+                    Assert.Equal(row, Rollups.StartOf(row, tier));
+                    Assert.Contains(boundaries.Zip(boundaries.Skip(1)), b => row >= b.First && row + width <= b.Second);
+                }
+            }
+
+            // Where a whole UTC day fits in a bucket, it is read as a day row.
+            foreach (var (first, second) in boundaries.Zip(boundaries.Skip(1)))
+            {
+                var day = Rollups.StartOf(first, RollupTier.Day);
+                day = day < first ? day.AddDays(1) : day;
+                if (day.AddDays(1) <= second)
+                {
+                    Assert.Contains(plan.Days, r => r.From <= day && day.AddDays(1) <= r.To);
+                }
             }
         }
     }
@@ -84,6 +116,7 @@ public sealed class RollupPlanTests
 
         Assert.Empty(plan.Minutes);
         Assert.Empty(plan.Hours);
+        Assert.Empty(plan.Days);
     }
 
     [Fact]

@@ -64,6 +64,7 @@ public static class UsageApi
                 EnvironmentIds = query.EnvironmentIds.IsEmpty ? environments : query.EnvironmentIds,
                 Boundaries = [.. query.Boundaries.Skip(query.Position.Bucket)],
                 Filters = query.Filters,
+                GroupBy = query.GroupBy,
             },
             request.HttpContext.RequestAborted);
         var page = UsageReport.Build(query.Boundaries, rows, query.GroupBy, query.Position, query.Limit);

@@ -1,0 +1,113 @@
+using BudgetCluster.Grains.Ledger;
+
+namespace BudgetCluster.Grains.Usage;
+
+/// <summary>
+/// What folding some ledger rows adds to the stored rollups: full rows (every dimension) per UTC
+/// minute and hour, and projection rows (<see cref="ProjectionKey"/>) per minute, hour and day.
+/// Each coarser set is summed from the finer one, so a ledger row is added once and then only sums
+/// are added: minutes from the rows, hours from the minutes, projections from the full rows of their
+/// tier, days from the hour projections.
+/// </summary>
+public sealed class RollupFold
+{
+    public Dictionary<(DateTimeOffset Start, RollupKey Key), UsageTotals> Minutes { get; } = [];
+
+    public Dictionary<(DateTimeOffset Start, RollupKey Key), UsageTotals> Hours { get; } = [];
+
+    public Dictionary<(RollupTier Tier, DateTimeOffset Start, ProjectionKey Key), UsageTotals> Projections { get; } = [];
+
+    /// <summary>How many ledger rows were folded.</summary>
+    public int Rows { get; private set; }
+
+    public static RollupFold Of(IEnumerable<LedgerEntry> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var fold = new RollupFold();
+        foreach (var row in rows)
+        {
+            fold.Add(row);
+        }
+
+        fold.Complete();
+        return fold;
+    }
+
+    /// <summary>Adds a ledger row to the minute rows; <see cref="Complete"/> then sums the coarser sets.</summary>
+    public void Add(LedgerEntry row)
+    {
+        Rollups.Add(Minutes, row, RollupTier.Minute);
+        Rows++;
+    }
+
+    /// <summary>Sums the hours and projections from the minutes added; once, after the last <see cref="Add"/>.</summary>
+    public void Complete()
+    {
+        if (Hours.Count > 0 || Projections.Count > 0)
+        {
+            throw new InvalidOperationException("The fold is already complete.");
+        }
+
+        foreach (var (group, totals) in Rollups.Coarsen(Minutes, RollupTier.Hour))
+        {
+            Hours[group] = totals;
+        }
+
+        Project(RollupTier.Minute, Minutes);
+        Project(RollupTier.Hour, Hours);
+        foreach (var ((tier, start, key), totals) in Projections.Where(row => row.Key.Tier == RollupTier.Hour).ToList())
+        {
+            Add(Projections, (RollupTier.Day, Rollups.StartOf(start, RollupTier.Day), key), totals);
+        }
+    }
+
+    /// <summary>
+    /// The rows a query counts among <paramref name="rows"/> (ledger rows not folded yet), as minute
+    /// rows with every dimension: what a store adds to the rollup rows it read, so that a usage view
+    /// is exactly the ledger even before the rows are folded.
+    /// </summary>
+    public static List<RollupRow> Unfolded(IEnumerable<LedgerEntry> rows, RollupQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(query);
+        var minutes = new Dictionary<(DateTimeOffset Start, RollupKey Key), UsageTotals>();
+        if (query.Boundaries.IsDefaultOrEmpty)
+        {
+            return [];
+        }
+
+        var (from, to) = (query.Boundaries[0], query.Boundaries[^1]);
+        foreach (var row in rows)
+        {
+            if (row.OccurredAt >= from && row.OccurredAt < to && RollupShape.Matches(query, row.RollupKey))
+            {
+                Rollups.Add(minutes, row, RollupTier.Minute);
+            }
+        }
+
+        return [.. minutes.Select(minute => new RollupRow(minute.Key.Start, minute.Key.Key, minute.Value))];
+    }
+
+    private void Project(RollupTier tier, Dictionary<(DateTimeOffset Start, RollupKey Key), UsageTotals> rows)
+    {
+        foreach (var ((start, key), totals) in rows)
+        {
+            Add(Projections, (tier, start, ProjectionKey.Of(key, null)), totals);
+            foreach (var dimension in ProjectionKey.Dimensions)
+            {
+                Add(Projections, (tier, start, ProjectionKey.Of(key, dimension)), totals);
+            }
+        }
+    }
+
+    private static void Add<TKey>(Dictionary<TKey, UsageTotals> rows, TKey key, UsageTotals totals)
+        where TKey : notnull
+    {
+        if (!rows.TryGetValue(key, out var sum))
+        {
+            rows[key] = sum = new UsageTotals();
+        }
+
+        sum.Add(totals);
+    }
+}
