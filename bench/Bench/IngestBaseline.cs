@@ -28,6 +28,9 @@ internal static class IngestBaseline
         ["m-claude-secondary"] = new() { InputPerMTok = 3m, OutputPerMTok = 15m, CacheWritePerMTok = 3.75m, CacheReadPerMTok = 0.30m },
     }.ToImmutableDictionary(StringComparer.Ordinal);
 
+    /// <summary>The fold interval of the ledger with rollups (<c>--fold-interval</c>; null: the product's default).</summary>
+    public static TimeSpan? FoldInterval { get; set; }
+
     public static Task<FleetResult> RunAsync(Cluster cluster, int gateways, int batchSize, int keys, TimeSpan warmup, TimeSpan duration) =>
         RunAsync(cluster.Postgres, writeRollups: true, gateways, batchSize, keys, warmup, duration);
 
@@ -138,7 +141,7 @@ internal static class IngestBaseline
             await SchemaMigrator.ApplyAsync(connection, "Sqlite/Ledger");
         }
 
-        var sqlite = new SqliteUsageLedger(connectionString, writeRollups ? null : Timeout.InfiniteTimeSpan);
+        var sqlite = new SqliteUsageLedger(connectionString, writeRollups ? FoldInterval : Timeout.InfiniteTimeSpan);
         return (sqlite, async () =>
         {
             await sqlite.DisposeAsync();

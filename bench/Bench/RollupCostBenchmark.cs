@@ -13,7 +13,7 @@ namespace BudgetCluster.Bench;
 internal static class RollupCostBenchmark
 {
     public const string Usage =
-        "rollup-cost [--store sqlite|postgres] [--rounds 2] [--gateways 16] [--batch 100] [--keys 1000] [--duration 20] [--warmup 5]";
+        "rollup-cost [--store sqlite|postgres] [--rounds 2] [--gateways 16] [--batch 100] [--keys 1000] [--duration 20] [--warmup 5] [--fold-interval SECONDS]";
 
     public static async Task<int> RunAsync(Options options)
     {
@@ -29,6 +29,8 @@ internal static class RollupCostBenchmark
         var keys = options.Int("--keys", 1000);
         var duration = TimeSpan.FromSeconds(options.Number("--duration", 20));
         var warmup = TimeSpan.FromSeconds(options.Number("--warmup", 5));
+        var foldInterval = options.Number("--fold-interval", 0);
+        IngestBaseline.FoldInterval = foldInterval > 0 ? TimeSpan.FromSeconds(foldInterval) : null;
         Console.WriteLine($"rollup-cost: {store}; ingest baseline, {gateways} writers, batches of {batch}, {keys} keys, "
             + $"{rounds} rounds of {duration.TotalSeconds:N0} s after {warmup.TotalSeconds:N0} s warm-up, with and without rollups");
 

@@ -32,10 +32,10 @@ public abstract class GroupCommitLedger : IUsageLedger, IAsyncDisposable
     /// view meanwhile reads the rows not folded yet from the ledger (at most this long's, or
     /// <see cref="EagerFoldRows"/>).
     /// </summary>
-    public static readonly TimeSpan DefaultFoldInterval = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan DefaultFoldInterval = TimeSpan.FromSeconds(30);
 
     /// <summary>As many rows not folded yet as make the loop fold at once, before the interval is up.</summary>
-    public const long EagerFoldRows = 100_000;
+    public const long EagerFoldRows = 1_000_000;
 
     private static readonly TimeSpan FoldPoll = TimeSpan.FromSeconds(1);
 
@@ -58,6 +58,9 @@ public abstract class GroupCommitLedger : IUsageLedger, IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(foldInterval), foldInterval, "The fold interval must be positive or infinite.");
         }
     }
+
+    /// <summary>Whether the fold loop runs (false: the rollups are folded only when <see cref="FoldAsync"/> is called).</summary>
+    protected bool FoldsByItself => _foldInterval != Timeout.InfiniteTimeSpan;
 
     /// <summary>The last fold's failure, null once a fold has succeeded since: views stay exact meanwhile, only slower.</summary>
     public Exception? LastFoldError { get; private set; }
@@ -138,6 +141,7 @@ public abstract class GroupCommitLedger : IUsageLedger, IAsyncDisposable
             {
                 await Task.Delay(wait, stop);
                 wait = poll;
+                await AbsorbAsync(stop);
                 var unfolded = await UnfoldedRowsAsync(stop);
                 if (unfolded == 0 || (unfolded < EagerFoldRows && sinceFold.Elapsed < _foldInterval))
                 {
@@ -207,6 +211,7 @@ public abstract class GroupCommitLedger : IUsageLedger, IAsyncDisposable
         if (_foldLoop is not null)
         {
             await _foldLoop;
+            await FoldOnDisposeAsync();
         }
 
         _stopFolding.Dispose();
@@ -237,6 +242,28 @@ public abstract class GroupCommitLedger : IUsageLedger, IAsyncDisposable
 
         return rows;
     }
+
+    /// <summary>
+    /// A ledger that folded by itself stores what it holds before it goes (at most 30 s), so that
+    /// the next reader finds it in the rollups; should that fail, the rows are folded from the
+    /// ledger later, by whoever folds next.
+    /// </summary>
+    private async Task FoldOnDisposeAsync()
+    {
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await FoldAsync(limit.Token);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LastFoldError = ex;
+            LedgerMetrics.FoldFailed();
+        }
+    }
+
+    /// <summary>Called by the fold loop at every poll: a store may sum what it was handed meanwhile.</summary>
+    protected virtual Task AbsorbAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>Releases what <see cref="FoldAsync"/> keeps between folds, once the loop has stopped.</summary>
     protected virtual ValueTask DisposeFoldingAsync() => ValueTask.CompletedTask;

@@ -9,38 +9,31 @@ namespace BudgetCluster.Grains.Ledger;
 
 /// <summary>
 /// The usage rollups of the SQLite ledger (script 0005): full rows per minute and hour
-/// (<c>usage_rollup</c>), projection rows per minute, hour and day (<c>usage_rollup_by</c>), and the
-/// position up to which both hold every ledger row (<c>usage_rollup_folded</c>). Folding reads the
-/// rows after that position, sums them in C# and writes the sums and the new position in one write
-/// transaction; a read adds the rows after the position it sees, in the same snapshot.
+/// (<c>usage_rollup</c>, keyed by an id per combination of dimensions, <c>usage_rollup_key</c>),
+/// projection rows per minute, hour and day (<c>usage_rollup_by</c>), and the position up to which
+/// both hold every ledger row (<c>usage_rollup_folded</c>). A fold sums the rows after that
+/// position in C# and writes the sums and the new position in one write transaction; a read adds
+/// the rows after the position it sees, in the same snapshot. The rows this process's writer
+/// committed are handed to the fold in memory, so it reads back from the file only what another
+/// connection wrote (or what did not fit the hand-over).
 /// </summary>
 public sealed partial class SqliteUsageLedger
 {
     /// <summary>
-    /// Rows folded per write transaction at most. The rows are summed as they are read, so memory is
+    /// Rows folded per write transaction at most. The rows are summed as they come, so memory is
     /// that of the rollup rows they touch; the write lock is held for writing those rows only.
     /// </summary>
     private const int FoldRowsPerTransaction = 1_000_000;
 
-    /// <summary>The sums of a rollup row, in the order <see cref="ReadTotals"/> reads and <see cref="RollupWriter"/> binds them.</summary>
-    private const string SumColumns = """
-        attempts, requests, prompt_tokens, completion_tokens, cached_prompt_tokens, cache_creation_tokens,
-        cache_read_tokens, reasoning_tokens, cache_hits, unpriced_attempts, error_attempts, budget_denied,
-        latency_sum_ms, ttft_count, ttft_sum_ms, spend_usd, cache_savings_usd, latency_max_ms, latency_histogram, ttft_histogram
-        """;
-
-    private const int SumColumnCount = 20;
-
-    /// <summary>The primary key of a full row; <see cref="ReadFullRow"/> reads them first.</summary>
-    private const string FullKeyColumns =
-        "environment_id, tier, start_ms, dp_id, api_key_id, model_id, provider_key_id, team_id, member_id, status_class, attempt_kind, key_bound";
-
-    /// <summary>The primary key of a projection row; <see cref="ReadProjectionRow"/> reads them first.</summary>
-    private const string ProjectionKeyColumns = "environment_id, tier, dimension, start_ms, value, key_bound";
+    /// <summary>Committed rows kept for the fold in memory at most; past it the fold reads them from the file.</summary>
+    private const int MaxHandedRows = 400_000;
 
     private const string FoldedSql = "SELECT through_pos FROM usage_rollup_folded WHERE id = 1";
 
     private readonly SemaphoreSlim _folding = new(1, 1);
+    private readonly Lock _handedGate = new();
+    private List<(long First, List<LedgerEntry> Rows)> _handed = [];
+    private int _handedRows;
     private Folder? _folder;
 
     private static string TierName(RollupTier tier) => tier switch
@@ -51,18 +44,8 @@ public sealed partial class SqliteUsageLedger
         _ => throw new ArgumentOutOfRangeException(nameof(tier), tier, null),
     };
 
-    public override async Task<long> FoldAsync(CancellationToken cancellationToken = default)
-    {
-        await _folding.WaitAsync(cancellationToken);
-        try
-        {
-            return await Task.Run(() => FoldPending(cancellationToken), cancellationToken);
-        }
-        finally
-        {
-            _folding.Release();
-        }
-    }
+    public override Task<long> FoldAsync(CancellationToken cancellationToken = default) =>
+        WithFolderAsync(folder => FoldPending(folder, cancellationToken), cancellationToken);
 
     public override async Task<long> UnfoldedRowsAsync(CancellationToken cancellationToken = default)
     {
@@ -75,6 +58,13 @@ public sealed partial class SqliteUsageLedger
         return (long)(await command.ExecuteScalarAsync(cancellationToken))! - folded;
     }
 
+    /// <summary>Sums the rows handed over since the last poll, so they need not wait in memory as rows until the fold.</summary>
+    protected override Task AbsorbAsync(CancellationToken cancellationToken) =>
+        WithFolderAsync(folder => folder.Absorb(TakeHanded()), cancellationToken);
+
+    /// <summary>What the fold loop does at each poll, now (for tests of the sums held in memory).</summary>
+    internal Task AbsorbNowAsync(CancellationToken cancellationToken = default) => AbsorbAsync(cancellationToken);
+
     protected override ValueTask DisposeFoldingAsync()
     {
         _folder?.Dispose();
@@ -83,28 +73,80 @@ public sealed partial class SqliteUsageLedger
         return ValueTask.CompletedTask;
     }
 
-    private long FoldPending(CancellationToken cancellationToken)
+    /// <summary>
+    /// What the writer committed, with the position of the first row (the rest follow it one by
+    /// one). Kept only while the fold loop runs: without it nothing would take them.
+    /// </summary>
+    private void Handed(long first, List<LedgerEntry> rows)
+    {
+        if (!FoldsByItself)
+        {
+            return;
+        }
+
+        lock (_handedGate)
+        {
+            // Past the limit nothing more is kept: the fold then reads those rows from the file.
+            if (_handedRows + rows.Count <= MaxHandedRows)
+            {
+                _handed.Add((first, rows));
+                _handedRows += rows.Count;
+            }
+        }
+    }
+
+    private List<(long First, List<LedgerEntry> Rows)> TakeHanded()
+    {
+        lock (_handedGate)
+        {
+            var taken = _handed;
+            (_handed, _handedRows) = ([], 0);
+            return taken;
+        }
+    }
+
+    /// <summary>Runs <paramref name="work"/> on the fold's connection, one at a time, off the caller's thread; a failure discards the connection.</summary>
+    private async Task<long> WithFolderAsync(Func<Folder, long> work, CancellationToken cancellationToken)
+    {
+        await _folding.WaitAsync(cancellationToken);
+        try
+        {
+            return await Task.Run(() =>
+            {
+                _folder ??= Folder.Open(connectionString);
+                try
+                {
+                    return work(_folder);
+                }
+                catch
+                {
+                    _folder.Dispose();
+                    _folder = null;
+                    throw;
+                }
+            }, cancellationToken);
+        }
+        finally
+        {
+            _folding.Release();
+        }
+    }
+
+    private long FoldPending(Folder folder, CancellationToken cancellationToken)
     {
         var total = 0L;
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            _folder ??= Folder.Open(connectionString);
+            folder.Absorb(TakeHanded());
             int folded;
             try
             {
-                folded = _folder.FoldOnce(FoldRowsPerTransaction);
+                folded = folder.FoldOnce(FoldRowsPerTransaction);
             }
-            catch
+            catch (FoldRaceException)
             {
-                _folder.Dispose();
-                _folder = null;
-                throw;
-            }
-
-            // Another process folded first: go on from where it got to.
-            if (folded < 0)
-            {
+                // Another connection folded first: go on from where it got to.
                 continue;
             }
 
@@ -117,12 +159,15 @@ public sealed partial class SqliteUsageLedger
     }
 
     /// <summary>
-    /// The rows that answer <paramref name="query"/> in <paramref name="snapshot"/>: the stored
-    /// rollup rows of its shape (<see cref="RollupShape"/>) per <see cref="RollupPlan"/>, and the
-    /// ledger rows after the folded position, summed per minute.
+    /// The rows that answer <paramref name="query"/> in <paramref name="snapshot"/> (a deferred
+    /// transaction not read from yet): the stored rollup rows of its shape (<see cref="RollupShape"/>)
+    /// per <see cref="RollupPlan"/>, the sums this process's fold holds and has not stored, and the
+    /// ledger rows after both, summed per minute. The held sums are taken before the snapshot, so
+    /// every row they count is in it; they are used only if they continue the snapshot's stored position.
     /// </summary>
-    private static async Task<List<RollupRow>> ReadRollupsAsync(SqliteTransaction snapshot, RollupQuery query, CancellationToken cancellationToken)
+    private async Task<List<RollupRow>> ReadRollupsAsync(SqliteTransaction snapshot, RollupQuery query, CancellationToken cancellationToken)
     {
+        var unstored = Volatile.Read(ref _folder)?.Unstored(query) ?? [];
         var environments = query.EnvironmentIds.IsDefault ? [] : query.EnvironmentIds.Distinct(StringComparer.Ordinal).ToList();
         if (query.Filters.TryGetValue(UsageDimension.Environment, out var onlyEnvironments))
         {
@@ -136,6 +181,16 @@ public sealed partial class SqliteUsageLedger
         }
 
         var folded = await ScalarAsync(snapshot, FoldedSql, cancellationToken);
+        var after = folded;
+        foreach (var (from, through, held) in unstored)
+        {
+            if (from == after)
+            {
+                rows.AddRange(held);
+                after = through;
+            }
+        }
+
         var plan = RollupPlan.For(query.Boundaries);
         var shape = RollupShape.For(query);
         foreach (var tier in Enum.GetValues<RollupTier>())
@@ -154,7 +209,7 @@ public sealed partial class SqliteUsageLedger
                 WHERE environment_id = $env AND pos > $folded AND occurred_at_ms >= $from AND occurred_at_ms < $to
                 """;
             var environment = command.Parameters.Add("$env", SqliteType.Text);
-            command.Parameters.AddWithValue("$folded", folded);
+            command.Parameters.AddWithValue("$folded", after);
             command.Parameters.AddWithValue("$from", query.Boundaries[0].ToUnixTimeMilliseconds());
             command.Parameters.AddWithValue("$to", query.Boundaries[^1].ToUnixTimeMilliseconds());
             foreach (var id in environments)
@@ -205,18 +260,23 @@ public sealed partial class SqliteUsageLedger
         var sql = new StringBuilder();
         if (shape.Full)
         {
-            sql.Append(CultureInfo.InvariantCulture, $"SELECT {FullKeyColumns}, {SumColumns} FROM usage_rollup WHERE environment_id IN (");
+            sql.Append("""
+                SELECT k.environment_id, r.start_ms, k.dp_id, k.api_key_id, k.model_id, k.provider_key_id, k.team_id,
+                       k.member_id, k.status_class, k.attempt_kind, k.key_bound, r.sums
+                FROM usage_rollup AS r JOIN usage_rollup_key AS k ON k.id = r.key_id
+                WHERE r.environment_id IN (
+                """);
         }
         else
         {
-            sql.Append(CultureInfo.InvariantCulture, $"SELECT {ProjectionKeyColumns}, {SumColumns} FROM usage_rollup_by WHERE environment_id IN (");
+            sql.Append("SELECT environment_id, start_ms, dimension, value, key_bound, sums FROM usage_rollup_by AS r WHERE r.environment_id IN (");
         }
 
         AppendList(sql, parameters, "$e", environments);
-        sql.Append(") AND tier = $tier AND start_ms >= $from AND start_ms < $to");
+        sql.Append(") AND r.tier = $tier AND r.start_ms >= $from AND r.start_ms < $to");
         if (!shape.Full)
         {
-            sql.Append(" AND dimension = $dimension");
+            sql.Append(" AND r.dimension = $dimension");
             parameters.AddWithValue("$dimension", new ProjectionKey("", shape.Dimension, "", false).DimensionName);
         }
 
@@ -235,7 +295,7 @@ public sealed partial class SqliteUsageLedger
                 continue;
             }
 
-            var column = shape.Full ? UsageDimensionNames.FieldName(dimension) : "value";
+            var column = shape.Full ? "k." + UsageDimensionNames.FieldName(dimension) : "r.value";
             sql.Append(CultureInfo.InvariantCulture, $" AND {column} IN (");
             AppendList(sql, parameters, string.Create(CultureInfo.InvariantCulture, $"$f{filter++}_"), values);
             sql.Append(')');
@@ -243,7 +303,7 @@ public sealed partial class SqliteUsageLedger
 
         if (query.KeyBoundOnly)
         {
-            sql.Append(" AND key_bound = 1");
+            sql.Append(shape.Full ? " AND k.key_bound = 1" : " AND r.key_bound = 1");
         }
 
         return sql.ToString();
@@ -270,49 +330,26 @@ public sealed partial class SqliteUsageLedger
             : throw new InvalidOperationException("The ledger has no usage_rollup_folded row: its schema is older than script 0005.");
     }
 
-    /// <summary>Reads the columns of <see cref="FullKeyColumns"/> and <see cref="SumColumns"/>.</summary>
     private static RollupRow ReadFullRow(DbDataReader reader) => new(
-        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)),
+        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)),
         new RollupKey(
-            reader.GetString(0), reader.GetString(3), reader.GetString(4), reader.GetString(5), reader.GetString(6),
-            reader.GetString(7), reader.GetString(8), reader.GetString(9), reader.GetString(10), reader.GetInt64(11) != 0),
-        ReadTotals(reader.GetInt64, reader.GetString, 12));
+            reader.GetString(0), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetString(5),
+            reader.GetString(6), reader.GetString(7), reader.GetString(8), reader.GetString(9), reader.GetInt64(10) != 0),
+        UsageTotalsCodec.Decode(reader.GetFieldValue<byte[]>(11)));
 
-    /// <summary>Reads the columns of <see cref="ProjectionKeyColumns"/> and <see cref="SumColumns"/>.</summary>
     private static RollupRow ReadProjectionRow(DbDataReader reader) => new(
-        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)),
-        new ProjectionKey(reader.GetString(0), ProjectionKey.ParseDimension(reader.GetString(2)), reader.GetString(4), reader.GetInt64(5) != 0).ToRollupKey(),
-        ReadTotals(reader.GetInt64, reader.GetString, 6));
-
-    /// <summary>Reads the columns of <see cref="SumColumns"/>, the first at column <paramref name="first"/>.</summary>
-    private static UsageTotals ReadTotals(Func<int, long> integer, Func<int, string> text, int first) => new()
-    {
-        Attempts = integer(first),
-        Requests = integer(first + 1),
-        PromptTokens = integer(first + 2),
-        CompletionTokens = integer(first + 3),
-        CachedPromptTokens = integer(first + 4),
-        CacheCreationTokens = integer(first + 5),
-        CacheReadTokens = integer(first + 6),
-        ReasoningTokens = integer(first + 7),
-        CacheHits = integer(first + 8),
-        UnpricedAttempts = integer(first + 9),
-        ErrorAttempts = integer(first + 10),
-        BudgetDenied = integer(first + 11),
-        LatencySumMs = integer(first + 12),
-        TtftCount = integer(first + 13),
-        TtftSumMs = integer(first + 14),
-        SpendUsd = ParseMoney(text(first + 15)),
-        CacheSavingsUsd = ParseMoney(text(first + 16)),
-        LatencyMaxMs = integer(first + 17),
-        Latency = LatencyHistogram.Parse(text(first + 18)),
-        Ttft = LatencyHistogram.Parse(text(first + 19)),
-    };
+        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)),
+        new ProjectionKey(reader.GetString(0), ProjectionKey.ParseDimension(reader.GetString(2)), reader.GetString(3), reader.GetInt64(4) != 0).ToRollupKey(),
+        UsageTotalsCodec.Decode(reader.GetFieldValue<byte[]>(5)));
 
     /// <summary>
-    /// The fold's own connection. <see cref="FoldOnce"/> reads rows after the folded position
-    /// without the write lock (WAL: beside the ingest writer), sums them, and then, under the write
-    /// lock, checks that the position has not moved, adds the sums and moves it.
+    /// The fold's own connection and what it has summed but not written. <see cref="Absorb"/> adds
+    /// rows this process committed; <see cref="FoldOnce"/> reads from the file whatever rows after
+    /// the folded position it was not handed (without the write lock: WAL lets it read beside the
+    /// writer), then, under the write lock, checks that the position has not moved, adds the sums
+    /// and moves it. What is summed and not yet stored is readable by views meanwhile
+    /// (<see cref="Unstored"/>), so rows can wait long to be written (which is what makes a fold
+    /// cheap: it writes each row it touches once) without a view reading them back from the ledger.
     /// </summary>
     private sealed class Folder : IDisposable
     {
@@ -321,6 +358,10 @@ public sealed partial class SqliteUsageLedger
         private readonly sqlite3_stmt _folded;
         private readonly sqlite3_stmt _advance;
         private readonly RollupWriter _rollups;
+        // Guards _pending, _storing and the minute sums of both, which views read.
+        private readonly Lock _gate = new();
+        private Pending? _pending;
+        private Pending? _storing;
         private long? _wrote;
 
         private Folder(SqliteConnection connection)
@@ -337,52 +378,151 @@ public sealed partial class SqliteUsageLedger
         public static Folder Open(string connectionString) => OpenConnection(
             connectionString, "PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA cache_size=-65536;", connection => new Folder(connection));
 
-        /// <summary>Folds up to <paramref name="limit"/> rows: how many, or -1 when another connection moved the position first.</summary>
+        /// <summary>
+        /// Adds the handed rows that continue what is summed, and drops the rest (rows already summed,
+        /// or rows after a gap that another connection's rows fill: those are read from the file).
+        /// </summary>
+        public long Absorb(List<(long First, List<LedgerEntry> Rows)> handed)
+        {
+            var pending = Current();
+            lock (_gate)
+            {
+                foreach (var (first, rows) in handed)
+                {
+                    var skip = pending.Through + 1 - first;
+                    if (skip < 0)
+                    {
+                        break;
+                    }
+
+                    for (var i = (int)Math.Min(skip, rows.Count); i < rows.Count; i++)
+                    {
+                        pending.Fold.Add(rows[i]);
+                        pending.Through++;
+                    }
+                }
+
+                return pending.Fold.Rows;
+            }
+        }
+
+        /// <summary>
+        /// The sums not yet stored that a query counts, as minute rows with every dimension, and the
+        /// positions they cover: (from, through], from being the stored position they continue. A
+        /// view may add them only if its snapshot's stored position is <c>from</c>; both sets are
+        /// offered (the one being stored and the one gathering after it), the first for a snapshot
+        /// taken before the store commits, the second for one taken after.
+        /// </summary>
+        public List<(long From, long Through, List<RollupRow> Rows)> Unstored(RollupQuery query)
+        {
+            lock (_gate)
+            {
+                var sets = new List<(long, long, List<RollupRow>)>();
+                foreach (var pending in new[] { _storing, _pending })
+                {
+                    if (pending is not null)
+                    {
+                        sets.Add((pending.From, pending.Through, RollupFold.Matching(pending.Fold.Minutes, query)));
+                    }
+                }
+
+                return sets;
+            }
+        }
+
+        /// <summary>Folds up to about <paramref name="limit"/> rows and answers how many; <see cref="FoldRaceException"/> when another connection moved the position first.</summary>
         public int FoldOnce(int limit)
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            var from = Native.Scalar(_db, _folded);
-            var (fold, through) = (new RollupFold(), from);
-            using (var command = _connection.CreateCommand())
+            var pending = Current();
+            if (pending.Fold.Rows < limit)
             {
-                command.CommandText = $"SELECT {EntryColumns} FROM usage_ledger WHERE pos > $from ORDER BY pos LIMIT $limit";
-                command.Parameters.AddWithValue("$from", from);
-                command.Parameters.AddWithValue("$limit", limit);
-                using var reader = command.ExecuteReader();
-                while (reader.Read())
+                // Read beside the gathering sums and then added to them at once, so that a view never
+                // sees rows counted that the sums' position does not cover.
+                var (read, through) = (new RollupFold(), pending.Through);
+                using (var command = _connection.CreateCommand())
                 {
-                    var row = ReadEntry(reader);
-                    fold.Add(row);
-                    through = row.Position.Number;
+                    command.CommandText = $"SELECT {EntryColumns} FROM usage_ledger WHERE pos > $from ORDER BY pos LIMIT $limit";
+                    command.Parameters.AddWithValue("$from", pending.Through);
+                    command.Parameters.AddWithValue("$limit", limit - pending.Fold.Rows);
+                    using var reader = command.ExecuteReader();
+                    while (reader.Read())
+                    {
+                        var row = ReadEntry(reader);
+                        read.Add(row);
+                        through = row.Position.Number;
+                    }
+                }
+
+                lock (_gate)
+                {
+                    pending.Fold.Add(read);
+                    pending.Through = through;
                 }
             }
 
-            if (fold.Rows == 0)
+            if (pending.Fold.Rows == 0)
             {
                 return 0;
             }
 
-            fold.Complete();
+            lock (_gate)
+            {
+                (_storing, _pending) = (pending, new Pending(pending.Through));
+            }
+
+            try
+            {
+                pending.Fold.Complete();
+                Store(pending);
+            }
+            catch
+            {
+                lock (_gate)
+                {
+                    (_storing, _pending) = (null, null);
+                }
+
+                throw;
+            }
+
+            lock (_gate)
+            {
+                _storing = null;
+            }
+
+            LedgerMetrics.Folded(pending.Fold.Rows, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+            return pending.Fold.Rows;
+        }
+
+        public void Dispose()
+        {
+            _rollups.Dispose();
+            _advance.Dispose();
+            _folded.Dispose();
+            _connection.Dispose();
+        }
+
+        /// <summary>Adds the sums to the stored rows and moves the position, in one write transaction; throws when it has moved meanwhile.</summary>
+        private void Store(Pending pending)
+        {
             Native.Execute(_db, "BEGIN IMMEDIATE");
             try
             {
-                var now = Native.Scalar(_db, _folded);
-                if (now != from)
+                if (Native.Scalar(_db, _folded) != pending.From)
                 {
-                    Native.Execute(_db, "ROLLBACK");
-                    _rollups.Forget();
-                    return -1;
+                    throw new FoldRaceException();
                 }
 
                 // Only folds write rollups, and each moves the position: if it is where this
                 // connection left it, the sums it kept are the stored ones.
-                if (_wrote != from)
+                if (_wrote != pending.From)
                 {
                     _rollups.Forget();
                 }
 
-                _rollups.Add(fold);
-                raw.sqlite3_bind_int64(_advance, 1, through);
+                _rollups.Add(pending.Fold);
+                raw.sqlite3_bind_int64(_advance, 1, pending.Through);
                 Native.Step(_db, _advance);
                 Native.Execute(_db, "COMMIT");
             }
@@ -398,45 +538,78 @@ public sealed partial class SqliteUsageLedger
                 throw;
             }
 
-            _wrote = through;
-            LedgerMetrics.Folded(fold.Rows, System.Diagnostics.Stopwatch.GetElapsedTime(started));
-            return fold.Rows;
+            _rollups.Committed();
+            _wrote = pending.Through;
         }
 
-        public void Dispose()
+        /// <summary>The sums being gathered, from the stored position; started again when another connection has moved it.</summary>
+        private Pending Current()
         {
-            _rollups.Dispose();
-            _advance.Dispose();
-            _folded.Dispose();
-            _connection.Dispose();
+            var folded = Native.Scalar(_db, _folded);
+            lock (_gate)
+            {
+                if (_pending is null || _pending.From != folded)
+                {
+                    _pending = new Pending(folded);
+                }
+
+                return _pending;
+            }
+        }
+
+        /// <summary>Rows after <see cref="From"/> up to <see cref="Through"/>, summed.</summary>
+        private sealed class Pending(long from)
+        {
+            public long From { get; } = from;
+            public long Through { get; set; } = from;
+            public RollupFold Fold { get; } = new();
         }
     }
 
+    /// <summary>Another connection stored a fold first: this one's sums start from a position that has passed.</summary>
+    private sealed class FoldRaceException() : Exception("Another connection folded the same rows first.");
+
     /// <summary>
-    /// Adds sums to the rollup rows. Money and histograms are text that SQL cannot add, so the sums
-    /// are added here and whole rows written: a row's stored sums are read once (a primary-key
-    /// lookup; none for a new row) and then kept, so the next fold's rows for the same minute, hour
-    /// and key (the common case under steady traffic) are added without reading or parsing. What is
-    /// kept is right only while this connection alone folds: the folder drops it (<see cref="Forget"/>)
-    /// when the stored position is not the one it last wrote. At most <see cref="KeptRows"/> rows are kept.
+    /// Adds sums to the rollup rows. The sums are a blob SQL cannot add, so they are added here and
+    /// whole rows written: a row's stored sums are read once (a primary-key lookup; none for a new
+    /// row) and then kept, so the next fold's rows for the same minute, hour and key (the common
+    /// case under steady traffic) are added without reading. What is kept is right only while this
+    /// connection alone folds: the folder drops it (<see cref="Forget"/>) when the stored position
+    /// is not the one it last wrote. At most <see cref="KeptRows"/> rows are kept.
     /// </summary>
     private sealed class RollupWriter : IDisposable
     {
-        private const int KeptRows = 200_000;
+        private const int KeptRows = 300_000;
 
-        private readonly Table<(RollupTier Tier, DateTimeOffset Start, RollupKey Key)> _full;
+        private readonly sqlite3 _db;
+        private readonly sqlite3_stmt _findKey;
+        private readonly sqlite3_stmt _insertKey;
+        private readonly Dictionary<RollupKey, long> _keyIds = [];
+        private readonly List<RollupKey> _newKeys = [];
+        private readonly Table<(string Environment, RollupTier Tier, DateTimeOffset Start, long KeyId)> _full;
         private readonly Table<(RollupTier Tier, DateTimeOffset Start, ProjectionKey Key)> _projections;
 
         public RollupWriter(sqlite3 db)
         {
-            _full = new Table<(RollupTier, DateTimeOffset, RollupKey)>(db, "usage_rollup", FullKeyColumns, BindFull);
+            const string keyColumns = "environment_id, dp_id, api_key_id, model_id, provider_key_id, team_id, member_id, status_class, attempt_kind, key_bound";
+            _db = db;
+            var disposables = new List<IDisposable>();
             try
             {
-                _projections = new Table<(RollupTier, DateTimeOffset, ProjectionKey)>(db, "usage_rollup_by", ProjectionKeyColumns, BindProjection);
+                _findKey = Native.Prepare(db, $"""
+                    SELECT id FROM usage_rollup_key WHERE environment_id = ?1 AND dp_id = ?2 AND api_key_id = ?3 AND model_id = ?4
+                      AND provider_key_id = ?5 AND team_id = ?6 AND member_id = ?7 AND status_class = ?8 AND attempt_kind = ?9 AND key_bound = ?10
+                    """, 10);
+                disposables.Add(_findKey);
+                _insertKey = Native.Prepare(db, $"INSERT INTO usage_rollup_key ({keyColumns}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id", 10);
+                disposables.Add(_insertKey);
+                _full = new(db, "usage_rollup", "environment_id, tier, start_ms, key_id", BindFull);
+                disposables.Add(_full);
+                _projections = new(db, "usage_rollup_by", "environment_id, tier, dimension, start_ms, value, key_bound", BindProjection);
             }
             catch
             {
-                _full.Dispose();
+                disposables.ForEach(d => d.Dispose());
                 throw;
             }
         }
@@ -448,14 +621,12 @@ public sealed partial class SqliteUsageLedger
                 Forget();
             }
 
-            foreach (var ((start, key), sums) in fold.Minutes)
+            foreach (var (tier, rows) in new[] { (RollupTier.Minute, fold.Minutes), (RollupTier.Hour, fold.Hours) })
             {
-                _full.Add((RollupTier.Minute, start, key), sums);
-            }
-
-            foreach (var ((start, key), sums) in fold.Hours)
-            {
-                _full.Add((RollupTier.Hour, start, key), sums);
+                foreach (var ((start, key), sums) in rows)
+                {
+                    _full.Add((key.EnvironmentId, tier, start, KeyId(key)), sums);
+                }
             }
 
             foreach (var (key, sums) in fold.Projections)
@@ -464,33 +635,74 @@ public sealed partial class SqliteUsageLedger
             }
         }
 
+        /// <summary>The transaction committed: the key ids it created are for good.</summary>
+        public void Committed() => _newKeys.Clear();
+
+        /// <summary>Drops the kept sums, and the key ids of a transaction that did not commit.</summary>
         public void Forget()
         {
             _full.Forget();
             _projections.Forget();
+            _newKeys.ForEach(key => _keyIds.Remove(key));
+            _newKeys.Clear();
         }
 
         public void Dispose()
         {
             _projections.Dispose();
             _full.Dispose();
+            _insertKey.Dispose();
+            _findKey.Dispose();
         }
 
-        private static void BindFull(sqlite3 db, sqlite3_stmt s, (RollupTier Tier, DateTimeOffset Start, RollupKey Key) row)
+        /// <summary>The id of a key: kept, else found, else created (in the fold's transaction, under the write lock).</summary>
+        private long KeyId(RollupKey key)
         {
-            var key = row.Key;
-            Native.Text(db, s, 1, key.EnvironmentId);
+            if (_keyIds.TryGetValue(key, out var id))
+            {
+                return id;
+            }
+
+            BindKey(_findKey, key);
+            var rc = raw.sqlite3_step(_findKey);
+            id = rc == raw.SQLITE_ROW ? raw.sqlite3_column_int64(_findKey, 0) : 0;
+            raw.sqlite3_reset(_findKey);
+            if (rc is not (raw.SQLITE_ROW or raw.SQLITE_DONE))
+            {
+                SqliteException.ThrowExceptionForRC(rc, _db);
+            }
+
+            if (rc == raw.SQLITE_DONE)
+            {
+                BindKey(_insertKey, key);
+                id = Native.Scalar(_db, _insertKey);
+                _newKeys.Add(key);
+            }
+
+            _keyIds[key] = id;
+            return id;
+        }
+
+        private void BindKey(sqlite3_stmt s, RollupKey key)
+        {
+            Native.Text(_db, s, 1, key.EnvironmentId);
+            Native.Text(_db, s, 2, key.DpId);
+            Native.Text(_db, s, 3, key.ApiKeyId);
+            Native.Text(_db, s, 4, key.ModelId);
+            Native.Text(_db, s, 5, key.ProviderKeyId);
+            Native.Text(_db, s, 6, key.TeamId);
+            Native.Text(_db, s, 7, key.MemberId);
+            Native.Text(_db, s, 8, key.StatusClass);
+            Native.Text(_db, s, 9, key.AttemptKind);
+            raw.sqlite3_bind_int64(s, 10, key.KeyBound ? 1 : 0);
+        }
+
+        private static void BindFull(sqlite3 db, sqlite3_stmt s, (string Environment, RollupTier Tier, DateTimeOffset Start, long KeyId) row)
+        {
+            Native.Text(db, s, 1, row.Environment);
             Native.Text(db, s, 2, TierName(row.Tier));
             raw.sqlite3_bind_int64(s, 3, row.Start.ToUnixTimeMilliseconds());
-            Native.Text(db, s, 4, key.DpId);
-            Native.Text(db, s, 5, key.ApiKeyId);
-            Native.Text(db, s, 6, key.ModelId);
-            Native.Text(db, s, 7, key.ProviderKeyId);
-            Native.Text(db, s, 8, key.TeamId);
-            Native.Text(db, s, 9, key.MemberId);
-            Native.Text(db, s, 10, key.StatusClass);
-            Native.Text(db, s, 11, key.AttemptKind);
-            raw.sqlite3_bind_int64(s, 12, key.KeyBound ? 1 : 0);
+            raw.sqlite3_bind_int64(s, 4, row.KeyId);
         }
 
         private static void BindProjection(sqlite3 db, sqlite3_stmt s, (RollupTier Tier, DateTimeOffset Start, ProjectionKey Key) row)
@@ -504,7 +716,7 @@ public sealed partial class SqliteUsageLedger
         }
     }
 
-    /// <summary>One rollup table's upsert and primary-key read, with the sums kept per key.</summary>
+    /// <summary>One rollup table's upsert and primary-key read of the sums blob, with the sums kept per key.</summary>
     private sealed class Table<TKey> : IDisposable
         where TKey : notnull
     {
@@ -520,17 +732,16 @@ public sealed partial class SqliteUsageLedger
             _db = db;
             _bindKey = bindKey;
             var keys = keyColumns.Split(',').Select(column => column.Trim()).ToList();
-            var sums = SumColumns.Split(',').Select(column => column.Trim()).ToList();
             _keyCount = keys.Count;
-            var values = string.Join(", ", Enumerable.Range(1, keys.Count + sums.Count).Select(i => string.Create(CultureInfo.InvariantCulture, $"?{i}")));
+            var values = string.Join(", ", Enumerable.Range(1, keys.Count + 1).Select(i => string.Create(CultureInfo.InvariantCulture, $"?{i}")));
             _write = Native.Prepare(db, $"""
-                INSERT INTO {table} ({keyColumns}, {SumColumns}) VALUES ({values})
-                ON CONFLICT ({keyColumns}) DO UPDATE SET {string.Join(", ", sums.Select(column => $"{column} = excluded.{column}"))}
-                """, keys.Count + SumColumnCount);
+                INSERT INTO {table} ({keyColumns}, sums) VALUES ({values})
+                ON CONFLICT ({keyColumns}) DO UPDATE SET sums = excluded.sums
+                """, keys.Count + 1);
             try
             {
                 var where = string.Join(" AND ", keys.Select((column, i) => string.Create(CultureInfo.InvariantCulture, $"{column} = ?{i + 1}")));
-                _read = Native.Prepare(db, $"SELECT {SumColumns} FROM {table} WHERE {where}", keys.Count);
+                _read = Native.Prepare(db, $"SELECT sums FROM {table} WHERE {where}", keys.Count);
             }
             catch
             {
@@ -551,7 +762,9 @@ public sealed partial class SqliteUsageLedger
             }
 
             stored.Add(sums);
-            Write(key, stored);
+            _bindKey(_db, _write, key);
+            SqliteException.ThrowExceptionForRC(raw.sqlite3_bind_blob(_write, _keyCount + 1, UsageTotalsCodec.Encode(stored)), _db);
+            Native.Step(_db, _write);
         }
 
         public void Forget() => _stored.Clear();
@@ -570,7 +783,7 @@ public sealed partial class SqliteUsageLedger
             {
                 return rc switch
                 {
-                    raw.SQLITE_ROW => ReadTotals(i => raw.sqlite3_column_int64(_read, i), i => raw.sqlite3_column_text(_read, i).utf8_to_string(), 0),
+                    raw.SQLITE_ROW => UsageTotalsCodec.Decode(raw.sqlite3_column_blob(_read, 0)),
                     raw.SQLITE_DONE => null,
                     _ => throw new SqliteException($"Reading a rollup row failed ({raw.sqlite3_errmsg(_db).utf8_to_string()}).", rc),
                 };
@@ -579,24 +792,6 @@ public sealed partial class SqliteUsageLedger
             {
                 raw.sqlite3_reset(_read);
             }
-        }
-
-        /// <summary>Positions follow <see cref="SumColumns"/> after the key's.</summary>
-        private void Write(TKey key, UsageTotals t)
-        {
-            var s = _write;
-            var first = _keyCount + 1;
-            _bindKey(_db, s, key);
-            Native.Integers(s, first,
-                t.Attempts, t.Requests, t.PromptTokens, t.CompletionTokens, t.CachedPromptTokens, t.CacheCreationTokens,
-                t.CacheReadTokens, t.ReasoningTokens, t.CacheHits, t.UnpricedAttempts, t.ErrorAttempts, t.BudgetDenied,
-                t.LatencySumMs, t.TtftCount, t.TtftSumMs);
-            Native.Text(_db, s, first + 15, t.SpendUsd.ToString(CultureInfo.InvariantCulture));
-            Native.Text(_db, s, first + 16, t.CacheSavingsUsd.ToString(CultureInfo.InvariantCulture));
-            raw.sqlite3_bind_int64(s, first + 17, t.LatencyMaxMs);
-            Native.Text(_db, s, first + 18, t.Latency.Encode());
-            Native.Text(_db, s, first + 19, t.Ttft.Encode());
-            Native.Step(_db, s);
         }
     }
 }

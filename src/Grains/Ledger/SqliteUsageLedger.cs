@@ -169,7 +169,7 @@ public sealed partial class SqliteUsageLedger(string connectionString, TimeSpan?
         return new ScopeSpend(inScope, attributed.Sum());
     }
 
-    protected override Task<ICommitter> OpenCommitterAsync() => Task.FromResult<ICommitter>(Writer.Open(connectionString));
+    protected override Task<ICommitter> OpenCommitterAsync() => Task.FromResult<ICommitter>(Writer.Open(connectionString, Handed));
 
     private async Task<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken)
     {
@@ -332,7 +332,8 @@ public sealed partial class SqliteUsageLedger(string connectionString, TimeSpan?
     /// parameters and boxing of every value, which made this single writer thread the ceiling of
     /// ingest. Positions continue from the largest stored one, read under the write lock at the
     /// start of each group, so they follow commit order; a refused append rolls back to its
-    /// savepoint and gives its positions back.
+    /// savepoint and gives its positions back. The rows a group inserted are handed to the fold once
+    /// it has committed (<see cref="Handed"/>).
     /// </summary>
     private sealed class Writer : ICommitter
     {
@@ -341,11 +342,14 @@ public sealed partial class SqliteUsageLedger(string connectionString, TimeSpan?
         private readonly sqlite3_stmt _insert;
         private readonly sqlite3_stmt _attribute;
         private readonly sqlite3_stmt _lastPosition;
+        private readonly Action<long, List<LedgerEntry>> _committed;
+        private List<LedgerEntry> _inserted = [];
         private long _position;
 
-        private Writer(SqliteConnection connection)
+        private Writer(SqliteConnection connection, Action<long, List<LedgerEntry>> committed)
         {
             _connection = connection;
+            _committed = committed;
             _db = connection.Handle!;
             _insert = Native.Prepare(_db, InsertSql, parameters: EntryColumnCount);
             _attribute = Native.Prepare(_db, InsertAttributionSql, parameters: 6);
@@ -354,20 +358,21 @@ public sealed partial class SqliteUsageLedger(string connectionString, TimeSpan?
 
         // WAL lets replays read while the writer commits; FULL makes every commit an fsync.
         // busy_timeout: wait inside SQLite should anything else (a migration, a fold) hold the write lock.
-        public static Writer Open(string connectionString) => OpenConnection(
-            connectionString, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;", connection => new Writer(connection));
+        public static Writer Open(string connectionString, Action<long, List<LedgerEntry>> committed) => OpenConnection(
+            connectionString, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;", connection => new Writer(connection, committed));
 
         public Task BeginAsync(IReadOnlyList<IReadOnlyList<LedgerEntry>> batches)
         {
             Native.Execute(_db, "BEGIN IMMEDIATE");
             _position = Native.Scalar(_db, _lastPosition);
+            _inserted = [];
             return Task.CompletedTask;
         }
 
         public Task<Appended> AppendAsync(IReadOnlyList<LedgerEntry> entries)
         {
             Native.Execute(_db, "SAVEPOINT append");
-            var position = _position;
+            var (position, kept) = (_position, _inserted.Count);
             var inserted = new bool[entries.Count];
             try
             {
@@ -380,6 +385,7 @@ public sealed partial class SqliteUsageLedger(string connectionString, TimeSpan?
                     if (inserted[j])
                     {
                         _position++;
+                        _inserted.Add(entry);
                         if (entry.CostUsd != 0m)
                         {
                             Attribute(entry);
@@ -392,6 +398,7 @@ public sealed partial class SqliteUsageLedger(string connectionString, TimeSpan?
                 raw.sqlite3_reset(_insert);
                 raw.sqlite3_reset(_attribute);
                 _position = position;
+                _inserted.RemoveRange(kept, _inserted.Count - kept);
                 // Some errors (disk full, I/O) make SQLite roll back the whole transaction: then the
                 // savepoint is gone, this throws, and the group is lost rather than half committed.
                 Native.Execute(_db, "ROLLBACK TO append");
@@ -406,6 +413,11 @@ public sealed partial class SqliteUsageLedger(string connectionString, TimeSpan?
         public Task CommitAsync()
         {
             Native.Execute(_db, "COMMIT");
+            if (_inserted.Count > 0)
+            {
+                _committed(_position - _inserted.Count + 1, _inserted);
+            }
+
             return Task.CompletedTask;
         }
 

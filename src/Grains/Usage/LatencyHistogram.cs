@@ -149,6 +149,26 @@ public sealed class LatencyHistogram
         return histogram;
     }
 
+    /// <summary>The used buckets and their counts, in bucket order (what a binary encoding stores).</summary>
+    public IEnumerable<(int Bucket, long Count)> Buckets()
+    {
+        for (var i = 0; i < _used; i++)
+        {
+            yield return (_buckets[i], _counts[i]);
+        }
+    }
+
+    /// <summary>Adds <paramref name="count"/> values of <paramref name="bucket"/>; a bucket past <see cref="MaxBucket"/> is refused.</summary>
+    public void AddToBucket(int bucket, long count)
+    {
+        if (bucket is < 0 or > MaxBucket || count < 0)
+        {
+            throw new FormatException($"Bucket {bucket} with count {count} is not part of a latency histogram.");
+        }
+
+        Add(bucket, count);
+    }
+
     /// <summary>Adds two encoded histograms (what a rollup upsert does with a stored row and a new one).</summary>
     public static string Merge(string? left, string? right)
     {

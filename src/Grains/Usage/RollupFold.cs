@@ -40,7 +40,47 @@ public sealed class RollupFold
         Rows++;
     }
 
-    /// <summary>Sums the hours and projections from the minutes added; once, after the last <see cref="Add"/>.</summary>
+    /// <summary>Adds another fold's minute rows (one not completed) to this one's.</summary>
+    public void Add(RollupFold other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        foreach (var (group, totals) in other.Minutes)
+        {
+            Add(Minutes, group, totals);
+        }
+
+        Rows += other.Rows;
+    }
+
+    /// <summary>
+    /// The minute rows among <paramref name="minutes"/> that a query counts, as copies (the
+    /// originals may go on being added to): within its range, of its environments, matching its filters.
+    /// </summary>
+    public static List<RollupRow> Matching(Dictionary<(DateTimeOffset Start, RollupKey Key), UsageTotals> minutes, RollupQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(minutes);
+        ArgumentNullException.ThrowIfNull(query);
+        var rows = new List<RollupRow>();
+        if (query.Boundaries.IsDefaultOrEmpty)
+        {
+            return rows;
+        }
+
+        var (from, to) = (query.Boundaries[0], query.Boundaries[^1]);
+        foreach (var ((start, key), totals) in minutes)
+        {
+            if (start >= from && start < to && RollupShape.Matches(query, key))
+            {
+                var copy = new UsageTotals();
+                copy.Add(totals);
+                rows.Add(new RollupRow(start, key, copy));
+            }
+        }
+
+        return rows;
+    }
+
+    /// <summary>Sums the hours and projections from the minutes added; once, after the last <see cref="Add(LedgerEntry)"/>.</summary>
     public void Complete()
     {
         if (Hours.Count > 0 || Projections.Count > 0)
@@ -71,21 +111,12 @@ public sealed class RollupFold
         ArgumentNullException.ThrowIfNull(rows);
         ArgumentNullException.ThrowIfNull(query);
         var minutes = new Dictionary<(DateTimeOffset Start, RollupKey Key), UsageTotals>();
-        if (query.Boundaries.IsDefaultOrEmpty)
-        {
-            return [];
-        }
-
-        var (from, to) = (query.Boundaries[0], query.Boundaries[^1]);
         foreach (var row in rows)
         {
-            if (row.OccurredAt >= from && row.OccurredAt < to && RollupShape.Matches(query, row.RollupKey))
-            {
-                Rollups.Add(minutes, row, RollupTier.Minute);
-            }
+            Rollups.Add(minutes, row, RollupTier.Minute);
         }
 
-        return [.. minutes.Select(minute => new RollupRow(minute.Key.Start, minute.Key.Key, minute.Value))];
+        return Matching(minutes, query);
     }
 
     private void Project(RollupTier tier, Dictionary<(DateTimeOffset Start, RollupKey Key), UsageTotals> rows)

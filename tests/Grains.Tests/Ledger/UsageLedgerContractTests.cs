@@ -800,8 +800,73 @@ public sealed class SqliteUsageLedgerTests : UsageLedgerContract
         AssertSameBuckets(Expected(entries, boundaries, _ => true), await ReadBothWaysAsync(second, query));
     }
 
-    /// <summary>Folds only when a test asks (<see cref="GroupCommitLedger.FoldAsync"/>), so reads see the rows not folded yet.</summary>
-    protected override GroupCommitLedger OpenLedger() => new SqliteUsageLedger(_connectionString, Timeout.InfiniteTimeSpan);
+    [Fact]
+    public async Task ReadRollupsAsync_RowsStoredHeldInMemoryAndNotYetHanded_CountOnceEach()
+    {
+        await using var ledger = (SqliteUsageLedger)OpenLedger();
+        var entries = RandomTraffic(seed: 18, count: 900);
+        ImmutableArray<DateTimeOffset> boundaries = [BaseHour, BaseHour.AddMinutes(150), BaseHour.AddHours(5)];
+        var query = new RollupQuery { EnvironmentIds = ["env-a", "env-b", "env-c"], Boundaries = boundaries, GroupBy = [UsageDimension.Model] };
+
+        await ledger.AppendAsync(entries.Take(300).ToList());
+        await ledger.FoldAsync();
+        await ledger.AppendAsync(entries.Skip(300).Take(300).ToList());
+        await ledger.AbsorbNowAsync();
+        await ledger.AppendAsync(entries.Skip(600).ToList());
+
+        Assert.Equal(300L, await ScalarAsync("SELECT through_pos FROM usage_rollup_folded"));
+        Assert.Equal(600L, await ledger.UnfoldedRowsAsync());
+        AssertSameBuckets(Shaped(Expected(entries, boundaries, _ => true), query), await ReadBothWaysAsync(ledger, query));
+        Assert.Equal(900L, await ScalarAsync("SELECT through_pos FROM usage_rollup_folded"));
+    }
+
+    [Fact]
+    public async Task ReadRollupsAsync_WhileFoldsStoreAndAbsorb_NeverMissesOrDoublesACommittedRow()
+    {
+        await using var ledger = (SqliteUsageLedger)OpenLedger();
+        var entries = RandomTraffic(seed: 19, count: 3000);
+        var query = new RollupQuery { EnvironmentIds = ["env-a", "env-b", "env-c"], Boundaries = [BaseHour, BaseHour.AddHours(5)] };
+        using var done = new CancellationTokenSource();
+        var folding = Task.Run(async () =>
+        {
+            for (var i = 0; !done.IsCancellationRequested; i++)
+            {
+                await (i % 3 == 0 ? ledger.FoldAsync() : ledger.AbsorbNowAsync());
+            }
+        });
+
+        // Each batch commits, then a read starts while the next one commits and folds go on:
+        // it must count every row committed before it began, and none that was never committed.
+        var committed = 0;
+        foreach (var batch in entries.Chunk(50))
+        {
+            var appended = ledger.AppendAsync(batch);
+            var attempts = (await ledger.ReadRollupsAsync(query)).Sum(row => row.Totals.Attempts);
+            Assert.InRange(attempts, committed, committed + batch.Length);
+            await appended;
+            committed += batch.Length;
+        }
+
+        await done.CancelAsync();
+        await folding;
+        Assert.Equal(entries.Count, (await ledger.ReadRollupsAsync(query)).Sum(row => row.Totals.Attempts));
+    }
+
+    private async Task<long> ScalarAsync(string sql)
+    {
+        await using var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>
+    /// Folds when a test asks (<see cref="GroupCommitLedger.FoldAsync"/>), so reads see the rows
+    /// not folded yet; the loop runs, but an hour apart, so the writer hands its rows to the fold
+    /// and the loop sums them every second without writing.
+    /// </summary>
+    protected override GroupCommitLedger OpenLedger() => new SqliteUsageLedger(_connectionString, TimeSpan.FromHours(1));
 
     /// <summary>An immediate transaction holds SQLite's write lock until it is rolled back.</summary>
     protected override async Task<IAsyncDisposable> HoldWriteLockAsync()

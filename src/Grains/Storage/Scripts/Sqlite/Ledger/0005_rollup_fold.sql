@@ -11,44 +11,34 @@
 DROP TABLE usage_rollup;
 DROP TABLE usage_rollup_backfill;
 
--- Full rows: every dimension, per UTC minute and hour. An absent dimension is ''. Money is exact
--- decimal text as in the ledger, the histograms LatencyHistogram's sparse text; the fold adds
--- them in C# and writes whole rows.
+-- The keys of full rollup rows: one id per combination of dimensions that occurred. An absent
+-- dimension is ''. Written by folds only, under the write lock; an id never changes.
+CREATE TABLE usage_rollup_key (
+    id              INTEGER PRIMARY KEY,
+    environment_id  TEXT    NOT NULL,
+    dp_id           TEXT    NOT NULL,
+    api_key_id      TEXT    NOT NULL,
+    model_id        TEXT    NOT NULL,
+    provider_key_id TEXT    NOT NULL,
+    team_id         TEXT    NOT NULL,
+    member_id       TEXT    NOT NULL,
+    status_class    TEXT    NOT NULL,
+    attempt_kind    TEXT    NOT NULL,
+    key_bound       INTEGER NOT NULL,
+    UNIQUE (environment_id, dp_id, api_key_id, model_id, provider_key_id, team_id, member_id, status_class, attempt_kind, key_bound)
+);
+
+-- Full rows: the sums of a key's ledger rows per UTC minute and hour. The sums are one blob
+-- (UsageTotalsCodec: counts, exact decimal amounts, latency histograms) that the fold adds to in
+-- C# and writes whole; SQL never adds them. Keyed by environment, tier and start first, which is
+-- how views read them.
 CREATE TABLE usage_rollup (
-    environment_id        TEXT    NOT NULL,
-    tier                  TEXT    NOT NULL CHECK (tier IN ('minute', 'hour')),
-    start_ms              INTEGER NOT NULL,
-    dp_id                 TEXT    NOT NULL,
-    api_key_id            TEXT    NOT NULL,
-    model_id              TEXT    NOT NULL,
-    provider_key_id       TEXT    NOT NULL,
-    team_id               TEXT    NOT NULL,
-    member_id             TEXT    NOT NULL,
-    status_class          TEXT    NOT NULL,
-    attempt_kind          TEXT    NOT NULL,
-    key_bound             INTEGER NOT NULL,
-    attempts              INTEGER NOT NULL,
-    requests              INTEGER NOT NULL,
-    prompt_tokens         INTEGER NOT NULL,
-    completion_tokens     INTEGER NOT NULL,
-    cached_prompt_tokens  INTEGER NOT NULL,
-    cache_creation_tokens INTEGER NOT NULL,
-    cache_read_tokens     INTEGER NOT NULL,
-    reasoning_tokens      INTEGER NOT NULL,
-    cache_hits            INTEGER NOT NULL,
-    unpriced_attempts     INTEGER NOT NULL,
-    error_attempts        INTEGER NOT NULL,
-    budget_denied         INTEGER NOT NULL,
-    latency_sum_ms        INTEGER NOT NULL,
-    ttft_count            INTEGER NOT NULL,
-    ttft_sum_ms           INTEGER NOT NULL,
-    spend_usd             TEXT    NOT NULL,
-    cache_savings_usd     TEXT    NOT NULL,
-    latency_max_ms        INTEGER NOT NULL,
-    latency_histogram     TEXT    NOT NULL,
-    ttft_histogram        TEXT    NOT NULL,
-    PRIMARY KEY (environment_id, tier, start_ms, dp_id, api_key_id, model_id, provider_key_id, team_id, member_id,
-                 status_class, attempt_kind, key_bound)
+    environment_id TEXT    NOT NULL,
+    tier           TEXT    NOT NULL CHECK (tier IN ('minute', 'hour')),
+    start_ms       INTEGER NOT NULL,
+    key_id         INTEGER NOT NULL REFERENCES usage_rollup_key (id),
+    sums           BLOB    NOT NULL,
+    PRIMARY KEY (environment_id, tier, start_ms, key_id)
 ) WITHOUT ROWID;
 
 -- Projection rows: the same sums per UTC minute, hour and day for one dimension's value
@@ -56,32 +46,13 @@ CREATE TABLE usage_rollup (
 -- (dimension ''), apart for keys bound at ingest. A query that groups and filters by at most one
 -- dimension reads these: a month by model is then a row per day and model.
 CREATE TABLE usage_rollup_by (
-    environment_id        TEXT    NOT NULL,
-    tier                  TEXT    NOT NULL CHECK (tier IN ('minute', 'hour', 'day')),
-    dimension             TEXT    NOT NULL,
-    start_ms              INTEGER NOT NULL,
-    value                 TEXT    NOT NULL,
-    key_bound             INTEGER NOT NULL,
-    attempts              INTEGER NOT NULL,
-    requests              INTEGER NOT NULL,
-    prompt_tokens         INTEGER NOT NULL,
-    completion_tokens     INTEGER NOT NULL,
-    cached_prompt_tokens  INTEGER NOT NULL,
-    cache_creation_tokens INTEGER NOT NULL,
-    cache_read_tokens     INTEGER NOT NULL,
-    reasoning_tokens      INTEGER NOT NULL,
-    cache_hits            INTEGER NOT NULL,
-    unpriced_attempts     INTEGER NOT NULL,
-    error_attempts        INTEGER NOT NULL,
-    budget_denied         INTEGER NOT NULL,
-    latency_sum_ms        INTEGER NOT NULL,
-    ttft_count            INTEGER NOT NULL,
-    ttft_sum_ms           INTEGER NOT NULL,
-    spend_usd             TEXT    NOT NULL,
-    cache_savings_usd     TEXT    NOT NULL,
-    latency_max_ms        INTEGER NOT NULL,
-    latency_histogram     TEXT    NOT NULL,
-    ttft_histogram        TEXT    NOT NULL,
+    environment_id TEXT    NOT NULL,
+    tier           TEXT    NOT NULL CHECK (tier IN ('minute', 'hour', 'day')),
+    dimension      TEXT    NOT NULL,
+    start_ms       INTEGER NOT NULL,
+    value          TEXT    NOT NULL,
+    key_bound      INTEGER NOT NULL,
+    sums           BLOB    NOT NULL,
     PRIMARY KEY (environment_id, tier, dimension, start_ms, value, key_bound)
 ) WITHOUT ROWID;
 
