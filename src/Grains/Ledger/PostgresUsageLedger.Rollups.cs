@@ -173,7 +173,7 @@ public sealed partial class PostgresUsageLedger
         }
 
         await using var command = new NpgsqlCommand(UnfoldedSql, connection, snapshot);
-        Add(command.Parameters, "envs", NpgsqlDbType.Text, query.EnvironmentIds.Distinct(StringComparer.Ordinal));
+        Add(command.Parameters, "envs", NpgsqlDbType.Text, query.EnvironmentIds.IsDefault ? [] : query.EnvironmentIds.Distinct(StringComparer.Ordinal));
         AddPosition(command.Parameters, folded);
         command.Parameters.AddWithValue("from", query.Boundaries[0].UtcDateTime);
         command.Parameters.AddWithValue("to", query.Boundaries[^1].UtcDateTime);
