@@ -121,7 +121,7 @@ internal static class IngestBaseline
         {
             var dataSource = NpgsqlDataSource.Create(await postgres.CreateDatabaseAsync("baseline"));
             await PostgresSchema.ApplyAsync(dataSource, ["PostgreSql/Ledger"]);
-            var ledger = new PostgresUsageLedger(dataSource, writeRollups);
+            var ledger = new PostgresUsageLedger(dataSource, writeRollups ? null : Timeout.InfiniteTimeSpan);
             return (ledger, async () =>
             {
                 await ledger.DisposeAsync();

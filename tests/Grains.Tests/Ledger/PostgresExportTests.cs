@@ -12,14 +12,15 @@ using NpgsqlTypes;
 namespace BudgetCluster.Grains.Tests.Ledger;
 
 /// <summary>
-/// What only the PostgreSQL ledger has to prove: the export never passes over a transaction that
-/// commits after a later one, several silos writing at once (rows and shared rollup rows), and the
-/// in-place migration of a ledger written by the schema before usage views.
+/// What only the PostgreSQL ledger has to prove: neither the export nor the rollup fold passes over
+/// a transaction that commits after a later one, several silos writing and folding at once, and
+/// the in-place migration of a ledger written by the schema before usage views.
 /// </summary>
 public sealed class PostgresExportTests(PostgresExportTests.Server server) : IClassFixture<PostgresExportTests.Server>, IAsyncLifetime
 {
     private const string LedgerScripts = "PostgreSql/Ledger";
     private const string FirstUsageViewsScript = "PostgreSql/Ledger/0003";
+    private const string RollupFoldScript = "PostgreSql/Ledger/0004";
 
     private static readonly JsonSerializerOptions SnakeCase = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
@@ -52,28 +53,20 @@ public sealed class PostgresExportTests(PostgresExportTests.Server server) : ICl
         await seeder.AppendAsync([Row("dp-a", "seed", 1, minute)]);
 
         // Silo A's group is held inside its transaction, after its rows went in and before its
-        // commit, by a lock on the rollup row it must update; silo B writes after it and commits first.
+        // commit; silo B writes after it and commits first.
         var siloA = OpenSilo(connectionString);
         var siloB = OpenSilo(connectionString);
         Task<bool[]> appendA;
         ExportPage whileAIsOpen;
-        await using (var locker = await dataSource.OpenConnectionAsync())
+        await using (var held = await HoldAppendAsync(dataSource, siloA, Row("dp-a", "a-1", 2, minute)))
         {
-            await using var transaction = await locker.BeginTransactionAsync();
-            await using (var lockRow = new NpgsqlCommand("SELECT 1 FROM usage_rollup_minute WHERE dp_id = 'dp-a' FOR UPDATE", locker, transaction))
-            {
-                Assert.Equal(1, await lockRow.ExecuteScalarAsync());
-            }
-
-            appendA = siloA.AppendAsync([Row("dp-a", "a-1", 2, minute)]);
-            await WaitForRollupLockWaitAsync(dataSource);
+            appendA = held.Append;
             var storedB = await siloB.AppendAsync([Row("dp-b", "b-1", 1, minute)]);
             Assert.Equal([true], storedB);
             Assert.Equal((1, 0.01m), await seeder.SumGatewayAsync("env", "dp-b"));
 
             whileAIsOpen = await seeder.ReadEventsAsync(["env"], CommitPosition.Start, 100);
             Assert.False(appendA.IsCompleted);
-            await transaction.RollbackAsync();
         }
 
         var storedA = await appendA;
@@ -140,40 +133,73 @@ public sealed class PostgresExportTests(PostgresExportTests.Server server) : ICl
     }
 
     [Fact]
-    public async Task AppendAsync_SilosUpsertingTheSameRollupRows_NeitherDeadlockNorLoseASum()
+    public async Task FoldAsync_TransactionStillOpenWhileALaterOneCommitsAndAFoldRuns_IsFoldedByALaterFoldOnce()
     {
-        var connectionString = await _server.Postgres.CreateDatabaseAsync("rollup");
+        var connectionString = await _server.Postgres.CreateDatabaseAsync("fold-late");
         var dataSource = await MigratedAsync(connectionString);
-        var start = Rollups.StartOf(WholeMillisecond(TestClock.Now), RollupTier.Hour);
-        var random = new Random(7);
-        var sequence = 0L;
-        var all = new ConcurrentBag<LedgerEntry>();
-        var silos = Enumerable.Range(0, 6).Select(_ => OpenSilo(connectionString)).ToList();
+        var minute = Rollups.StartOf(WholeMillisecond(TestClock.Now), RollupTier.Minute);
+        var views = AroundOf(minute);
+        var seeder = OpenSilo(connectionString);
+        var seed = Row("dp-a", "seed", 1, minute);
+        Assert.All(await seeder.AppendAsync([seed]), Assert.True);
+        await FoldUntilAsync(seeder, 1);
 
-        // Every append touches many of the same keys in a random order, and each silo's appends are
-        // grouped several to a transaction: shared rollup rows, locked by several silos at once.
-        var rows = Enumerable.Range(0, 6 * 10 * 40).Select(i => Row(
-            "dp", $"r-{i}", Interlocked.Increment(ref sequence), start.AddMinutes(random.Next(10)).AddSeconds(random.Next(60)),
-            model: $"m-{random.Next(4)}", key: $"k-{random.Next(4)}") with
+        var (siloA, siloB) = (OpenSilo(connectionString), OpenSilo(connectionString));
+        var a = Row("dp-a", "a-1", 2, minute.AddSeconds(1)) with { UpstreamLatencyMs = 900 };
+        var b = Row("dp-b", "b-1", 1, minute.AddSeconds(2)) with { UpstreamLatencyMs = 40 };
+        Task<bool[]> appendA;
+        await using (var held = await HoldAppendAsync(dataSource, siloA, a))
         {
-            UpstreamLatencyMs = random.Next(5_000),
-            UpstreamTtftMs = random.Next(2) == 0 ? null : random.Next(900),
-        }).ToList();
-        await Task.WhenAll(rows.Chunk(40).Select((batch, i) => Task.Run(async () =>
+            appendA = held.Append;
+            Assert.All(await siloB.AppendAsync([b]), Assert.True);
+
+            // B committed after A began: a fold now may take neither, or it would pass A over.
+            Assert.Equal(0, await siloB.FoldAsync());
+            await AssertViewsAsync(seeder, [seed, b], views);
+            Assert.False(appendA.IsCompleted);
+        }
+
+        Assert.All(await appendA, Assert.True);
+        await AssertViewsAsync(seeder, [seed, a, b], views);
+        await FoldUntilAsync(siloB, 2);
+        await AssertViewsAsync(seeder, [seed, a, b], views);
+        Assert.Equal(0, await seeder.FoldAsync());
+        await AssertViewsAsync(siloA, [seed, a, b], views);
+    }
+
+    [Fact]
+    public async Task FoldAsync_TwoSilosFoldingWhileTheyAppend_CountEveryRowOnce()
+    {
+        var connectionString = await _server.Postgres.CreateDatabaseAsync("fold-two");
+        await MigratedAsync(connectionString);
+        var silos = new[] { OpenSilo(connectionString), OpenSilo(connectionString) };
+        var entries = UsageLedgerContract.RandomTraffic(seed: 23, count: 2400);
+        var folded = 0L;
+
+        // Both append and fold while the other does the same, into the same rollup rows; each
+        // fold goes on from the position the other stored.
+        await Task.WhenAll(silos.Select((silo, i) => Task.Run(async () =>
         {
-            Assert.All(await silos[i % silos.Count].AppendAsync(batch), Assert.True);
-            foreach (var row in batch)
+            for (var part = i; part < 24; part += 2)
             {
-                all.Add(row);
+                Assert.All(await silo.AppendAsync(entries.Skip(part * 100).Take(100).ToList()), Assert.True);
+                Interlocked.Add(ref folded, await silo.FoldAsync());
             }
         })));
 
-        var minutes = Enumerable.Range(0, 11).Select(m => start.AddMinutes(m)).ToImmutableArray();
-        Assert.Equal(Expected(all.ToList(), RollupTier.Minute), await ReadRollupsAsync(silos[0], minutes));
-        Assert.Equal(Expected(all.ToList(), RollupTier.Hour), await ReadRollupsAsync(silos[0], [start, start.AddHours(1)]));    }
+        await FoldUntilAsync(silos[0], entries.Count - folded);
+        var baseHour = UsageLedgerContract.BaseHour;
+        ImmutableArray<DateTimeOffset>[] views =
+        [
+            [baseHour, baseHour.AddMinutes(17), baseHour.AddHours(2), baseHour.AddHours(5)],
+            [Rollups.StartOf(baseHour, RollupTier.Day), Rollups.StartOf(baseHour, RollupTier.Day).AddDays(2)],
+        ];
+        await AssertViewsAsync(silos[0], entries, views, "env-a", "env-b", "env-c");
+        await AssertViewsAsync(silos[1], entries, views, "env-b");
+    }
 
     [Fact]
-    public async Task Migration_LedgerOfTheSchemaBeforeUsageViews_KeepsEveryRowNumbersItAndBackfillsRollupsExactly()
+    public async Task Migration_LedgerOfTheSchemaBeforeUsageViews_KeepsEveryRowNumbersItAndFoldsItsRollupsAgainExactly()
     {
         var connectionString = await _server.Postgres.CreateDatabaseAsync("migrate");
         var dataSource = Track(NpgsqlDataSource.Create(connectionString));
@@ -182,9 +208,11 @@ public sealed class PostgresExportTests(PostgresExportTests.Server server) : ICl
         var old = OldRows(monthStart.AddHours(-2), 400, new Random(20261201));
         await InsertWithTheOldSchemaAsync(dataSource, old);
 
-        Assert.Equal([FirstUsageViewsScript + "_usage_views.sql"], await PostgresSchema.ApplyAsync(dataSource, [LedgerScripts]));
+        Assert.Equal(
+            [FirstUsageViewsScript + "_usage_views.sql", RollupFoldScript + "_rollup_fold.sql"],
+            await PostgresSchema.ApplyAsync(dataSource, [LedgerScripts]));
 
-        await using var ledger = new PostgresUsageLedger(dataSource);
+        await using var ledger = new PostgresUsageLedger(dataSource, Timeout.InfiniteTimeSpan);
         // Old rows read back as they were written, their key counted as bound when they had one.
         var migrated = old.Select(e => e with { KeyBound = e.ApiKeyId.Length > 0 }).ToList();
         var stored = new List<LedgerEntry>();
@@ -203,10 +231,19 @@ public sealed class PostgresExportTests(PostgresExportTests.Server server) : ICl
             Enumerable.Range(1, old.Count).Select(n => new CommitPosition(0, n)),
             (await ledger.ReadEventsAsync(["env-a", "env-b"], CommitPosition.Start, 1000)).Events.Select(e => e.Position));
 
-        var minutes = Enumerable.Range(0, (4 * 60) + 1).Select(m => monthStart.AddHours(-2).AddMinutes(m)).ToImmutableArray();
-        var hours = Enumerable.Range(0, 5).Select(h => monthStart.AddHours(-2 + h)).ToImmutableArray();
-        Assert.Equal(Expected(migrated, RollupTier.Minute), await ReadRollupsAsync(ledger, minutes, "env-a", "env-b"));
-        Assert.Equal(Expected(migrated, RollupTier.Hour), await ReadRollupsAsync(ledger, hours, "env-a", "env-b"));
+        // The rollups script 0003 backfilled are emptied: views read the old rows from the ledger
+        // until the fold has summed every one of them again.
+        ImmutableArray<DateTimeOffset>[] views =
+        [
+            Enumerable.Range(0, (4 * 60) + 1).Select(m => monthStart.AddHours(-2).AddMinutes(m)).ToImmutableArray(),
+            Enumerable.Range(0, 5).Select(h => monthStart.AddHours(-2 + h)).ToImmutableArray(),
+            [monthStart.AddDays(-1), monthStart, monthStart.AddDays(1)],
+        ];
+        Assert.Equal(0L, await ScalarAsync(dataSource, "SELECT count(*) FROM usage_rollup_full_minute"));
+        await AssertViewsAsync(ledger, migrated, views, "env-a", "env-b");
+        Assert.Equal(old.Count, await ledger.FoldAsync());
+        Assert.Equal((long)old.Count, await ScalarAsync(dataSource, "SELECT through_number FROM usage_rollup_folded WHERE through_xact = '0'"));
+        await AssertViewsAsync(ledger, migrated, views, "env-a", "env-b");
 
         // Appends go on: after every old row in commit order, and into the same rollup rows.
         var sameKeyAsAnOldRow = migrated[0];
@@ -221,8 +258,9 @@ public sealed class PostgresExportTests(PostgresExportTests.Server server) : ICl
         };
         var storedFresh = await ledger.AppendAsync(fresh);
         Assert.Equal([true, true], storedFresh);
-        Assert.Equal(Expected([.. migrated, .. fresh], RollupTier.Minute), await ReadRollupsAsync(ledger, minutes, "env-a", "env-b"));
-        Assert.Equal(Expected([.. migrated, .. fresh], RollupTier.Hour), await ReadRollupsAsync(ledger, hours, "env-a", "env-b"));
+        await AssertViewsAsync(ledger, [.. migrated, .. fresh], views, "env-a", "env-b");
+        await FoldUntilAsync(ledger, fresh.Count);
+        await AssertViewsAsync(ledger, [.. migrated, .. fresh], views, "env-a", "env-b");
         var last = await ReadUntilAsync(ledger, ["env-a", "env-b"], new CommitPosition(0, old.Count), 2);
         Assert.Equal(["new-1", "new-2"], last.Select(e => e.RequestId));
         Assert.All(last, e => Assert.True(e.Position.Transaction > 0));
@@ -270,20 +308,21 @@ public sealed class PostgresExportTests(PostgresExportTests.Server server) : ICl
     }
 
     [Fact]
-    public async Task AppendAsync_OneRollupRowUpdatedByManyGroups_StaysUnderThirtyThreeSegmentsAndExact()
+    public async Task FoldAsync_OneRollupRowUpdatedByManyFolds_StaysUnderThirtyThreeSegmentsAndExact()
     {
         var dataSource = await MigratedAsync(await _server.Postgres.CreateDatabaseAsync("segments"));
         var start = Rollups.StartOf(WholeMillisecond(TestClock.Now), RollupTier.Minute);
-        await using var ledger = new PostgresUsageLedger(dataSource);
+        await using var ledger = new PostgresUsageLedger(dataSource, Timeout.InfiniteTimeSpan);
         var rows = Enumerable.Range(1, 80)
             .Select(i => Row("dp", $"r-{i}", i, start.AddMilliseconds(i)) with { UpstreamLatencyMs = i * 37, UpstreamTtftMs = i % 3 == 0 ? i : null })
             .ToList();
         foreach (var row in rows)
         {
             await ledger.AppendAsync([row]);
+            await FoldUntilAsync(ledger, 1);
         }
 
-        await using var command = dataSource.CreateCommand("SELECT latency_histogram, ttft_histogram FROM usage_rollup_minute");
+        await using var command = dataSource.CreateCommand("SELECT latency_histogram, ttft_histogram FROM usage_rollup_full_minute");
         await using (var reader = await command.ExecuteReaderAsync())
         {
             Assert.True(await reader.ReadAsync());
@@ -291,7 +330,7 @@ public sealed class PostgresExportTests(PostgresExportTests.Server server) : ICl
             Assert.False(await reader.ReadAsync());
         }
 
-        Assert.Equal(Expected(rows, RollupTier.Minute), await ReadRollupsAsync(ledger, [start, start.AddMinutes(1)]));
+        await AssertViewsAsync(ledger, rows, AroundOf(start));
     }
 
     private static async Task<List<string>> SelectTextAsync(NpgsqlDataSource dataSource, string function, IReadOnlyList<(string, string)> pairs)
@@ -443,28 +482,94 @@ public sealed class PostgresExportTests(PostgresExportTests.Server server) : ICl
             KeyBound = true,
         };
 
-    /// <summary>The rollup rows of <paramref name="rows"/> as the writer sums them, one line each, sorted.</summary>
-    private static List<string> Expected(IReadOnlyList<LedgerEntry> rows, RollupTier tier) =>
-        Rollups.Aggregate(rows, null, tier).Select(r => Describe(new RollupRow(r.Key.Start, r.Key.Key, r.Value))).Order(StringComparer.Ordinal).ToList();
-
-    private static async Task<List<string>> ReadRollupsAsync(PostgresUsageLedger ledger, ImmutableArray<DateTimeOffset> boundaries, params string[] environments)
+    /// <summary>
+    /// That the usage views of <paramref name="environments"/> (<c>env</c> when none are named) over
+    /// each of <paramref name="boundaries"/> sum exactly <paramref name="rows"/>: full rows, one
+    /// dimension's projection and the environments' totals.
+    /// </summary>
+    private static async Task AssertViewsAsync(
+        PostgresUsageLedger ledger, IReadOnlyList<LedgerEntry> rows, ImmutableArray<DateTimeOffset>[] boundaries, params string[] environments)
     {
-        var rows = await ledger.ReadRollupsAsync(new RollupQuery
+        ImmutableArray<string> asked = environments.Length == 0 ? ["env"] : [.. environments];
+        ImmutableArray<UsageDimension>[] groupings = [[.. Enum.GetValues<UsageDimension>()], [UsageDimension.Model], []];
+        foreach (var buckets in boundaries)
         {
-            EnvironmentIds = environments.Length == 0 ? ["env"] : [.. environments],
-            Boundaries = boundaries,
-        });
-        return rows.Select(Describe).Order(StringComparer.Ordinal).ToList();
+            foreach (var groupBy in groupings)
+            {
+                var query = new RollupQuery { EnvironmentIds = asked, Boundaries = buckets, GroupBy = groupBy };
+                var expected = UsageLedgerContract.Shaped(UsageLedgerContract.Expected(rows, buckets, e => asked.Contains(e.EnvironmentId)), query);
+                Assert.NotEmpty(expected);
+                UsageLedgerContract.AssertSameBuckets(
+                    expected, UsageLedgerContract.Shaped(UsageLedgerContract.SumPerBucket(await ledger.ReadRollupsAsync(query), buckets), query));
+            }
+        }
     }
 
-    private static string Describe(RollupRow row)
+    /// <summary>The UTC minute, hour and day <paramref name="instant"/> falls in, each as one bucket.</summary>
+    private static ImmutableArray<DateTimeOffset>[] AroundOf(DateTimeOffset instant) =>
+        [.. new[] { RollupTier.Minute, RollupTier.Hour, RollupTier.Day }.Select(tier =>
+            ImmutableArray.Create(Rollups.StartOf(instant, tier), Rollups.StartOf(instant, tier) + Rollups.Width(tier)))];
+
+    /// <summary>
+    /// Folds until <paramref name="count"/> rows were folded, and fails if more were. A fold takes
+    /// only rows below the oldest transaction open on the whole server (autovacuum's included), so
+    /// rows just committed may take a moment to be foldable; the test fails if they never are.
+    /// </summary>
+    private static async Task FoldUntilAsync(PostgresUsageLedger ledger, long count)
     {
-        var t = row.Totals;
-        return string.Create(CultureInfo.InvariantCulture,
-            $"{row.Start:O} {row.Key} | {t.Attempts} {t.Requests} {t.PromptTokens} {t.CompletionTokens} {t.CachedPromptTokens} " +
-            $"{t.CacheCreationTokens} {t.CacheReadTokens} {t.ReasoningTokens} {t.SpendUsd} {t.CacheSavingsUsd} {t.CacheHits} " +
-            $"{t.UnpricedAttempts} {t.ErrorAttempts} {t.BudgetDenied} {t.LatencySumMs} {t.LatencyMaxMs} [{t.Latency.Encode()}] " +
-            $"{t.TtftCount} {t.TtftSumMs} [{t.Ttft.Encode()}]");
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var folded = await ledger.FoldAsync();
+        while (folded < count)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"only {folded} of {count} rows were folded");
+            await Task.Delay(20);
+            folded += await ledger.FoldAsync();
+        }
+
+        Assert.Equal(count, folded);
+    }
+
+    private static async Task<long> ScalarAsync(NpgsqlDataSource dataSource, string sql)
+    {
+        await using var command = dataSource.CreateCommand(sql);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>
+    /// An append of <paramref name="silo"/> held inside its group's transaction, after its ledger row
+    /// went in and before its commit: a transaction of the test's own has inserted the attribution
+    /// the row's append also inserts, and holds it until disposed (rolled back), when the append commits.
+    /// </summary>
+    private static async Task<HeldAppend> HoldAppendAsync(NpgsqlDataSource dataSource, PostgresUsageLedger silo, LedgerEntry row)
+    {
+        var connection = await dataSource.OpenConnectionAsync();
+        var transaction = await connection.BeginTransactionAsync();
+        var period = Rollups.StartOf(row.OccurredAt, RollupTier.Day);
+        await using (var insert = new NpgsqlCommand(
+            "INSERT INTO usage_attribution VALUES (@env, @dp, @seq, 'b-held', @period, 0)", connection, transaction))
+        {
+            insert.Parameters.AddWithValue("env", row.EnvironmentId);
+            insert.Parameters.AddWithValue("dp", row.DpId);
+            insert.Parameters.AddWithValue("seq", row.Sequence);
+            insert.Parameters.AddWithValue("period", period.UtcDateTime);
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        var append = silo.AppendAsync([row with { Attributions = [new BudgetAttribution("b-held", period)] }]);
+        await WaitForLockWaitAsync(dataSource, "INSERT INTO usage_attribution");
+        return new HeldAppend(connection, transaction, append);
+    }
+
+    private sealed class HeldAppend(NpgsqlConnection connection, NpgsqlTransaction transaction, Task<bool[]> append) : IAsyncDisposable
+    {
+        public Task<bool[]> Append { get; } = append;
+
+        public async ValueTask DisposeAsync()
+        {
+            await transaction.RollbackAsync();
+            await transaction.DisposeAsync();
+            await connection.DisposeAsync();
+        }
     }
 
     private static async Task<List<string>> ReadAllEventsAsync(PostgresUsageLedger ledger, ImmutableArray<string> environments, int limit)
@@ -508,22 +613,23 @@ public sealed class PostgresExportTests(PostgresExportTests.Server server) : ICl
         return events;
     }
 
-    /// <summary>Until a backend of the database waits for a lock inside its minute rollup upsert.</summary>
-    private static async Task WaitForRollupLockWaitAsync(NpgsqlDataSource dataSource)
+    /// <summary>Until a backend of the database waits for a lock in a statement that contains <paramref name="statement"/>.</summary>
+    private static async Task WaitForLockWaitAsync(NpgsqlDataSource dataSource, string statement)
     {
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (true)
         {
             await using var command = dataSource.CreateCommand("""
                 SELECT count(*) FROM pg_stat_activity
-                WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO usage_rollup_minute%'
+                WHERE datname = current_database() AND wait_event_type = 'Lock' AND strpos(query, @statement) > 0
                 """);
+            command.Parameters.AddWithValue("statement", statement);
             if ((long)(await command.ExecuteScalarAsync())! == 1)
             {
                 return;
             }
 
-            Assert.True(DateTime.UtcNow < deadline, "silo A's group never reached its rollup upsert");
+            Assert.True(DateTime.UtcNow < deadline, $"no statement with {statement} came to wait for a lock");
             await Task.Delay(10);
         }
     }
