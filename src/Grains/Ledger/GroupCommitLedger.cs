@@ -26,17 +26,6 @@ public abstract class GroupCommitLedger : IUsageLedger, IAsyncDisposable
 {
     private const int MaxRowsPerCommit = 20_000;
 
-    /// <summary>
-    /// How long committed rows wait at most to be folded, by default. Each fold writes every rollup
-    /// row its rows touch once, so folding rarely is what makes it cheap at high key cardinality; a
-    /// view meanwhile reads the rows not folded yet from the ledger (at most this long's, or
-    /// <see cref="EagerFoldRows"/>).
-    /// </summary>
-    public static readonly TimeSpan DefaultFoldInterval = TimeSpan.FromSeconds(30);
-
-    /// <summary>As many rows not folded yet as make the loop fold at once, before the interval is up.</summary>
-    public const long EagerFoldRows = 1_000_000;
-
     private static readonly TimeSpan FoldPoll = TimeSpan.FromSeconds(1);
 
     private static readonly TimeSpan MaxFoldBackoff = TimeSpan.FromSeconds(30);
@@ -46,18 +35,26 @@ public abstract class GroupCommitLedger : IUsageLedger, IAsyncDisposable
     private Task? _foldLoop;
 
     /// <param name="foldInterval">
-    /// How long committed rows wait at most to be folded (<see cref="DefaultFoldInterval"/> when
-    /// null); <see cref="Timeout.InfiniteTimeSpan"/> folds only when <see cref="FoldAsync"/> is
-    /// called (tests, and benchmarks measuring ingest without the fold).
+    /// How long committed rows wait at most to be folded; <see cref="Timeout.InfiniteTimeSpan"/>
+    /// folds only when <see cref="FoldAsync"/> is called (tests, and benchmarks measuring ingest
+    /// without the fold). Each fold writes every rollup row its rows touch once, so folding rarely
+    /// is what makes it cheap at high key cardinality; rows not folded yet are read by views from
+    /// the ledger (or from what the store holds in memory).
     /// </param>
-    protected GroupCommitLedger(TimeSpan? foldInterval = null)
+    /// <param name="eagerFoldRows">As many rows not folded yet as make the loop fold before the interval is up.</param>
+    protected GroupCommitLedger(TimeSpan foldInterval, long eagerFoldRows)
     {
-        _foldInterval = foldInterval ?? DefaultFoldInterval;
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(eagerFoldRows);
+        EagerFoldRows = eagerFoldRows;
+        _foldInterval = foldInterval;
         if (_foldInterval <= TimeSpan.Zero && _foldInterval != Timeout.InfiniteTimeSpan)
         {
             throw new ArgumentOutOfRangeException(nameof(foldInterval), foldInterval, "The fold interval must be positive or infinite.");
         }
     }
+
+    /// <summary>As many rows not folded yet as make the fold loop fold at once.</summary>
+    protected long EagerFoldRows { get; }
 
     /// <summary>Whether the fold loop runs (false: the rollups are folded only when <see cref="FoldAsync"/> is called).</summary>
     protected bool FoldsByItself => _foldInterval != Timeout.InfiniteTimeSpan;

@@ -15,9 +15,16 @@ namespace BudgetCluster.Grains.Ledger;
 /// (SqliteUsageLedger.Rollups.cs), so it is exactly the ledger.
 /// </summary>
 /// <param name="connectionString">The ledger file's connection string.</param>
-/// <param name="foldInterval">How often the rollups are folded (<see cref="GroupCommitLedger.DefaultFoldInterval"/> when null).</param>
-public sealed partial class SqliteUsageLedger(string connectionString, TimeSpan? foldInterval = null) : GroupCommitLedger(foldInterval)
+/// <param name="foldInterval">How long committed rows wait at most to be stored in the rollups (<see cref="DefaultFoldInterval"/> when null).</param>
+public sealed partial class SqliteUsageLedger(string connectionString, TimeSpan? foldInterval = null)
+    : GroupCommitLedger(foldInterval ?? DefaultFoldInterval, eagerFoldRows: 1_000_000)
 {
+    /// <summary>
+    /// 30 s: views read what is summed and not stored from memory, so only the cost of storing and
+    /// a restart's first fold (reading back at most this long's rows) depend on it.
+    /// </summary>
+    public static readonly TimeSpan DefaultFoldInterval = TimeSpan.FromSeconds(30);
+
     /// <summary>Every column of a row, in the order <see cref="ReadEntry"/> reads and the writer binds.</summary>
     private const string EntryColumns = """
         environment_id, request_id, attempt_index, dp_id, seq, occurred_at_ms, received_at_ms,
