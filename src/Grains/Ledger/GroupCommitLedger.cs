@@ -140,7 +140,7 @@ public abstract class GroupCommitLedger : IUsageLedger, IAsyncDisposable
                 wait = poll;
                 await AbsorbAsync(stop);
                 var unfolded = await UnfoldedRowsAsync(stop);
-                if (unfolded == 0 || (unfolded < EagerFoldRows && sinceFold.Elapsed < _foldInterval))
+                if (unfolded == 0 || (!FoldDue && unfolded < EagerFoldRows && sinceFold.Elapsed < _foldInterval))
                 {
                     continue;
                 }
@@ -258,6 +258,9 @@ public abstract class GroupCommitLedger : IUsageLedger, IAsyncDisposable
             LedgerMetrics.FoldFailed();
         }
     }
+
+    /// <summary>Whether the store wants to fold now, whatever the interval (it holds as much as one fold should write).</summary>
+    protected virtual bool FoldDue => false;
 
     /// <summary>Called by the fold loop at every poll: a store may sum what it was handed meanwhile.</summary>
     protected virtual Task AbsorbAsync(CancellationToken cancellationToken) => Task.CompletedTask;

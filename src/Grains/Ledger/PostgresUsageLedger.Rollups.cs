@@ -271,22 +271,17 @@ public sealed partial class PostgresUsageLedger
     {
         var shape = RollupShape.For(query);
         var plan = RollupPlan.For(boundaries);
-        var filters = new StringBuilder(query.KeyBoundOnly ? " AND key_bound" : "");
-        foreach (var (dimension, values) in query.Filters.OrderBy(f => f.Key))
+        Add(parameters, "envs", NpgsqlDbType.Text, query.EnvironmentIds.IsDefault ? [] : query.EnvironmentIds.ToArray());
+        foreach (var (dimension, values) in query.Filters)
         {
-            var name = "filter_" + UsageDimensionNames.FieldName(dimension);
-            var column = shape.Full || dimension == UsageDimension.Environment ? UsageDimensionNames.FieldName(dimension) : "value";
-            filters.Append(CultureInfo.InvariantCulture, $" AND {column} = ANY(@{name})");
-            Add(parameters, name, NpgsqlDbType.Text, values.IsDefault ? [] : values.ToArray());
+            Add(parameters, "filter_" + UsageDimensionNames.FieldName(dimension), NpgsqlDbType.Text, values.IsDefault ? [] : values.ToArray());
         }
 
         if (!shape.Full)
         {
-            filters.Append(" AND dimension = @dimension");
             parameters.AddWithValue("dimension", new ProjectionKey("", shape.Dimension, "", false).DimensionName);
         }
 
-        Add(parameters, "envs", NpgsqlDbType.Text, query.EnvironmentIds.IsDefault ? [] : query.EnvironmentIds.ToArray());
         var parts = new List<string>();
         foreach (var tier in Enum.GetValues<RollupTier>())
         {
@@ -296,21 +291,37 @@ public sealed partial class PostgresUsageLedger
                 continue;
             }
 
-            var table = !shape.Full ? RollupTable.By : tier == RollupTier.Minute ? RollupTable.Minute : RollupTable.Hour;
+            // One dimension's minutes come from the full minute rows, selected as projection rows.
+            var at = shape.At(tier);
+            var stored = at.StoredTier(tier);
+            var table = !at.Full ? RollupTable.By : stored == RollupTier.Minute ? RollupTable.Minute : RollupTable.Hour;
+            var columns = at.Full && !shape.Full ? RollupTable.AsProjection(shape.Dimension!.Value, select(RollupTable.By)) : select(table);
+            var filters = new StringBuilder(query.KeyBoundOnly ? " AND key_bound" : "");
+            foreach (var dimension in query.Filters.Keys.OrderBy(d => d))
+            {
+                var name = UsageDimensionNames.FieldName(dimension);
+                var column = at.Full || dimension == UsageDimension.Environment ? name : "value";
+                filters.Append(CultureInfo.InvariantCulture, $" AND {column} = ANY(@filter_{name})");
+            }
+
+            if (!at.Full)
+            {
+                filters.Append(CultureInfo.InvariantCulture, $" AND tier = '{TierName(tier)}' AND dimension = @dimension");
+            }
+
             var tierName = TierName(tier);
             Add(parameters, tierName + "_from", NpgsqlDbType.TimestampTz, ranges.Select(r => r.From.UtcDateTime));
             Add(parameters, tierName + "_to", NpgsqlDbType.TimestampTz, ranges.Select(r => r.To.UtcDateTime));
-            var ofTier = shape.Full ? "" : $" AND tier = '{tierName}'";
             // Each range is its own scan of the primary key (environment, [tier, dimension,] start, ...).
             // A plain join of the ranges hides their bounds from the planner, which then scans the
             // whole table (seconds on a month of minute rows); OFFSET 0 keeps the lateral subquery
             // from being flattened into that join, so it runs once per range with the range as index bounds.
             parts.Add($"""
-                SELECT {select(table)}
+                SELECT {columns}
                 FROM unnest(@{tierName}_from::timestamptz[], @{tierName}_to::timestamptz[]) AS r(range_from, range_to)
                 CROSS JOIN LATERAL (
                     SELECT * FROM {table.Name}
-                    WHERE environment_id = ANY(@envs){ofTier} AND bucket_start >= r.range_from AND bucket_start < r.range_to{filters}
+                    WHERE environment_id = ANY(@envs) AND bucket_start >= r.range_from AND bucket_start < r.range_to{filters}
                     OFFSET 0) AS rollup
                 """);
         }
@@ -421,6 +432,19 @@ public sealed partial class PostgresUsageLedger
 
         /// <summary>Every column of a row, keys first: what <see cref="ReadFull"/> or <see cref="ReadProjection"/> reads.</summary>
         public string SelectList { get; }
+
+        /// <summary>
+        /// <paramref name="projectionSelect"/> (columns of <see cref="By"/>) of a full minute row read
+        /// as a projection row of <paramref name="dimension"/>: its value of that dimension and its sums.
+        /// </summary>
+        public static string AsProjection(UsageDimension dimension, string projectionSelect)
+        {
+            var name = UsageDimensionNames.FieldName(dimension);
+            return projectionSelect
+                .Replace("tier, ", "'minute' AS tier, ", StringComparison.Ordinal)
+                .Replace("dimension, ", $"'{name}' AS dimension, ", StringComparison.Ordinal)
+                .Replace("value, ", $"{name} AS value, ", StringComparison.Ordinal);
+        }
 
         /// <summary>A full row selected as its table's <see cref="SelectList"/>.</summary>
         public static RollupRow ReadFull(DbDataReader reader) => new(

@@ -25,6 +25,12 @@ public sealed partial class SqliteUsageLedger
     /// </summary>
     private const int FoldRowsPerTransaction = 1_000_000;
 
+    /// <summary>
+    /// Distinct minute rows one store writes at most (with their hours and projections): bounds how
+    /// long it holds the file's write lock, which the ingest writer waits for, to about a second.
+    /// </summary>
+    private const int MaxStoredMinuteRows = 100_000;
+
     /// <summary>Committed rows kept for the fold in memory at most; past it the fold reads them from the file.</summary>
     private const int MaxHandedRows = 400_000;
 
@@ -61,6 +67,9 @@ public sealed partial class SqliteUsageLedger
     /// <summary>Sums the rows handed over since the last poll, so they need not wait in memory as rows until the fold.</summary>
     protected override Task AbsorbAsync(CancellationToken cancellationToken) =>
         WithFolderAsync(folder => folder.Absorb(TakeHanded()), cancellationToken);
+
+    /// <summary>The fold holds as many minute rows as one store should write: store them now.</summary>
+    protected override bool FoldDue => Volatile.Read(ref _folder)?.Full ?? false;
 
     /// <summary>What the fold loop does at each poll, now (for tests of the sums held in memory).</summary>
     internal Task AbsorbNowAsync(CancellationToken cancellationToken = default) => AbsorbAsync(cancellationToken);
@@ -132,26 +141,24 @@ public sealed partial class SqliteUsageLedger
         }
     }
 
+    /// <summary>Stores every row committed when it starts, in as many transactions as the limits of one take.</summary>
     private long FoldPending(Folder folder, CancellationToken cancellationToken)
     {
-        var total = 0L;
+        var (total, target) = (0L, folder.LastPosition());
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
             folder.Absorb(TakeHanded());
-            int folded;
             try
             {
-                folded = folder.FoldOnce(FoldRowsPerTransaction);
+                total += folder.FoldOnce(FoldRowsPerTransaction);
             }
             catch (FoldRaceException)
             {
                 // Another connection folded first: go on from where it got to.
-                continue;
             }
 
-            total += folded;
-            if (folded < FoldRowsPerTransaction)
+            if (folder.Stored() >= target)
             {
                 return total;
             }
@@ -195,9 +202,8 @@ public sealed partial class SqliteUsageLedger
         var shape = RollupShape.For(query);
         foreach (var tier in Enum.GetValues<RollupTier>())
         {
-            // Full rows have no day tier: a day is read as its hours.
-            var stored = shape.Full && tier == RollupTier.Day ? RollupTier.Hour : tier;
-            await ReadTierAsync(snapshot, query, shape, environments, stored, plan.Of(tier), rows, cancellationToken);
+            var at = shape.At(tier);
+            await ReadTierAsync(snapshot, query, at, environments, at.StoredTier(tier), plan.Of(tier), rows, cancellationToken);
         }
 
         var unfolded = new List<LedgerEntry>();
@@ -378,6 +384,29 @@ public sealed partial class SqliteUsageLedger
         public static Folder Open(string connectionString) => OpenConnection(
             connectionString, "PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA cache_size=-65536;", connection => new Folder(connection));
 
+        /// <summary>Whether the sums held have reached <see cref="MaxStoredMinuteRows"/>.</summary>
+        public bool Full
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return _pending?.Fold.Minutes.Count >= MaxStoredMinuteRows;
+                }
+            }
+        }
+
+        /// <summary>The largest position in the ledger.</summary>
+        public long LastPosition()
+        {
+            using var command = _connection.CreateCommand();
+            command.CommandText = "SELECT coalesce(max(pos), 0) FROM usage_ledger";
+            return (long)command.ExecuteScalar()!;
+        }
+
+        /// <summary>The stored position.</summary>
+        public long Stored() => Native.Scalar(_db, _folded);
+
         /// <summary>
         /// Adds the handed rows that continue what is summed, and drops the rest (rows already summed,
         /// or rows after a gap that another connection's rows fill: those are read from the file).
@@ -435,7 +464,7 @@ public sealed partial class SqliteUsageLedger
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var pending = Current();
-            if (pending.Fold.Rows < limit)
+            if (pending.Fold.Rows < limit && pending.Fold.Minutes.Count < MaxStoredMinuteRows)
             {
                 // Read beside the gathering sums and then added to them at once, so that a view never
                 // sees rows counted that the sums' position does not cover.
@@ -446,7 +475,7 @@ public sealed partial class SqliteUsageLedger
                     command.Parameters.AddWithValue("$from", pending.Through);
                     command.Parameters.AddWithValue("$limit", limit - pending.Fold.Rows);
                     using var reader = command.ExecuteReader();
-                    while (reader.Read())
+                    while (read.Minutes.Count + pending.Fold.Minutes.Count < MaxStoredMinuteRows && reader.Read())
                     {
                         var row = ReadEntry(reader);
                         read.Add(row);

@@ -4,7 +4,8 @@ namespace BudgetCluster.Grains.Usage;
 
 /// <summary>
 /// What folding some ledger rows adds to the stored rollups: full rows (every dimension) per UTC
-/// minute and hour, and projection rows (<see cref="ProjectionKey"/>) per minute, hour and day.
+/// minute and hour, and projection rows (<see cref="ProjectionKey"/>) of each dimension per hour and
+/// day, and of the environment total also per minute.
 /// Each coarser set is summed from the finer one, so a ledger row is added once and then only sums
 /// are added: minutes from the rows, hours from the minutes, projections from the full rows of their
 /// tier, days from the hour projections.
@@ -93,8 +94,10 @@ public sealed class RollupFold
             Hours[group] = totals;
         }
 
-        Project(RollupTier.Minute, Minutes);
-        Project(RollupTier.Hour, Hours);
+        // Per minute only the environment total: one dimension's minutes are read from the full
+        // minute rows, which are about as many at any traffic (each minute's keys are few).
+        Project(RollupTier.Minute, Minutes, dimensions: []);
+        Project(RollupTier.Hour, Hours, ProjectionKey.Dimensions);
         foreach (var ((tier, start, key), totals) in Projections.Where(row => row.Key.Tier == RollupTier.Hour).ToList())
         {
             Add(Projections, (RollupTier.Day, Rollups.StartOf(start, RollupTier.Day), key), totals);
@@ -119,12 +122,12 @@ public sealed class RollupFold
         return Matching(minutes, query);
     }
 
-    private void Project(RollupTier tier, Dictionary<(DateTimeOffset Start, RollupKey Key), UsageTotals> rows)
+    private void Project(RollupTier tier, Dictionary<(DateTimeOffset Start, RollupKey Key), UsageTotals> rows, IReadOnlyList<UsageDimension> dimensions)
     {
         foreach (var ((start, key), totals) in rows)
         {
             Add(Projections, (tier, start, ProjectionKey.Of(key, null)), totals);
-            foreach (var dimension in ProjectionKey.Dimensions)
+            foreach (var dimension in dimensions)
             {
                 Add(Projections, (tier, start, ProjectionKey.Of(key, dimension)), totals);
             }

@@ -41,6 +41,17 @@ public readonly record struct ProjectionKey(string EnvironmentId, UsageDimension
 /// </summary>
 public readonly record struct RollupShape(bool Full, UsageDimension? Dimension)
 {
+    /// <summary>
+    /// The shape whose rows a store reads for <paramref name="tier"/>: projection rows of one
+    /// dimension exist per hour and day only, so its minutes come from the full rows; full rows have
+    /// no day tier, so their days are read as hours (<see cref="StoredTier"/>).
+    /// </summary>
+    public RollupShape At(RollupTier tier) =>
+        !Full && Dimension is not null && tier == RollupTier.Minute ? new RollupShape(true, null) : this;
+
+    /// <summary>The tier of this shape's stored rows that holds <paramref name="tier"/>'s ranges.</summary>
+    public RollupTier StoredTier(RollupTier tier) => Full && tier == RollupTier.Day ? RollupTier.Hour : tier;
+
     public static RollupShape For(RollupQuery query)
     {
         ArgumentNullException.ThrowIfNull(query);

@@ -852,14 +852,7 @@ public sealed class SqliteUsageLedgerTests : UsageLedgerContract
         Assert.Equal(entries.Count, (await ledger.ReadRollupsAsync(query)).Sum(row => row.Totals.Attempts));
     }
 
-    private async Task<long> ScalarAsync(string sql)
-    {
-        await using var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
+    private Task<long> ScalarAsync(string sql) => TempDirectory.ScalarAsync(_connectionString, sql);
 
     /// <summary>
     /// Folds when a test asks (<see cref="GroupCommitLedger.FoldAsync"/>), so reads see the rows

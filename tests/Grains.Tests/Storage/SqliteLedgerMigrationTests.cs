@@ -200,12 +200,5 @@ public sealed class SqliteLedgerMigrationTests : IDisposable
         return await SchemaMigrator.ApplyAsync(connection, "Sqlite/Ledger");
     }
 
-    private async Task<long> ScalarAsync(string sql)
-    {
-        await using var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
+    private Task<long> ScalarAsync(string sql) => TempDirectory.ScalarAsync(_connectionString, sql);
 }
