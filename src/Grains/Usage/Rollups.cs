@@ -3,9 +3,8 @@ using BudgetCluster.Grains.Ledger;
 namespace BudgetCluster.Grains.Usage;
 
 /// <summary>
-/// The rollup rows a group commit adds: the rows it inserted (never a duplicate), summed per
-/// (tier start, <see cref="RollupKey"/>), in the minute and the hour they occurred in. A store
-/// upserts them in the same transaction as the ledger rows, adding each to the stored row of its key.
+/// The time arithmetic of rollup rows (UTC minutes, hours, days) and the summing of ledger rows
+/// per (tier start, <see cref="RollupKey"/>) that <see cref="RollupFold"/> is built from.
 /// </summary>
 public static class Rollups
 {
@@ -23,28 +22,6 @@ public static class Rollups
         var ticks = Width(tier).Ticks;
         var utc = instant.UtcTicks;
         return new DateTimeOffset(utc - (utc % ticks), TimeSpan.Zero);
-    }
-
-    /// <summary>
-    /// The rows of <paramref name="tier"/> that the inserted <paramref name="entries"/> add to;
-    /// <paramref name="inserted"/> says per entry whether the store inserted it (null: all were).
-    /// </summary>
-    public static Dictionary<(DateTimeOffset Start, RollupKey Key), UsageTotals> Aggregate(
-        IReadOnlyList<LedgerEntry> entries, IReadOnlyList<bool>? inserted, RollupTier tier)
-    {
-        ArgumentNullException.ThrowIfNull(entries);
-        var rows = new Dictionary<(DateTimeOffset, RollupKey), UsageTotals>();
-        for (var i = 0; i < entries.Count; i++)
-        {
-            if (inserted is not null && !inserted[i])
-            {
-                continue;
-            }
-
-            Add(rows, entries[i], tier);
-        }
-
-        return rows;
     }
 
     /// <summary>Adds one row to the <paramref name="tier"/> sums being built in <paramref name="rows"/>.</summary>

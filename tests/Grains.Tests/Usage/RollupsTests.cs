@@ -20,7 +20,7 @@ public sealed class RollupsTests
     }
 
     [Fact]
-    public void Aggregate_OnlyInsertedRows_PerStartAndKey()
+    public void RollupFold_SumsMinutesThenHoursThenProjectionsAndDays()
     {
         LedgerEntry[] entries =
         [
@@ -28,22 +28,30 @@ public sealed class RollupsTests
             Entry("r-2", Hour.AddMinutes(5).AddSeconds(30), 0.2m),
             Entry("r-3", Hour.AddMinutes(6), 0.4m),
             Entry("r-4", Hour.AddMinutes(65), 0.8m) with { ModelId = "m-2" },
-            Entry("r-5", Hour.AddMinutes(5), 1.6m),
         ];
-        bool[] inserted = [true, true, true, true, false];
 
-        var minutes = Rollups.Aggregate(entries, inserted, RollupTier.Minute);
-        var hours = Rollups.Aggregate(entries, inserted, RollupTier.Hour);
+        var fold = RollupFold.Of(entries);
 
         var key = entries[0].RollupKey;
-        Assert.Equal(3, minutes.Count);
-        Assert.Equal(0.3m, minutes[(Hour.AddMinutes(5), key)].SpendUsd);
-        Assert.Equal(2, minutes[(Hour.AddMinutes(5), key)].Attempts);
-        Assert.Equal(0.4m, minutes[(Hour.AddMinutes(6), key)].SpendUsd);
-        Assert.Equal(2, hours.Count);
-        Assert.Equal(0.7m, hours[(Hour, key)].SpendUsd);
-        Assert.Equal(0.8m, hours[(Hour.AddHours(1), entries[3].RollupKey)].SpendUsd);
-        Assert.Equal(4, Rollups.Aggregate(entries, null, RollupTier.Hour)[(Hour, key)].Attempts);
+        Assert.Equal(4, fold.Rows);
+        Assert.Equal(3, fold.Minutes.Count);
+        Assert.Equal((2L, 0.3m), (fold.Minutes[(Hour.AddMinutes(5), key)].Attempts, fold.Minutes[(Hour.AddMinutes(5), key)].SpendUsd));
+        Assert.Equal(0.4m, fold.Minutes[(Hour.AddMinutes(6), key)].SpendUsd);
+        Assert.Equal(2, fold.Hours.Count);
+        Assert.Equal(0.7m, fold.Hours[(Hour, key)].SpendUsd);
+        Assert.Equal(0.8m, fold.Hours[(Hour.AddHours(1), entries[3].RollupKey)].SpendUsd);
+
+        // Per minute only the environment total; per hour and day every dimension too.
+        Assert.All(fold.Projections.Keys.Where(p => p.Tier == RollupTier.Minute), p => Assert.Null(p.Key.Dimension));
+        var day = Rollups.StartOf(Hour, RollupTier.Day);
+        var total = new ProjectionKey("env", null, "", false);
+        Assert.Equal(0.3m, fold.Projections[(RollupTier.Minute, Hour.AddMinutes(5), total)].SpendUsd);
+        Assert.Equal(0.8m, fold.Projections[(RollupTier.Hour, Hour.AddHours(1), new ProjectionKey("env", UsageDimension.Model, "m-2", false))].SpendUsd);
+        Assert.Equal(0.7m, fold.Projections[(RollupTier.Hour, Hour, new ProjectionKey("env", UsageDimension.Model, "m", false))].SpendUsd);
+        var days = fold.Projections.Where(p => p.Key.Tier == RollupTier.Day && p.Key.Key == total).Sum(p => p.Value.SpendUsd);
+        Assert.Equal(1.5m, days);
+        Assert.Equal(Hour.AddHours(1) >= day.AddDays(1) ? 2 : 1, fold.Projections.Keys.Count(p => p.Tier == RollupTier.Day && p.Key == total));
+        Assert.Throws<InvalidOperationException>(fold.Complete);
     }
 
     [Fact]
