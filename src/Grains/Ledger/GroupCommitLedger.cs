@@ -108,7 +108,7 @@ public abstract class GroupCommitLedger : IUsageLedger, IAsyncDisposable
     /// <summary>Starts the fold loop (once; a read starts it too, so a process that only reads still folds what others wrote).</summary>
     protected void StartFolding()
     {
-        if (_foldLoop is not null || _foldInterval == Timeout.InfiniteTimeSpan)
+        if (_foldLoop is not null || !FoldsByItself)
         {
             return;
         }

@@ -10,8 +10,8 @@ namespace BudgetCluster.Grains.Ledger;
 
 /// <summary>
 /// The usage rollups of the PostgreSQL ledger (script 0004): full rows per minute and hour
-/// (<c>usage_rollup_full_minute</c>, <c>usage_rollup_full_hour</c>), projection rows per minute,
-/// hour and day (<c>usage_rollup_by</c>), and the commit position up to which they hold every
+/// (<c>usage_rollup_full_minute</c>, <c>usage_rollup_full_hour</c>), projection rows per hour and
+/// day, and of the environment total per minute too (<c>usage_rollup_by</c>), and the commit position up to which they hold every
 /// ledger row (<c>usage_rollup_folded</c>).
 /// <para>
 /// A fold locks the position row (<c>FOR UPDATE</c>: folds of several silos take turns, each from
@@ -440,10 +440,13 @@ public sealed partial class PostgresUsageLedger
         public static string AsProjection(UsageDimension dimension, string projectionSelect)
         {
             var name = UsageDimensionNames.FieldName(dimension);
-            return projectionSelect
-                .Replace("tier, ", "'minute' AS tier, ", StringComparison.Ordinal)
-                .Replace("dimension, ", $"'{name}' AS dimension, ", StringComparison.Ordinal)
-                .Replace("value, ", $"{name} AS value, ", StringComparison.Ordinal);
+            return string.Join(", ", projectionSelect.Split(", ").Select(column => column switch
+            {
+                "tier" => "'minute' AS tier",
+                "dimension" => $"'{name}' AS dimension",
+                "value" => $"{name} AS value",
+                _ => column,
+            }));
         }
 
         /// <summary>A full row selected as its table's <see cref="SelectList"/>.</summary>

@@ -60,7 +60,7 @@ public sealed partial class SqliteUsageLedger
         var folded = await ScalarAsync(snapshot, FoldedSql, cancellationToken);
         await using var command = connection.CreateCommand();
         command.Transaction = snapshot;
-        command.CommandText = "SELECT coalesce(max(pos), 0) FROM usage_ledger";
+        command.CommandText = LastPositionSql;
         return (long)(await command.ExecuteScalarAsync(cancellationToken))! - folded;
     }
 
@@ -400,7 +400,7 @@ public sealed partial class SqliteUsageLedger
         public long LastPosition()
         {
             using var command = _connection.CreateCommand();
-            command.CommandText = "SELECT coalesce(max(pos), 0) FROM usage_ledger";
+            command.CommandText = LastPositionSql;
             return (long)command.ExecuteScalar()!;
         }
 

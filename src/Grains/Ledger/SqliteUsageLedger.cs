@@ -37,6 +37,9 @@ public sealed partial class SqliteUsageLedger(string connectionString, TimeSpan?
 
     private const int EntryColumnCount = 34;
 
+    /// <summary>The largest position stored (0 for an empty ledger).</summary>
+    private const string LastPositionSql = "SELECT coalesce(max(pos), 0) FROM usage_ledger";
+
     private const string InsertSql = $"""
         INSERT INTO usage_ledger ({EntryColumns})
         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
@@ -360,7 +363,7 @@ public sealed partial class SqliteUsageLedger(string connectionString, TimeSpan?
             _db = connection.Handle!;
             _insert = Native.Prepare(_db, InsertSql, parameters: EntryColumnCount);
             _attribute = Native.Prepare(_db, InsertAttributionSql, parameters: 6);
-            _lastPosition = Native.Prepare(_db, "SELECT coalesce(max(pos), 0) FROM usage_ledger", parameters: 0);
+            _lastPosition = Native.Prepare(_db, LastPositionSql, parameters: 0);
         }
 
         // WAL lets replays read while the writer commits; FULL makes every commit an fsync.
