@@ -34,14 +34,17 @@ public static class UsageTotalsCodec
         return bytes.ToArray();
     }
 
-    public static UsageTotals Decode(ReadOnlySpan<byte> bytes)
+    public static UsageTotals Decode(ReadOnlySpan<byte> bytes) => Decode(bytes.ToArray());
+
+    public static UsageTotals Decode(byte[] bytes)
     {
-        if (bytes.IsEmpty || bytes[0] != Version)
+        ArgumentNullException.ThrowIfNull(bytes);
+        if (bytes.Length == 0 || bytes[0] != Version)
         {
             throw new FormatException("The stored usage sums are not of a known format.");
         }
 
-        using var stream = new MemoryStream(bytes.ToArray(), writable: false);
+        using var stream = new MemoryStream(bytes, writable: false);
         using var reader = new BinaryReader(stream);
         try
         {
@@ -112,8 +115,13 @@ public static class UsageTotalsCodec
 
     private static LatencyHistogram ReadHistogram(BinaryReader reader)
     {
-        var histogram = new LatencyHistogram();
         var used = reader.Read7BitEncodedInt64();
+        if (used is < 0 or > LatencyHistogram.MaxBucket + 1)
+        {
+            throw new FormatException("The stored usage sums hold more latency buckets than there are.");
+        }
+
+        var histogram = new LatencyHistogram((int)used);
         var bucket = 0L;
         for (var i = 0; i < used; i++)
         {

@@ -94,6 +94,39 @@ public sealed class LatencyHistogramTests
     }
 
     [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Add_RandomHistograms_EqualsAddingEveryValueToOne(int seed)
+    {
+        // Sparse and dense runs, disjoint and overlapping, empty on either side, into a histogram
+        // that already has room (the capacity constructor) and into one that must grow.
+        var random = new Random(seed);
+        for (var round = 0; round < 200; round++)
+        {
+            var left = random.Next(3) == 0 ? new LatencyHistogram(random.Next(0, 40)) : new LatencyHistogram();
+            var right = new LatencyHistogram();
+            var expected = new LatencyHistogram();
+            var scale = random.Next(3) switch { 0 => 20, 1 => 5_000, _ => 10_000_000 };
+            foreach (var histogram in new[] { left, right })
+            {
+                var offset = random.Next(scale);
+                for (var i = random.Next(0, 60); i > 0; i--)
+                {
+                    var ms = offset + random.NextInt64(scale);
+                    histogram.Add(ms);
+                    expected.Add(ms);
+                }
+            }
+
+            left.Add(right);
+            Assert.Equal(expected.Encode(), left.Encode());
+            Assert.Equal(expected.Count, left.Count);
+            Assert.Equal(expected.Percentile(0.95), left.Percentile(0.95));
+        }
+    }
+
+    [Theory]
     [InlineData("3")]
     [InlineData("3:")]
     [InlineData(":4")]

@@ -78,7 +78,13 @@ public static class UsageReport
                 sums[bucket] = groups = [];
             }
 
-            var key = new GroupKey([.. groupBy.Select(row.Key.Get)]);
+            var values = ImmutableArray.CreateBuilder<string>(groupBy.Length);
+            foreach (var dimension in groupBy)
+            {
+                values.Add(row.Key.Get(dimension));
+            }
+
+            var key = new GroupKey(values.MoveToImmutable());
             if (!groups.TryGetValue(key, out var totals))
             {
                 groups[key] = totals = new UsageTotals();
