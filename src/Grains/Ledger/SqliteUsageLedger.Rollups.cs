@@ -27,7 +27,8 @@ public sealed partial class SqliteUsageLedger
 
     /// <summary>
     /// Distinct minute rows one store writes at most (with their hours and projections): bounds how
-    /// long it holds the file's write lock, which the ingest writer waits for, to about a second.
+    /// long it holds the file's write lock, which the ingest writer waits for, to well under a
+    /// second (the sums are read and encoded before the lock is taken; under it they are only written).
     /// </summary>
     private const int MaxStoredMinuteRows = 100_000;
 
@@ -532,25 +533,31 @@ public sealed partial class SqliteUsageLedger
             _connection.Dispose();
         }
 
-        /// <summary>Adds the sums to the stored rows and moves the position, in one write transaction; throws when it has moved meanwhile.</summary>
+        /// <summary>
+        /// Adds the sums to the stored rows and moves the position; throws when it has moved
+        /// meanwhile. The new sums of every row are read, added and encoded first, in a read
+        /// transaction (the ingest writer goes on meanwhile); the write transaction that follows
+        /// only writes them, so the write lock the writer waits for is held for the writes alone.
+        /// Both check the position: only folds write rollups and each moves it, so while it stays
+        /// where this fold started, the rows read are the stored ones.
+        /// </summary>
         private void Store(Pending pending)
         {
-            Native.Execute(_db, "BEGIN IMMEDIATE");
             try
             {
-                if (Native.Scalar(_db, _folded) != pending.From)
-                {
-                    throw new FoldRaceException();
-                }
-
-                // Only folds write rollups, and each moves the position: if it is where this
-                // connection left it, the sums it kept are the stored ones.
+                Native.Execute(_db, "BEGIN");
+                CheckPosition(pending);
+                // If it is where this connection left it, the sums it kept are the stored ones.
                 if (_wrote != pending.From)
                 {
                     _rollups.Forget();
                 }
 
-                _rollups.Add(pending.Fold);
+                var prepared = _rollups.Prepare(pending.Fold);
+                Native.Execute(_db, "COMMIT");
+                Native.Execute(_db, "BEGIN IMMEDIATE");
+                CheckPosition(pending);
+                _rollups.Write(prepared);
                 raw.sqlite3_bind_int64(_advance, 1, pending.Through);
                 Native.Step(_db, _advance);
                 Native.Execute(_db, "COMMIT");
@@ -569,6 +576,14 @@ public sealed partial class SqliteUsageLedger
 
             _rollups.Committed();
             _wrote = pending.Through;
+        }
+
+        private void CheckPosition(Pending pending)
+        {
+            if (Native.Scalar(_db, _folded) != pending.From)
+            {
+                throw new FoldRaceException();
+            }
         }
 
         /// <summary>The sums being gathered, from the stored position; started again when another connection has moved it.</summary>
@@ -600,7 +615,8 @@ public sealed partial class SqliteUsageLedger
 
     /// <summary>
     /// Adds sums to the rollup rows. The sums are a blob SQL cannot add, so they are added here and
-    /// whole rows written: a row's stored sums are read once (a primary-key lookup; none for a new
+    /// whole rows written (<see cref="Prepare"/> in a read transaction, <see cref="Write"/> in the
+    /// write transaction): a row's stored sums are read once (a primary-key lookup; none for a new
     /// row) and then kept, so the next fold's rows for the same minute, hour and key (the common
     /// case under steady traffic) are added without reading. What is kept is right only while this
     /// connection alone folds: the folder drops it (<see cref="Forget"/>) when the stored position
@@ -643,25 +659,54 @@ public sealed partial class SqliteUsageLedger
             }
         }
 
-        public void Add(RollupFold fold)
+        /// <summary>
+        /// The stored sums of every row of <paramref name="fold"/> plus its own, encoded, ready for
+        /// <see cref="Write"/>: read in the caller's read transaction. A row whose key has no id yet
+        /// has nothing stored; it is encoded once the write transaction has created the id.
+        /// </summary>
+        public Prepared Prepare(RollupFold fold)
         {
             if (_full.Kept + _projections.Kept + fold.Minutes.Count + fold.Hours.Count + fold.Projections.Count > KeptRows)
             {
                 Forget();
             }
 
+            var prepared = new Prepared();
             foreach (var (tier, rows) in new[] { (RollupTier.Minute, fold.Minutes), (RollupTier.Hour, fold.Hours) })
             {
                 foreach (var ((start, key), sums) in rows)
                 {
-                    _full.Add((key.EnvironmentId, tier, start, KeyId(key)), sums);
+                    if (FindKeyId(key) is { } id)
+                    {
+                        var row = (key.EnvironmentId, tier, start, id);
+                        prepared.Full.Add((row, _full.Prepare(row, sums)));
+                    }
+                    else
+                    {
+                        prepared.NewKeys.Add((tier, start, key, sums));
+                    }
                 }
             }
 
             foreach (var (key, sums) in fold.Projections)
             {
-                _projections.Add(key, sums);
+                prepared.Projections.Add((key, _projections.Prepare(key, sums)));
             }
+
+            return prepared;
+        }
+
+        /// <summary>Writes what <see cref="Prepare"/> encoded, creating the new keys' ids; in the write transaction.</summary>
+        public void Write(Prepared prepared)
+        {
+            foreach (var (tier, start, key, sums) in prepared.NewKeys)
+            {
+                var row = (key.EnvironmentId, tier, start, CreateKeyId(key));
+                prepared.Full.Add((row, _full.Prepare(row, sums)));
+            }
+
+            prepared.Full.ForEach(row => _full.Write(row.Key, row.Sums));
+            prepared.Projections.ForEach(row => _projections.Write(row.Key, row.Sums));
         }
 
         /// <summary>The transaction committed: the key ids it created are for good.</summary>
@@ -684,8 +729,8 @@ public sealed partial class SqliteUsageLedger
             _findKey.Dispose();
         }
 
-        /// <summary>The id of a key: kept, else found, else created (in the fold's transaction, under the write lock).</summary>
-        private long KeyId(RollupKey key)
+        /// <summary>The id of a key, kept or found; null when the key has none yet.</summary>
+        private long? FindKeyId(RollupKey key)
         {
             if (_keyIds.TryGetValue(key, out var id))
             {
@@ -703,11 +748,24 @@ public sealed partial class SqliteUsageLedger
 
             if (rc == raw.SQLITE_DONE)
             {
-                BindKey(_insertKey, key);
-                id = Native.Scalar(_db, _insertKey);
-                _newKeys.Add(key);
+                return null;
             }
 
+            _keyIds[key] = id;
+            return id;
+        }
+
+        /// <summary>A new key's id, created in the write transaction (only folds create keys, and the position check keeps them one at a time).</summary>
+        private long CreateKeyId(RollupKey key)
+        {
+            if (_keyIds.TryGetValue(key, out var id))
+            {
+                return id;
+            }
+
+            BindKey(_insertKey, key);
+            id = Native.Scalar(_db, _insertKey);
+            _newKeys.Add(key);
             _keyIds[key] = id;
             return id;
         }
@@ -724,6 +782,14 @@ public sealed partial class SqliteUsageLedger
             Native.Text(_db, s, 8, key.StatusClass);
             Native.Text(_db, s, 9, key.AttemptKind);
             raw.sqlite3_bind_int64(s, 10, key.KeyBound ? 1 : 0);
+        }
+
+        /// <summary>A store's rows, encoded: full rows by key id, the full rows of keys without one yet, projection rows.</summary>
+        public sealed class Prepared
+        {
+            public List<((string Environment, RollupTier Tier, DateTimeOffset Start, long KeyId) Key, byte[] Sums)> Full { get; } = [];
+            public List<(RollupTier Tier, DateTimeOffset Start, RollupKey Key, UsageTotals Sums)> NewKeys { get; } = [];
+            public List<((RollupTier Tier, DateTimeOffset Start, ProjectionKey Key) Key, byte[] Sums)> Projections { get; } = [];
         }
 
         private static void BindFull(sqlite3 db, sqlite3_stmt s, (string Environment, RollupTier Tier, DateTimeOffset Start, long KeyId) row)
@@ -781,8 +847,8 @@ public sealed partial class SqliteUsageLedger
 
         public int Kept => _stored.Count;
 
-        /// <summary>Adds <paramref name="sums"/> to the stored row of <paramref name="key"/>.</summary>
-        public void Add(TKey key, UsageTotals sums)
+        /// <summary>The stored sums of <paramref name="key"/>'s row (read once, then kept) plus <paramref name="sums"/>, encoded.</summary>
+        public byte[] Prepare(TKey key, UsageTotals sums)
         {
             if (!_stored.TryGetValue(key, out var stored))
             {
@@ -791,8 +857,14 @@ public sealed partial class SqliteUsageLedger
             }
 
             stored.Add(sums);
+            return UsageTotalsCodec.Encode(stored);
+        }
+
+        /// <summary>Writes a row's sums as <see cref="Prepare"/> encoded them.</summary>
+        public void Write(TKey key, byte[] sums)
+        {
             _bindKey(_db, _write, key);
-            SqliteException.ThrowExceptionForRC(raw.sqlite3_bind_blob(_write, _keyCount + 1, UsageTotalsCodec.Encode(stored)), _db);
+            SqliteException.ThrowExceptionForRC(raw.sqlite3_bind_blob(_write, _keyCount + 1, sums), _db);
             Native.Step(_db, _write);
         }
 

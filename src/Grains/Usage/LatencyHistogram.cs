@@ -24,6 +24,8 @@ public sealed class LatencyHistogram
     public const int MaxBucket = ExactBelow + 475;
 
     private static readonly double LogRatio = Math.Log(Ratio);
+    // Each bucket's lower bound, computed once: placing a value compares with them (every ledger row is placed).
+    private static readonly double[] LowerBounds = [.. Enumerable.Range(0, MaxBucket + 2).Select(LowerBound)];
     // The used buckets in increasing order and their counts: a rollup row holds a handful, and
     // arrays keep adding, merging and encoding them free of per-bucket allocations.
     private int[] _buckets = [];
@@ -42,18 +44,19 @@ public sealed class LatencyHistogram
         }
 
         var k = (int)Math.Floor(Math.Log(milliseconds / (double)ExactBelow) / LogRatio);
+        k = Math.Clamp(k, 0, MaxBucket - ExactBelow);
         // Floating point can put a value on a boundary one bucket off: settle it exactly.
-        while (k > 0 && LowerBound(ExactBelow + k) > milliseconds)
+        while (k > 0 && LowerBounds[ExactBelow + k] > milliseconds)
         {
             k--;
         }
 
-        while (ExactBelow + k < MaxBucket && LowerBound(ExactBelow + k + 1) <= milliseconds)
+        while (ExactBelow + k < MaxBucket && LowerBounds[ExactBelow + k + 1] <= milliseconds)
         {
             k++;
         }
 
-        return Math.Min(ExactBelow + k, MaxBucket);
+        return ExactBelow + k;
     }
 
     public void Add(long milliseconds) => Add(BucketOf(milliseconds), 1);
@@ -276,5 +279,5 @@ public sealed class LatencyHistogram
         bucket < ExactBelow ? bucket : ExactBelow * Math.Pow(Ratio, bucket - ExactBelow);
 
     private static double Representative(int bucket) =>
-        bucket < ExactBelow ? bucket : Math.Sqrt(LowerBound(bucket) * LowerBound(bucket + 1));
+        bucket < ExactBelow ? bucket : Math.Sqrt(LowerBounds[bucket] * LowerBounds[bucket + 1]);
 }
