@@ -36,6 +36,13 @@ public sealed class DataPlaneOptions
     /// <summary>Most <c>/dp/budget_events</c> streams one gateway holds open on one data-plane process; one more is 429.</summary>
     public int MaxStreamsPerGateway { get; set; } = 8;
 
+    /// <summary>
+    /// Most connections one data-plane process holds open at once (Kestrel's
+    /// <c>MaxConcurrentConnections</c>); one more is closed as it arrives. Each gateway instance
+    /// holds a few (telemetry, budget checks, an event stream).
+    /// </summary>
+    public long MaxConnections { get; set; } = 10_000;
+
     /// <summary>PEM of the CA that issues gateway certificates; created under the data directory when unset.</summary>
     public string? CaCertificatePath { get; set; }
 

@@ -53,6 +53,15 @@ public sealed partial class DataPlaneServer(
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+            // One process serves every gateway: bound what one client can hold. HTTP/1.1 only, so
+            // a connection carries one request at a time; its headers are small and must come quickly.
+            kestrel.Limits.MaxConcurrentConnections = settings.MaxConnections;
+            kestrel.Limits.MaxConcurrentUpgradedConnections = settings.MaxConnections;
+            kestrel.Limits.MaxRequestHeaderCount = 64;
+            kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
+            kestrel.Limits.MaxRequestLineSize = 4 * 1024;
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+            kestrel.Limits.KeepAliveTimeout = TimeSpan.FromMinutes(2);
             kestrel.Listen(endpoint, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1;
@@ -63,6 +72,8 @@ public sealed partial class DataPlaneServer(
                     // Judged per request by GatewayAuthentication, which can say why a certificate is refused.
                     https.ClientCertificateValidation = (_, _, _) => true;
                     https.CheckCertificateRevocation = false;
+                    https.HandshakeTimeout = TimeSpan.FromSeconds(10);
+                    https.OnAuthenticate = (_, ssl) => ssl.CertificateChainPolicy = tls.Authority.HandshakeChainPolicy();
                 });
             });
         });

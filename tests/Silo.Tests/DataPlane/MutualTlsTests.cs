@@ -1,5 +1,6 @@
 using BudgetCluster.TestSupport;
 using System.Net;
+using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using BudgetCluster.Silo.Tests.Infrastructure;
@@ -91,6 +92,58 @@ public sealed class MutualTlsTests(SiloFixture silo) : IClassFixture<SiloFixture
     }
 
     [Fact]
+    public async Task Telemetry_OurCertificateNotForClientAuthentication_Is401_WhileTheGatewaysOwnIsAccepted()
+    {
+        using var world = await silo.OnboardAsync();
+        using var serverOnly = SignedByClusterCa(new OddCertificate
+        {
+            Uris = [$"x-aisix://env/{world.EnvironmentId}", "x-aisix://dp/dp-east-1"],
+            Usages = [OddCertificate.ServerAuth],
+        });
+        using var client = new GatewayClient(silo.DataPlaneUri, serverOnly, silo.Ca, world.EnvironmentId, "dp-east-1");
+
+        using var response = await client.PostTelemetryAsync(world.Fixture("chat-openai.json"));
+
+        var detail = await Http.ReadProblemAsync(response, HttpStatusCode.Unauthorized);
+        Assert.Equal("the client certificate is not for client authentication (it lacks the clientAuth extended key usage)", detail);
+        await world.Gateway.PostTelemetryOkAsync(world.Fixture("chat-openai.json"));
+        Assert.Equal(1, (long)(await world.GatewayDetailAsync())["telemetry"]!["events_accepted"]!);
+    }
+
+    [Fact]
+    public async Task Handshake_CertificateNamingItsIssuersUrl_NeverMakesTheDataPlaneFetchIt()
+    {
+        // Blind SSRF: a chain builder allowed to download would fetch the "missing" issuer from
+        // wherever the client's certificate says, during the handshake or the check after it.
+        using var world = await silo.OnboardAsync();
+        await using var issuerUrl = await CountingHttpListener.StartAsync();
+        using var root = new OddCertificate { Subject = "CN=elsewhere root", IsAuthority = true, Usages = null, NotAfter = TestClock.Now.AddDays(10) }.SelfSigned();
+        using var intermediate = new OddCertificate { Subject = "CN=elsewhere intermediate", IsAuthority = true, Usages = null, NotAfter = TestClock.Now.AddDays(5) }
+            .SignedBy(root);
+        using var leaf = new OddCertificate
+        {
+            Uris = [$"x-aisix://env/{world.EnvironmentId}", "x-aisix://dp/dp-east-1"],
+            CaIssuersUrl = issuerUrl.Url + "intermediate.crt",
+        }.SignedBy(intermediate);
+        using var handler = new SocketsHttpHandler
+        {
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                // Offline: the test's own client must not fetch it either.
+                ClientCertificateContext = SslStreamCertificateContext.Create(leaf, additionalCertificates: null, offline: true),
+                RemoteCertificateValidationCallback = (_, certificate, _, _) => GatewayTrust.ChainsTo(certificate, silo.Ca),
+            },
+        };
+        using var client = new HttpClient(handler) { BaseAddress = silo.DataPlaneUri };
+
+        using var response = await client.PostAsync("/dp/telemetry", new StringContent(EmptyBatch, System.Text.Encoding.UTF8, "application/json"));
+
+        var detail = await Http.ReadProblemAsync(response, HttpStatusCode.Unauthorized);
+        Assert.Equal("the client certificate was not issued by this cluster's CA", detail);
+        Assert.Equal(0, issuerUrl.Requests);
+    }
+
+    [Fact]
     public async Task Telemetry_IdentityComesFromTheCertificate_NotFromTheBody()
     {
         using var world = await silo.OnboardAsync();
@@ -128,20 +181,13 @@ public sealed class MutualTlsTests(SiloFixture silo) : IClassFixture<SiloFixture
         SignedByClusterCa(TestClock.Now.AddDays(1), uris);
 
     /// <summary>A certificate the cluster's CA signed outside the admin API, with only the given URI SANs.</summary>
-    private X509Certificate2 SignedByClusterCa(DateTimeOffset notAfter, params string?[] uris)
+    private X509Certificate2 SignedByClusterCa(DateTimeOffset notAfter, params string?[] uris) =>
+        SignedByClusterCa(new OddCertificate { Uris = [.. uris.Where(u => u is not null).Select(u => u!)], NotAfter = notAfter });
+
+    private X509Certificate2 SignedByClusterCa(OddCertificate certificate)
     {
         using var ca = X509Certificate2.CreateFromPemFile(
             Path.Combine(silo.DataDirectory, "pki", "ca.crt.pem"), Path.Combine(silo.DataDirectory, "pki", "ca.key.pem"));
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=misissued", key, HashAlgorithmName.SHA256);
-        var names = new SubjectAlternativeNameBuilder();
-        foreach (var uri in uris.Where(u => u is not null))
-        {
-            names.AddUri(new Uri(uri!));
-        }
-
-        request.CertificateExtensions.Add(names.Build());
-        using var certificate = request.Create(ca, ca.NotBefore, notAfter, RandomNumberGenerator.GetBytes(8));
-        return certificate.CopyWithPrivateKey(key);
+        return (certificate with { NotBefore = ca.NotBefore }).SignedBy(ca);
     }
 }

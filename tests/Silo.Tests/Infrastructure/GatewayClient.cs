@@ -18,6 +18,7 @@ public sealed class GatewayClient : IDisposable
     {
         EnvironmentId = environmentId;
         DpId = dpId;
+        Certificate = clientCertificate;
         var handler = new SocketsHttpHandler
         {
             SslOptions = new SslClientAuthenticationOptions
@@ -32,6 +33,9 @@ public sealed class GatewayClient : IDisposable
     public string EnvironmentId { get; }
 
     public string DpId { get; }
+
+    /// <summary>The client certificate it presents.</summary>
+    public X509Certificate2? Certificate { get; }
 
     public Task<HttpResponseMessage> PostTelemetryAsync(string json) => PostAsync("/dp/telemetry", json);
 

@@ -48,4 +48,15 @@ public sealed class DataPlaneOptionsValidatorTests
         Assert.True(result.Failed);
         Assert.StartsWith("DataPlane:MaxClockSkew", result.FailureMessage, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-5)]
+    public void Validate_MaxConnectionsBelowOne_FailsNamingTheKey(long connections)
+    {
+        var result = new DataPlaneOptionsValidator().Validate(null, new DataPlaneOptions { MaxConnections = connections });
+
+        Assert.True(result.Failed);
+        Assert.Equal($"DataPlane:MaxConnections ({connections}) must be at least 1", result.FailureMessage);
+    }
 }

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using BudgetCluster.TelemetryIngress.Hosting;
 using BudgetCluster.TelemetryIngress.Security;
+using BudgetCluster.TestSupport;
 
 namespace BudgetCluster.TelemetryIngress.Tests.Security;
 
@@ -95,6 +96,90 @@ public sealed class CertificateAuthorityTests : IDisposable
         Assert.Equal(expected, check.Error);
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData(OddCertificate.ServerAuth)]
+    public void Check_CertificateNotForClientAuthentication_IsUnauthenticated(string? usage)
+    {
+        // Without the extension a certificate is good for any usage (RFC 5280), and the chain
+        // accepts it: this CA marks every gateway certificate, so one without is not one.
+        using var ca = CertificateAuthority.LoadOrCreate(new DataPlaneOptions(), _dir, TestClock.Provider);
+        using var cert = new OddCertificate { Uris = ["x-aisix://env/env-a", "x-aisix://dp/dp-1"], Usages = usage is null ? null : [usage] }
+            .SignedBy(ca.Certificate);
+
+        var check = ca.Check(cert);
+
+        Assert.Equal(401, check.StatusCode);
+        Assert.Equal("the client certificate is not for client authentication (it lacks the clientAuth extended key usage)", check.Error);
+    }
+
+    [Theory]
+    [InlineData("x-aisix://env/env-a", "x-aisix://dp/dp-1/../dp-2", "x-aisix://dp/")]
+    [InlineData("x-aisix://env/env-a", "x-aisix://dp/dp-1\\0", "x-aisix://dp/")]
+    [InlineData("x-aisix://env/env a", "x-aisix://dp/dp-1", "x-aisix://env/")]
+    [InlineData("x-aisix://env/env-a\\n", "x-aisix://dp/dp-1", "x-aisix://env/")]
+    public void Check_GatewaySanThatIsNotAnId_IsForbidden(string environmentSan, string dpSan, string named)
+    {
+        using var ca = CertificateAuthority.LoadOrCreate(new DataPlaneOptions(), _dir, TestClock.Provider);
+        // Written escaped (a NUL has no place in a test's name): "\\0" is a NUL, "\\n" a newline.
+        static string Unescaped(string san) => san.Replace("\\0", "\0", StringComparison.Ordinal).Replace("\\n", "\n", StringComparison.Ordinal);
+        using var cert = SignedByCa(ca, Unescaped(environmentSan), Unescaped(dpSan));
+
+        var check = ca.Check(cert);
+
+        Assert.Equal(403, check.StatusCode);
+        Assert.Equal($"the client certificate's '{named}' URI SAN is not a valid id (1-128 characters of letters, digits and . _ : @ -, starting with a letter or digit)", check.Error);
+        using var good = SignedByCa(ca, "x-aisix://env/env-a", "x-aisix://dp/dp-1");
+        Assert.Equal(new GatewayIdentity("env-a", "dp-1"), ca.Check(good).Identity);
+    }
+
+    [Fact]
+    public void Check_RefusedCertificate_IsJudgedOnceAMinuteWhicheverConnectionPresentsIt()
+    {
+        var clock = new ShiftedTime(TimeSpan.Zero);
+        using var ca = CertificateAuthority.LoadOrCreate(new DataPlaneOptions(), _dir, clock);
+        using var theirs = CertificateAuthority.LoadOrCreate(new DataPlaneOptions(), _dir + "-other", clock);
+        var foreign = theirs.IssueGatewayCertificate("env-a", "dp-1", TimeSpan.FromDays(30));
+
+        // Each connection presents its own object of the same certificate.
+        for (var connection = 0; connection < 5; connection++)
+        {
+            using var presented = X509Certificate2.CreateFromPem(foreign.CertificatePem, foreign.PrivateKeyPem);
+            Assert.Equal("the client certificate was not issued by this cluster's CA", ca.Check(presented).Error);
+        }
+
+        Assert.Equal(1, ca.Evaluations);
+        clock.Shift = TimeSpan.FromMinutes(2);
+        using var later = X509Certificate2.CreateFromPem(foreign.CertificatePem, foreign.PrivateKeyPem);
+        Assert.Equal(401, ca.Check(later).StatusCode);
+        Assert.Equal(2, ca.Evaluations);
+
+        // A good certificate is not held up by the refusals.
+        var issued = ca.IssueGatewayCertificate("env-a", "dp-1", TimeSpan.FromDays(30));
+        using var good = X509Certificate2.CreateFromPem(issued.CertificatePem, issued.PrivateKeyPem);
+        Assert.Equal(new GatewayIdentity("env-a", "dp-1"), ca.Check(good).Identity);
+    }
+
+    [Fact]
+    public async Task Check_CertificateNamingItsIssuersUrl_NeverFetchesIt()
+    {
+        await using var issuerUrl = await CountingHttpListener.StartAsync();
+        using var root = new OddCertificate { Subject = "CN=elsewhere root", IsAuthority = true, Usages = null, NotAfter = TestClock.Now.AddDays(10) }.SelfSigned();
+        using var intermediate = new OddCertificate { Subject = "CN=elsewhere intermediate", IsAuthority = true, Usages = null, NotAfter = TestClock.Now.AddDays(5) }
+            .SignedBy(root);
+        using var leaf = new OddCertificate
+        {
+            Uris = ["x-aisix://env/env-a", "x-aisix://dp/dp-1"],
+            CaIssuersUrl = issuerUrl.Url + "intermediate.crt",
+        }.SignedBy(intermediate);
+        using var ca = CertificateAuthority.LoadOrCreate(new DataPlaneOptions(), _dir, TestClock.Provider);
+
+        var check = ca.Check(leaf);
+
+        Assert.Equal("the client certificate was not issued by this cluster's CA", check.Error);
+        Assert.Equal(0, issuerUrl.Requests);
+    }
+
     [Fact]
     public void Check_NoCertificate_IsUnauthenticated()
     {
@@ -180,22 +265,14 @@ public sealed class CertificateAuthorityTests : IDisposable
     }
 
     /// <summary>A certificate our CA signed, with only the given URI SANs: what a mis-issued certificate looks like.</summary>
-    internal static X509Certificate2 SignedByCa(CertificateAuthority ca, params string?[] uris)
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=odd", key, HashAlgorithmName.SHA256);
-        var present = uris.Where(u => u is not null).ToList();
-        if (present.Count > 0)
+    internal static X509Certificate2 SignedByCa(CertificateAuthority ca, params string?[] uris) =>
+        new OddCertificate
         {
-            var names = new SubjectAlternativeNameBuilder();
-            present.ForEach(u => names.AddUri(new Uri(u!)));
-            request.CertificateExtensions.Add(names.Build());
-        }
-
-        var now = DateTimeOffset.UtcNow;
-        using var cert = request.Create(ca.Certificate, now.AddMinutes(-1), now.AddDays(1), [1, 2, 3, 4]);
-        return cert.CopyWithPrivateKey(key);
-    }
+            Uris = [.. uris.Where(u => u is not null).Select(u => u!)],
+            // On the CA's clock, whichever the test gave it.
+            NotBefore = ca.Certificate.NotBefore,
+            NotAfter = ca.Certificate.NotBefore.AddDays(2),
+        }.SignedBy(ca.Certificate);
 
     private sealed class ShiftedTime(TimeSpan shift) : TimeProvider
     {
