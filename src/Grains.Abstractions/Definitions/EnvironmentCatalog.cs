@@ -18,6 +18,12 @@ public sealed record EnvironmentCatalog
     [Id(3)] public required ImmutableDictionary<string, ApiKeyBinding> ApiKeys { get; init; }
     /// <summary>The organization's fail mode and budget index; null until the environment is registered with its org.</summary>
     [Id(4)] public OrgSettings? Org { get; init; }
+    /// <summary>
+    /// The serials (lowercase hex) of this environment's revoked gateway certificates that have
+    /// not expired yet, with when each was revoked: the data plane refuses them.
+    /// </summary>
+    [Id(5)] public ImmutableDictionary<string, DateTimeOffset> RevokedCertificates { get; init; } =
+        ImmutableDictionary<string, DateTimeOffset>.Empty.WithComparers(StringComparer.Ordinal);
 
     public static EnvironmentCatalog Empty { get; } = new()
     {

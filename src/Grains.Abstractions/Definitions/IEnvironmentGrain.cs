@@ -52,6 +52,21 @@ public interface IEnvironmentGrain : IGrainWithStringKey
     [Alias("announce-gateway")]
     Task AnnounceGatewayAsync(string dpId);
 
+    /// <summary>Records a certificate issued for a gateway of this environment, and the gateway; idempotent, durable when it returns.</summary>
+    [Alias("record-certificate")]
+    Task RecordCertificateAsync(GatewayCertificate certificate);
+
+    /// <summary>The certificates issued in this environment (those recorded since the cluster kept them), by serial.</summary>
+    [Alias("list-certificates")]
+    Task<ImmutableArray<GatewayCertificate>> ListCertificatesAsync();
+
+    /// <summary>
+    /// Revokes a certificate as of <paramref name="at"/> (a revoked one keeps its first time) and
+    /// publishes the catalog, whose revoked serials the data plane refuses; null for an unknown serial.
+    /// </summary>
+    [Alias("revoke-certificate")]
+    Task<GatewayCertificate?> RevokeCertificateAsync(string serial, DateTimeOffset at);
+
     /// <summary>The ids of the gateways known in this environment, sorted.</summary>
     [Alias("list-gateways")]
     Task<ImmutableArray<string>> ListGatewaysAsync();

@@ -18,6 +18,7 @@ namespace BudgetCluster.Grains.Definitions;
 [GrainType("environment")]
 internal sealed partial class EnvironmentGrain(
     [PersistentState("environment", GrainStorageNames.Default)] IPersistentState<EnvironmentState> state,
+    TimeProvider time,
     ILogger<EnvironmentGrain> logger)
     : Grain, IEnvironmentGrain
 {
@@ -101,6 +102,35 @@ internal sealed partial class EnvironmentGrain(
 
     public Task AnnounceGatewayAsync(string dpId) => RegisterGatewayAsync(dpId);
 
+    public async Task RecordCertificateAsync(GatewayCertificate certificate)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        var gatewayAdded = state.State.Gateways.Add(certificate.DpId);
+        if (state.State.Certificates.TryAdd(certificate.Serial, certificate) || gatewayAdded)
+        {
+            await state.WriteOrResetAsync(this);
+        }
+    }
+
+    public Task<ImmutableArray<GatewayCertificate>> ListCertificatesAsync() =>
+        Task.FromResult(state.State.Certificates.Values.OrderBy(certificate => certificate.Serial, StringComparer.Ordinal).ToImmutableArray());
+
+    public async Task<GatewayCertificate?> RevokeCertificateAsync(string serial, DateTimeOffset at)
+    {
+        if (!state.State.Certificates.TryGetValue(serial, out var certificate))
+        {
+            return null;
+        }
+
+        if (certificate.RevokedAt is null)
+        {
+            state.State.Certificates[serial] = certificate = certificate with { RevokedAt = at };
+            await CommitCatalogChangeAsync();
+        }
+
+        return certificate;
+    }
+
     public Task<ImmutableArray<string>> ListGatewaysAsync() => Task.FromResult(state.State.Gateways.ToImmutableArray());
 
     public Task<EnvironmentCatalog> GetCatalogAsync() => Task.FromResult(_catalog);
@@ -156,5 +186,9 @@ internal sealed partial class EnvironmentGrain(
         Models = state.State.Models.ToImmutableDictionary(StringComparer.Ordinal),
         ApiKeys = state.State.ApiKeys.ToImmutableDictionary(StringComparer.Ordinal),
         Org = state.State.Org,
+        // An expired certificate is refused anyway: only the ones still valid need listing.
+        RevokedCertificates = state.State.Certificates.Values
+            .Where(certificate => certificate.RevokedAt is not null && certificate.ExpiresAt > time.GetUtcNow())
+            .ToImmutableDictionary(certificate => certificate.Serial, certificate => certificate.RevokedAt!.Value, StringComparer.Ordinal),
     };
 }

@@ -16,4 +16,6 @@ public sealed class EnvironmentState
     [Id(4)] public long CatalogVersion { get; set; }
     /// <summary>The organization's settings as last pushed by the org.</summary>
     [Id(5)] public OrgSettings? Org { get; set; }
+    /// <summary>The gateway certificates issued here, by serial.</summary>
+    [Id(6)] public Dictionary<string, GatewayCertificate> Certificates { get; set; } = new(StringComparer.Ordinal);
 }

@@ -23,6 +23,7 @@ public static class AdminApi
             .MapApiKeysApi()
             .MapModelsApi()
             .MapGatewaysApi()
+            .MapGatewayCertificatesApi()
             .MapBudgetsApi()
             .MapReconciliationApi()
             .MapExportApi()

@@ -23,6 +23,7 @@ namespace BudgetCluster.Silo.Admin;
 [JsonSerializable(typeof(ModelView))]
 [JsonSerializable(typeof(CertificateBody))]
 [JsonSerializable(typeof(CertificateView))]
+[JsonSerializable(typeof(IReadOnlyList<CertificateListItemView>))]
 [JsonSerializable(typeof(GatewayView))]
 [JsonSerializable(typeof(IReadOnlyList<GatewayView>))]
 [JsonSerializable(typeof(HealthView))]

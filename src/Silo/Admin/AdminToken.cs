@@ -44,12 +44,10 @@ public sealed class AdminToken
 
         PrivateFiles.CreateDirectory(dataDirectory);
         var token = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
-        using (var writer = new StreamWriter(path, Encoding.ASCII, PrivateFiles.WriteOptions(FileMode.CreateNew)))
-        {
-            writer.Write(token);
-        }
-
-        return new AdminToken(token, path);
+        // Whole or not at all; when another process on the directory wrote its token first, that one is the token.
+        return PrivateFiles.WriteAtomically(path, token, ownerOnly: true, overwrite: false)
+            ? new AdminToken(token, path)
+            : new AdminToken(LongEnough(File.ReadAllText(path).Trim(), $"the file {path}"), path);
     }
 
     /// <summary>Constant-time comparison, so response timing reveals nothing about the token.</summary>

@@ -37,6 +37,9 @@ public sealed partial class CatalogCache : IDisposable
         _backstop = time.CreateTimer(_ => _ = RefreshAllAsync(), null, BackstopPeriod, BackstopPeriod);
     }
 
+    /// <summary>Raised with each catalog this process adopts (a newer version of its environment's), on the thread that brought it.</summary>
+    public event Action<EnvironmentCatalog>? Adopted;
+
     /// <summary>The environment's catalog as held here.</summary>
     internal async Task<EnvironmentCatalog> GetAsync(string environmentId) => (await _entries.GetAsync(environmentId)).Catalog;
 
@@ -61,7 +64,7 @@ public sealed partial class CatalogCache : IDisposable
 
     private async Task<CatalogEntry> LoadAsync(string environmentId)
     {
-        var entry = new CatalogEntry(_time.GetUtcNow());
+        var entry = new CatalogEntry(_time.GetUtcNow(), catalog => Adopted?.Invoke(catalog));
         var subscription = await _client.GetStreamProvider(CatalogStreams.Provider)
             .GetStream<EnvironmentCatalog>(StreamId.Create(CatalogStreams.Namespace, environmentId))
             .SubscribeAsync(entry);
@@ -115,7 +118,7 @@ public sealed partial class CatalogCache : IDisposable
     private static partial void LogRefreshFailed(ILogger logger, Exception exception, string environmentId);
 
     /// <summary>One environment's catalog: the highest version fetched or pushed so far.</summary>
-    private sealed class CatalogEntry(DateTimeOffset loadedAt) : IAsyncObserver<EnvironmentCatalog>
+    private sealed class CatalogEntry(DateTimeOffset loadedAt, Action<EnvironmentCatalog> adopted) : IAsyncObserver<EnvironmentCatalog>
     {
         private readonly Lock _gate = new();
         private EnvironmentCatalog? _catalog;
@@ -129,11 +132,15 @@ public sealed partial class CatalogCache : IDisposable
         {
             lock (_gate)
             {
-                if (_catalog is null || catalog.Version > _catalog.Version)
+                if (_catalog is not null && catalog.Version <= _catalog.Version)
                 {
-                    Volatile.Write(ref _catalog, catalog);
+                    return;
                 }
+
+                Volatile.Write(ref _catalog, catalog);
             }
+
+            adopted(catalog);
         }
 
         public bool TryClaimUnknownKeyFetch(DateTimeOffset now, TimeSpan interval)

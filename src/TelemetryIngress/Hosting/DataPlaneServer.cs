@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
@@ -29,6 +30,8 @@ public sealed partial class DataPlaneServer(
     TimeProvider time,
     IngressMetrics metrics,
     BudgetDecisions decisions,
+    CatalogCache catalogs,
+    GatewayConnections connections,
     ILoggerFactory loggers) : IHostedService, IAsyncDisposable
 {
     private WebApplication? _app;
@@ -48,6 +51,7 @@ public sealed partial class DataPlaneServer(
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton(metrics);
         builder.Services.AddSingleton(decisions);
+        builder.Services.AddSingleton(catalogs);
         builder.Services.AddSingleton<GatewayStreams>();
         builder.Services.AddProblemDetails();
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -74,6 +78,21 @@ public sealed partial class DataPlaneServer(
                     https.CheckCertificateRevocation = false;
                     https.HandshakeTimeout = TimeSpan.FromSeconds(10);
                     https.OnAuthenticate = (_, ssl) => ssl.CertificateChainPolicy = tls.Authority.HandshakeChainPolicy();
+                });
+                // After TLS: each connection is known by its certificate's serial, so a revocation can close it.
+                listen.Use(next => async connection =>
+                {
+                    var certificate = connection.Features.Get<ITlsConnectionFeature>()?.ClientCertificate;
+                    if (certificate is null)
+                    {
+                        await next(connection);
+                        return;
+                    }
+
+                    using (connections.Track(CertificateAuthority.SerialOf(certificate), connection))
+                    {
+                        await next(connection);
+                    }
                 });
             });
         });

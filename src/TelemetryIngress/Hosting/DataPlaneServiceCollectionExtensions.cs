@@ -1,4 +1,5 @@
 using BudgetCluster.TelemetryIngress.Budgets;
+using BudgetCluster.TelemetryIngress.Security;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -16,6 +17,7 @@ public static class DataPlaneServiceCollectionExtensions
         services.AddMetrics();
         services.AddSingleton<IngressMetrics>();
         services.AddSingleton<CatalogCache>();
+        services.AddSingleton<GatewayConnections>();
         services.AddSingleton<OrgBudgetViews>();
         services.AddSingleton<BudgetDecisions>();
         services.AddSingleton<DataPlaneServer>();

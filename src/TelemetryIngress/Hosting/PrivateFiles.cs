@@ -62,4 +62,64 @@ public static class PrivateFiles
             // Created by someone else first (another process on the same directory): keep theirs.
         }
     }
+
+    /// <summary>
+    /// Writes <paramref name="text"/> to <paramref name="path"/> whole: into a temporary file beside
+    /// it, flushed to disk, then renamed onto it, so a reader sees the old content or the new,
+    /// never a part, and a crash leaves the old file. With <paramref name="overwrite"/> false an
+    /// existing file wins (another process wrote it first) and the answer is false.
+    /// </summary>
+    public static bool WriteAtomically(string path, string text, bool ownerOnly, bool overwrite = true)
+    {
+        var temporary = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            var options = ownerOnly ? WriteOptions(FileMode.CreateNew) : new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+            using (var file = new FileStream(temporary, options))
+            {
+                file.Write(System.Text.Encoding.UTF8.GetBytes(text));
+                file.Flush(flushToDisk: true);
+            }
+
+            try
+            {
+                File.Move(temporary, path, overwrite);
+                return true;
+            }
+            catch (IOException) when (!overwrite && File.Exists(path))
+            {
+                return false;
+            }
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
+    }
+
+    /// <summary>
+    /// An exclusive lock on <paramref name="directory"/> (its <c>.lock</c> file) between processes,
+    /// held until disposed: what makes "create it unless it exists" one step for files that belong
+    /// together (a key and its certificate). Waits up to <paramref name="timeout"/> for another holder.
+    /// </summary>
+    public static IDisposable LockDirectory(string directory, TimeSpan timeout)
+    {
+        CreateDirectory(directory);
+        var path = Path.Combine(directory, ".lock");
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            try
+            {
+                // FileShare.None is an exclusive advisory lock (flock) on Unix, a sharing mode on Windows.
+                var options = WriteOptions(FileMode.OpenOrCreate);
+                options.Share = FileShare.None;
+                return new FileStream(path, options);
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(20);
+            }
+        }
+    }
 }

@@ -26,6 +26,9 @@ public sealed class CertificateAuthority : IDisposable
     /// <summary>How long a refusal is remembered: a certificate not valid yet may become valid.</summary>
     private static readonly TimeSpan RefusedFor = TimeSpan.FromMinutes(1);
 
+    /// <summary>How long a start waits for another process creating the PKI files on the same directory.</summary>
+    private static readonly TimeSpan PkiLockTimeout = TimeSpan.FromSeconds(30);
+
     private readonly TimeProvider _time;
     private readonly ConditionalWeakTable<X509Certificate2, AcceptedCheck> _accepted = new();
     private readonly ConcurrentDictionary<string, AcceptedCheck> _refused = new(StringComparer.Ordinal);
@@ -65,6 +68,8 @@ public sealed class CertificateAuthority : IDisposable
         var pki = Path.Combine(dataDirectory, "pki");
         var certPath = Path.Combine(pki, "ca.crt.pem");
         var keyPathDefault = Path.Combine(pki, "ca.key.pem");
+        // Two processes starting on an empty directory must not each write half of a pair.
+        using var locked = PrivateFiles.LockDirectory(pki, PkiLockTimeout);
         if (File.Exists(certPath) && File.Exists(keyPathDefault))
         {
             return new CertificateAuthority(X509Certificate2.CreateFromPemFile(certPath, keyPathDefault), time);
@@ -77,7 +82,6 @@ public sealed class CertificateAuthority : IDisposable
                 $"Only one of {certPath} and {keyPathDefault} exists. Restore the missing file, or remove both to create a new CA (every gateway then needs a new certificate).");
         }
 
-        PrivateFiles.CreateDirectory(pki);
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=BudgetCluster gateway CA", key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
@@ -86,8 +90,8 @@ public sealed class CertificateAuthority : IDisposable
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
         var now = time.GetUtcNow();
         var created = request.CreateSelfSigned(now.AddMinutes(-5), now.AddYears(10));
-        WritePem(keyPathDefault, key.ExportPkcs8PrivateKeyPem(), ownerOnly: true);
-        WritePem(certPath, created.ExportCertificatePem(), ownerOnly: false);
+        PrivateFiles.WriteAtomically(keyPathDefault, key.ExportPkcs8PrivateKeyPem(), ownerOnly: true);
+        PrivateFiles.WriteAtomically(certPath, created.ExportCertificatePem(), ownerOnly: false);
         return new CertificateAuthority(created, time);
     }
 
@@ -107,6 +111,7 @@ public sealed class CertificateAuthority : IDisposable
         var certPath = Path.Combine(pki, "server.crt.pem");
         var keyPath = Path.Combine(pki, "server.key.pem");
         var now = _time.GetUtcNow();
+        using var locked = PrivateFiles.LockDirectory(pki, PkiLockTimeout);
         if (File.Exists(certPath) && File.Exists(keyPath))
         {
             var existing = X509Certificate2.CreateFromPemFile(certPath, keyPath);
@@ -118,7 +123,6 @@ public sealed class CertificateAuthority : IDisposable
             existing.Dispose();
         }
 
-        PrivateFiles.CreateDirectory(pki);
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256);
         var names = new SubjectAlternativeNameBuilder();
@@ -130,8 +134,8 @@ public sealed class CertificateAuthority : IDisposable
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(ServerAuthOid)], false));
         using var issued = request.Create(Certificate, now.AddMinutes(-5), Min(now.AddYears(1), Certificate.NotAfter), NewSerial());
         var withKey = issued.CopyWithPrivateKey(key);
-        WritePem(keyPath, key.ExportPkcs8PrivateKeyPem(), ownerOnly: true);
-        WritePem(certPath, withKey.ExportCertificatePem(), ownerOnly: false);
+        PrivateFiles.WriteAtomically(keyPath, key.ExportPkcs8PrivateKeyPem(), ownerOnly: true);
+        PrivateFiles.WriteAtomically(certPath, withKey.ExportCertificatePem(), ownerOnly: false);
         return withKey;
     }
 
@@ -181,6 +185,8 @@ public sealed class CertificateAuthority : IDisposable
         using var issued = request.Create(Certificate, now.AddMinutes(-5), notAfter, NewSerial());
         // X.509 keeps whole seconds: report the expiry the certificate really has.
         return new IssuedCertificate(
+            SerialOf(issued),
+            new DateTimeOffset(issued.NotBefore.ToUniversalTime(), TimeSpan.Zero),
             dpId, issued.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem(), CertificatePem,
             new DateTimeOffset(issued.NotAfter.ToUniversalTime(), TimeSpan.Zero));
     }
@@ -281,7 +287,7 @@ public sealed class CertificateAuthority : IDisposable
             }
         }
 
-        return CertificateCheck.Accepted(new GatewayIdentity(environmentId, dpId));
+        return CertificateCheck.Accepted(new GatewayIdentity(environmentId, dpId)) with { Serial = SerialOf(certificate) };
     }
 
     public void Dispose() => Certificate.Dispose();
@@ -354,6 +360,13 @@ public sealed class CertificateAuthority : IDisposable
         return uris;
     }
 
+    /// <summary>A certificate's serial number as the admin API names it: lowercase hex, most significant byte first.</summary>
+    public static string SerialOf(X509Certificate2 certificate)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        return certificate.SerialNumber.ToLowerInvariant();
+    }
+
     private static byte[] NewSerial()
     {
         var serial = RandomNumberGenerator.GetBytes(16);
@@ -365,12 +378,5 @@ public sealed class CertificateAuthority : IDisposable
     {
         var other = new DateTimeOffset(b.ToUniversalTime(), TimeSpan.Zero);
         return a < other ? a : other;
-    }
-
-    private static void WritePem(string path, string pem, bool ownerOnly)
-    {
-        var options = ownerOnly ? PrivateFiles.WriteOptions(FileMode.Create) : new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        using var writer = new StreamWriter(path, System.Text.Encoding.ASCII, options);
-        writer.Write(pem);
     }
 }

@@ -1,13 +1,17 @@
+using BudgetCluster.Grains.Abstractions.Definitions;
+using BudgetCluster.TelemetryIngress.Budgets;
 using BudgetCluster.TelemetryIngress.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace BudgetCluster.TelemetryIngress.Security;
 
 /// <summary>
 /// Admits a data plane request only with a client certificate this cluster's CA issued, carrying
-/// both gateway SANs; otherwise answers 401/403 with the reason. The TLS handshake accepts any
+/// both gateway SANs, and not revoked in its environment's catalog; otherwise answers 401/403
+/// with the reason (a revoked certificate's connection is closed after the answer). The TLS handshake accepts any
 /// certificate so that a refused gateway learns why instead of seeing a broken connection.
 /// </summary>
 public static class GatewayAuthentication
@@ -24,6 +28,29 @@ public static class GatewayAuthentication
             {
                 var title = check.StatusCode == StatusCodes.Status401Unauthorized ? "Unauthenticated" : "Forbidden";
                 await Problems.Create(check.StatusCode, title, check.Error!).ExecuteAsync(context);
+                return;
+            }
+
+            // Revocations come with the environment's catalog, which this process holds and is pushed.
+            var catalogs = context.RequestServices.GetRequiredService<CatalogCache>();
+            EnvironmentCatalog catalog;
+            try
+            {
+                catalog = await catalogs.GetAsync(check.Identity.EnvironmentId);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                var options = context.RequestServices.GetRequiredService<IOptions<DataPlaneOptions>>();
+                await Problems.Unavailable(context, options.Value.RetryAfterSeconds, "the cluster cannot be reached to check the client certificate; retry later")
+                    .ExecuteAsync(context);
+                return;
+            }
+
+            if (catalog.RevokedCertificates.TryGetValue(check.Serial!, out var revokedAt))
+            {
+                context.Response.Headers.Connection = "close";
+                await Problems.Create(StatusCodes.Status401Unauthorized, "Unauthenticated",
+                    $"the client certificate (serial {check.Serial}) was revoked at {WireFormat.Instant(revokedAt)}").ExecuteAsync(context);
                 return;
             }
 

@@ -66,6 +66,18 @@ public sealed class AdminTokenTests : IDisposable
     }
 
     [Fact]
+    public async Task Resolve_ManyStartsAtOnceWithNoToken_AllGetTheOneWrittenFirst()
+    {
+        // Processes sharing a data directory and starting together: none may read a half-written
+        // (empty) file and refuse to start, and all must end with the token the file holds.
+        var tokens = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => AdminToken.Resolve(null, _dataDirectory))));
+
+        var stored = await File.ReadAllTextAsync(Path.Combine(_dataDirectory, AdminToken.FileName));
+        Assert.All(tokens, token => Assert.True(token.Matches(stored)));
+        Assert.Empty(Directory.GetFiles(_dataDirectory, "*.tmp"));
+    }
+
+    [Fact]
     public async Task Silo_StartedWithAnEmptyAdminToken_ExitsNamingTheKey()
     {
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => SiloProcess.StartAsync(_dataDirectory, "--Admin:Token="));

@@ -67,6 +67,9 @@ public sealed class SseClient : IAsyncDisposable
 
     public bool TryNext(out SseEvent? next) => _events.Reader.TryRead(out next);
 
+    /// <summary>Whether the server ends the stream (closes it or breaks the connection) within <paramref name="timeout"/>.</summary>
+    public async Task<bool> EndsWithinAsync(TimeSpan timeout) => await Task.WhenAny(_reader, Task.Delay(timeout)) == _reader;
+
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();

@@ -33,6 +33,34 @@ public sealed class CertificateAuthorityTests : IDisposable
     }
 
     [Fact]
+    public async Task LoadOrCreate_ManyStartsAtOnceOnAnEmptyDirectory_AllHoldOneCaAndOneServerCertificate()
+    {
+        // Processes sharing a data directory and starting together: each must end with the same
+        // CA, and its key file must belong to its certificate file (CreateFromPemFile checks).
+        var starts = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() =>
+        {
+            var ca = CertificateAuthority.LoadOrCreate(new DataPlaneOptions(), _dir, TimeProvider.System);
+            return (Ca: ca, Server: ca.LoadOrCreateServerCertificate(new DataPlaneOptions(), _dir));
+        })));
+        try
+        {
+            Assert.Single(starts.Select(start => start.Ca.Certificate.Thumbprint).Distinct());
+            Assert.Single(starts.Select(start => start.Server.Thumbprint).Distinct());
+            using var reloaded = CertificateAuthority.LoadOrCreate(new DataPlaneOptions(), _dir, TimeProvider.System);
+            Assert.Equal(starts[0].Ca.Certificate.Thumbprint, reloaded.Certificate.Thumbprint);
+            Assert.Empty(Directory.GetFiles(Path.Combine(_dir, "pki"), "*.tmp"));
+        }
+        finally
+        {
+            foreach (var (ca, server) in starts)
+            {
+                server.Dispose();
+                ca.Dispose();
+            }
+        }
+    }
+
+    [Fact]
     public void Check_CertificateFromAnotherCa_IsUnauthenticated()
     {
         using var ours = CertificateAuthority.LoadOrCreate(new DataPlaneOptions(), _dir, TimeProvider.System);

@@ -1,25 +1,16 @@
 using System.Collections.Immutable;
-using System.Security.Cryptography;
 using BudgetCluster.Grains.Abstractions.Definitions;
 using BudgetCluster.Grains.Abstractions.Gateways;
 using BudgetCluster.TelemetryIngress.Hosting;
-using BudgetCluster.TelemetryIngress.Security;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Options;
 
 namespace BudgetCluster.Silo.Admin.Gateways;
 
-/// <summary>Gateway onboarding (client certificates) and gateway status, under <c>/api/v1/environments/{environment_id}</c>.</summary>
+/// <summary>Gateway status, under <c>/api/v1/environments/{environment_id}</c> (certificates: <see cref="GatewayCertificatesApi"/>).</summary>
 public static class GatewaysApi
 {
     public static RouteGroupBuilder MapGatewaysApi(this RouteGroupBuilder api)
     {
-        api.MapPost("/environments/{environment_id}/gateway-certificates", IssueCertificateAsync)
-            .Accepts<CertificateBody>("application/json")
-            .Produces<CertificateView>(StatusCodes.Status201Created)
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict);
         api.MapGet("/environments/{environment_id}/gateways", ListAsync)
             .Produces<IReadOnlyList<GatewayView>>()
             .ProducesProblem(StatusCodes.Status404NotFound);
@@ -27,50 +18,6 @@ public static class GatewaysApi
             .Produces<GatewayView>()
             .ProducesProblem(StatusCodes.Status404NotFound);
         return api;
-    }
-
-    private static async Task<IResult> IssueCertificateAsync(
-        [FromRoute(Name = "environment_id")] string environmentId,
-        HttpRequest request,
-        IGrainFactory grains,
-        CertificateAuthority authority,
-        IOptions<DataPlaneOptions> options)
-    {
-        if (Ids.Check(environmentId, "environment_id") is { } badId)
-        {
-            return badId;
-        }
-
-        var (body, problem) = await AdminBody.ReadAsync(request, AdminJsonContext.Default.CertificateBody, allowEmpty: true);
-        if (problem is not null)
-        {
-            return problem;
-        }
-
-        if (Text.OptionalId(body!.DpId, "dp_id") is { } badDp)
-        {
-            return badDp;
-        }
-
-        if (await Lookups.EnvironmentMissingAsync(grains, environmentId) is { } missing)
-        {
-            return missing;
-        }
-
-        var environment = grains.GetGrain<IEnvironmentGrain>(environmentId);
-
-        if (!authority.CanIssue)
-        {
-            return Problems.Create(StatusCodes.Status409Conflict, "Cannot issue",
-                "the configured CA has no private key (DataPlane:CaKeyPath), so this cluster cannot issue gateway certificates");
-        }
-
-        var dpId = body.DpId ?? "dp-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
-        var issued = authority.IssueGatewayCertificate(environmentId, dpId, options.Value.GatewayCertificateValidity);
-        await environment.RegisterGatewayAsync(dpId);
-        var view = new CertificateView(
-            issued.DpId, issued.CertificatePem, issued.PrivateKeyPem, issued.CaPem, WireFormat.Instant(issued.ExpiresAt));
-        return TypedResults.Json(view, AdminJsonContext.Default.CertificateView, statusCode: StatusCodes.Status201Created);
     }
 
     private static async Task<IResult> ListAsync([FromRoute(Name = "environment_id")] string environmentId, IGrainFactory grains)
