@@ -1,10 +1,8 @@
-using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Text;
 using BudgetCluster.Silo.Tests.Infrastructure;
-using BudgetCluster.TestSupport;
 
 namespace BudgetCluster.Silo.Tests.DataPlane;
 
@@ -80,36 +78,13 @@ public sealed class ConnectionLimitTests(FourConnectionsFixture silo) : IClassFi
         }
     }
 
-    private async Task<SslStream> ConnectAsync(GatewayClient gateway)
-    {
-        var tcp = new TcpClient();
-        await tcp.ConnectAsync(IPAddress.Loopback, silo.DataPlaneUri.Port);
-        var tls = new SslStream(tcp.GetStream(), leaveInnerStreamOpen: false);
-        try
-        {
-            await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
-            {
-                TargetHost = "localhost",
-                ClientCertificates = [gateway.Certificate!],
-                RemoteCertificateValidationCallback = (_, certificate, _, _) => GatewayTrust.ChainsTo(certificate, silo.Ca),
-            });
-            return tls;
-        }
-        catch
-        {
-            await tls.DisposeAsync();
-            tcp.Dispose();
-            throw;
-        }
-    }
+    private Task<SslStream> ConnectAsync(GatewayClient gateway) => RawTls.ConnectAsync(silo, gateway.Certificate!);
 
     private static async Task<string> HeartbeatAsync(SslStream tls)
     {
-        const string body = """{"instance_id":"i-1"}""";
-        await tls.WriteAsync(Encoding.ASCII.GetBytes(
-            $"POST /dp/heartbeat HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\n\r\n{body}"));
-        var buffer = new byte[4096];
-        var read = await tls.ReadAsync(buffer);
-        return Encoding.ASCII.GetString(buffer, 0, read);
+        var body = Encoding.ASCII.GetBytes("""{"instance_id":"i-1"}""");
+        await RawTls.WriteHeadAsync(tls, "/dp/heartbeat", body.Length);
+        await tls.WriteAsync(body);
+        return await RawTls.ReadAnswerAsync(tls);
     }
 }
