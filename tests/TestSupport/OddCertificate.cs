@@ -47,6 +47,19 @@ public sealed record OddCertificate
         return Request(key).CreateSelfSigned(NotBefore, NotAfter);
     }
 
+    /// <summary>
+    /// This certificate, signed by an intermediate of a root nobody trusts, naming in its AIA
+    /// extension where the intermediate could be downloaded: what a chain builder that downloads
+    /// would fetch. The root and the intermediate are not handed out.
+    /// </summary>
+    public X509Certificate2 SignedByAnUnknownIntermediateAt(string caIssuersUrl)
+    {
+        using var root = new OddCertificate { Subject = "CN=elsewhere root", IsAuthority = true, Usages = null, NotAfter = NotAfter.AddDays(10) }.SelfSigned();
+        using var intermediate = new OddCertificate { Subject = "CN=elsewhere intermediate", IsAuthority = true, Usages = null, NotAfter = NotAfter.AddDays(5) }
+            .SignedBy(root);
+        return (this with { CaIssuersUrl = caIssuersUrl }).SignedBy(intermediate);
+    }
+
     private CertificateRequest Request(ECDsa key)
     {
         var request = new CertificateRequest(Subject, key, HashAlgorithmName.SHA256);

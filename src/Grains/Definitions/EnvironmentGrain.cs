@@ -179,16 +179,20 @@ internal sealed partial class EnvironmentGrain(
     [LoggerMessage(5002, LogLevel.Warning, "Environment {EnvironmentId} could not publish catalog {Version} to the data plane")]
     private static partial void LogPublishFailed(ILogger logger, Exception exception, string environmentId, long version);
 
-    private EnvironmentCatalog BuildCatalog() => new()
+    private EnvironmentCatalog BuildCatalog()
     {
-        Version = state.State.CatalogVersion,
-        OrgId = state.State.Definition?.OrgId,
-        Models = state.State.Models.ToImmutableDictionary(StringComparer.Ordinal),
-        ApiKeys = state.State.ApiKeys.ToImmutableDictionary(StringComparer.Ordinal),
-        Org = state.State.Org,
-        // An expired certificate is refused anyway: only the ones still valid need listing.
-        RevokedCertificates = state.State.Certificates.Values
-            .Where(certificate => certificate.RevokedAt is not null && certificate.ExpiresAt > time.GetUtcNow())
-            .ToImmutableDictionary(certificate => certificate.Serial, certificate => certificate.RevokedAt!.Value, StringComparer.Ordinal),
-    };
+        var now = time.GetUtcNow();
+        return new()
+        {
+            Version = state.State.CatalogVersion,
+            OrgId = state.State.Definition?.OrgId,
+            Models = state.State.Models.ToImmutableDictionary(StringComparer.Ordinal),
+            ApiKeys = state.State.ApiKeys.ToImmutableDictionary(StringComparer.Ordinal),
+            Org = state.State.Org,
+            // An expired certificate is refused anyway: only the ones still valid need listing.
+            RevokedCertificates = state.State.Certificates.Values
+                .Where(certificate => certificate.RevokedAt is not null && certificate.ExpiresAt > now)
+                .ToImmutableDictionary(certificate => certificate.Serial, certificate => certificate.RevokedAt!.Value, StringComparer.Ordinal),
+        };
+    }
 }

@@ -117,14 +117,7 @@ public sealed class MutualTlsTests(SiloFixture silo) : IClassFixture<SiloFixture
         // wherever the client's certificate says, during the handshake or the check after it.
         using var world = await silo.OnboardAsync();
         await using var issuerUrl = await CountingHttpListener.StartAsync();
-        using var root = new OddCertificate { Subject = "CN=elsewhere root", IsAuthority = true, Usages = null, NotAfter = TestClock.Now.AddDays(10) }.SelfSigned();
-        using var intermediate = new OddCertificate { Subject = "CN=elsewhere intermediate", IsAuthority = true, Usages = null, NotAfter = TestClock.Now.AddDays(5) }
-            .SignedBy(root);
-        using var leaf = new OddCertificate
-        {
-            Uris = [$"x-aisix://env/{world.EnvironmentId}", "x-aisix://dp/dp-east-1"],
-            CaIssuersUrl = issuerUrl.Url + "intermediate.crt",
-        }.SignedBy(intermediate);
+        using var leaf = new OddCertificate { Uris = [$"x-aisix://env/{world.EnvironmentId}", "x-aisix://dp/dp-east-1"] }.SignedByAnUnknownIntermediateAt(issuerUrl.Url + "intermediate.crt");
         using var handler = new SocketsHttpHandler
         {
             SslOptions = new SslClientAuthenticationOptions

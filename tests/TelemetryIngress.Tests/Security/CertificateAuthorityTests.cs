@@ -192,14 +192,7 @@ public sealed class CertificateAuthorityTests : IDisposable
     public async Task Check_CertificateNamingItsIssuersUrl_NeverFetchesIt()
     {
         await using var issuerUrl = await CountingHttpListener.StartAsync();
-        using var root = new OddCertificate { Subject = "CN=elsewhere root", IsAuthority = true, Usages = null, NotAfter = TestClock.Now.AddDays(10) }.SelfSigned();
-        using var intermediate = new OddCertificate { Subject = "CN=elsewhere intermediate", IsAuthority = true, Usages = null, NotAfter = TestClock.Now.AddDays(5) }
-            .SignedBy(root);
-        using var leaf = new OddCertificate
-        {
-            Uris = ["x-aisix://env/env-a", "x-aisix://dp/dp-1"],
-            CaIssuersUrl = issuerUrl.Url + "intermediate.crt",
-        }.SignedBy(intermediate);
+        using var leaf = new OddCertificate { Uris = ["x-aisix://env/env-a", "x-aisix://dp/dp-1"] }.SignedByAnUnknownIntermediateAt(issuerUrl.Url + "intermediate.crt");
         using var ca = CertificateAuthority.LoadOrCreate(new DataPlaneOptions(), _dir, TestClock.Provider);
 
         var check = ca.Check(leaf);
