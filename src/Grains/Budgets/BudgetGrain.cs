@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using BudgetCluster.Grains.Abstractions.Budgets;
 using BudgetCluster.Grains.Ledger;
 using BudgetCluster.Grains.Storage;
+using BudgetCluster.Grains.Streams;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Streams;
@@ -554,12 +555,12 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
 
         try
         {
-            await _stream.OnNextAsync(item);
+            await _stream.PublishAsync(item);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // The state is persisted; the event is sent again (a stream queue on a silo that just
-            // died, say), so subscribers still see every transition while this activation lives.
+            // died, or a publish that did not complete within BoundedPublish.Timeout), so subscribers still see every transition while this activation lives.
             LogPublishFailed(_logger, ex, this.GetPrimaryKeyString(), kind);
             Hold(item);
         }
@@ -590,7 +591,7 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
         {
             try
             {
-                await _stream!.OnNextAsync(_unpublished[0]);
+                await _stream!.PublishAsync(_unpublished[0]);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {

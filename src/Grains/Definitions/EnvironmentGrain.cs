@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using BudgetCluster.Grains.Abstractions.Definitions;
 using BudgetCluster.Grains.Abstractions.Gateways;
 using BudgetCluster.Grains.Storage;
+using BudgetCluster.Grains.Streams;
 using Microsoft.Extensions.Logging;
 
 namespace BudgetCluster.Grains.Definitions;
@@ -165,7 +166,7 @@ internal sealed partial class EnvironmentGrain(
         {
             await this.GetStreamProvider(CatalogStreams.Provider)
                 .GetStream<EnvironmentCatalog>(StreamId.Create(CatalogStreams.Namespace, environmentId))
-                .OnNextAsync(catalog);
+                .PublishAsync(catalog);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

@@ -36,6 +36,7 @@ public sealed class FaultInjectionTests(ITestOutputHelper output) : IDisposable
         await scenario.SendUntilAcknowledgedAsync(0, 1000);
         var before = await scenario.Admin.GetOkAsync($"/api/v1/budgets/{budgetId}/status");
 
+        output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} killing the victim");
         await scenario.Victim.KillAsync();
         // Wherever the budget lived, it answers again with the spend it had.
         JsonNode after = null!;
@@ -53,9 +54,11 @@ public sealed class FaultInjectionTests(ITestOutputHelper output) : IDisposable
 
         await scenario.SendUntilAcknowledgedAsync(1, 1001);
         await scenario.SendUntilAcknowledgedAsync(2, 1002);
+        output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} the batches that cross the limit were acknowledged");
         // The stream queues of the killed silo move to the survivor within seconds; on a loaded
         // machine that can take longer than the budget's own recovery.
-        var exceeded = await events.NextNamedAsync("budget.exceeded", TimeSpan.FromSeconds(30));
+        var exceeded = await NextOrExplainAsync(scenario, events, "budget.exceeded", TimeSpan.FromSeconds(45));
+        output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} the transition was pushed");
         await using var fresh = await SseClient.ConnectAsync(scenario.Gateway(3));
         var snapshot = await fresh.NextAsync();
         var check = await Budgets.BudgetCheckTests.CheckAsync(scenario.Gateway(3), "k");
@@ -96,6 +99,20 @@ public sealed class FaultInjectionTests(ITestOutputHelper output) : IDisposable
         output.WriteLine($"{acknowledged.Count} events acknowledged; {scenario.Retries} sends were sent again");
         Assert.True(scenario.UnavailableWithRetryAfter > 0, "PostgreSQL was down for 3 s while gateways were sending: some sends must have been answered 503 with Retry-After");
         await scenario.AssertExactlyOnceAsync(acknowledged);
+    }
+
+    /// <summary>The next event of that name; if none comes, the processes' logs go to the test output with the failure.</summary>
+    private async Task<SseEvent> NextOrExplainAsync(FaultScenario scenario, SseClient events, string name, TimeSpan timeout)
+    {
+        try
+        {
+            return await events.NextNamedAsync(name, timeout);
+        }
+        catch (TimeoutException)
+        {
+            output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} no {name} arrived; survivor log:\n{scenario.Survivor.ReadLog()}\ningress log:\n{scenario.Ingress.ReadLog()}");
+            throw;
+        }
     }
 
     public void Dispose()

@@ -83,6 +83,12 @@ public sealed class SiloProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = dataDirectory,
         };
+        // A failed test is diagnosed from this log: each line says when it happened, and the
+        // membership and stream agents say what they did after a silo died.
+        start.Environment["Logging__Console__FormatterName"] = "simple";
+        start.Environment["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ";
+        start.Environment["Logging__LogLevel__Orleans.Runtime.MembershipService"] = "Information";
+        start.Environment["Logging__LogLevel__Orleans.Streams"] = "Information";
         start.ArgumentList.Add(RepositoryPrograms.PathOf("src", project, assembly));
         foreach (var arg in args)
         {
@@ -139,7 +145,8 @@ public sealed class SiloProcess : IAsyncDisposable
         throw new TimeoutException($"the process did not become ready in 60 s:\n{ReadLog()}");
     }
 
-    private string ReadLog()
+    /// <summary>What the process has written so far.</summary>
+    public string ReadLog()
     {
         using var stream = new FileStream(_logPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
         using var reader = new StreamReader(stream);
