@@ -14,8 +14,9 @@ namespace BudgetCluster.TelemetryIngress.Hosting;
 /// With <c>Storage:Provider=PostgreSql</c> it finds the silos' gateways in the membership table
 /// (<c>ConnectionStrings:PostgreSql</c>); with <c>Sqlite</c> it connects to the single local silo
 /// (<c>Orleans:GatewayPort</c>). Several may run side by side on different <c>DataPlane:Url</c>s.
-/// The CA certificate (and a server certificate) come from <c>DataPlane:*Path</c> or from the
-/// data directory the silos created (<c>Storage:DataDirectory</c>).
+/// The CA certificate (never its key) and the server certificate come from <c>DataPlane:*Path</c>
+/// or from the data directory a silo created them in (<c>Storage:DataDirectory</c>); an ingress
+/// creates neither.
 /// </summary>
 public static class IngressHost
 {
@@ -41,8 +42,9 @@ public static class IngressHost
         var dataPlane = configuration.GetSection(DataPlaneOptions.SectionName).Get<DataPlaneOptions>() ?? new DataPlaneOptions();
         var dataDirectory = Path.GetFullPath(configuration["Storage:DataDirectory"]!);
         var time = ShiftedClock.FromConfiguration(configuration);
-        var authority = CertificateAuthority.LoadOrCreate(dataPlane, dataDirectory, time);
-        var serverCertificate = authority.LoadOrCreateServerCertificate(dataPlane, dataDirectory);
+        // The CA certificate only: an ingress verifies gateways; the silos hold the key and issue.
+        var authority = CertificateAuthority.LoadForVerification(dataPlane, dataDirectory, time);
+        var serverCertificate = authority.LoadServerCertificate(dataPlane, dataDirectory);
 
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton(authority);

@@ -96,6 +96,63 @@ public sealed class CertificateAuthority : IDisposable
     }
 
     /// <summary>
+    /// The CA as an ingress process holds it: the certificate only, to verify gateway certificates.
+    /// It never creates a CA and refuses a configured CA key, so a compromised ingress cannot issue
+    /// gateway certificates. The certificate is <c>DataPlane:CaCertificatePath</c>, or the one a silo
+    /// created under <c>{dataDirectory}/pki/</c>.
+    /// </summary>
+    public static CertificateAuthority LoadForVerification(DataPlaneOptions options, string dataDirectory, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.CaKeyPath is not null)
+        {
+            throw new InvalidOperationException(
+                "DataPlane:CaKeyPath is set, but an ingress verifies gateway certificates with the CA certificate alone and never holds the CA key. Remove it: the silos issue certificates.");
+        }
+
+        var path = options.CaCertificatePath ?? Path.Combine(dataDirectory, "pki", "ca.crt.pem");
+        if (!File.Exists(path))
+        {
+            throw new InvalidOperationException(
+                $"There is no CA certificate at {path}. Start a silo on this data directory first (it creates the CA), or set DataPlane:CaCertificatePath to a copy of the silos' CA certificate.");
+        }
+
+        // CreateFromPem reads the certificate only, even from a file that also holds a key.
+        return new CertificateAuthority(X509Certificate2.CreateFromPem(File.ReadAllText(path)), time);
+    }
+
+    /// <summary>
+    /// The server certificate as an ingress process holds it: the configured one, or the one a silo
+    /// created under <c>{dataDirectory}/pki/</c> (an ingress cannot sign one). It must chain to this CA.
+    /// </summary>
+    public X509Certificate2 LoadServerCertificate(DataPlaneOptions options, string dataDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.ServerCertificatePath is { } configured)
+        {
+            return X509Certificate2.CreateFromPemFile(configured, options.ServerKeyPath);
+        }
+
+        var certPath = Path.Combine(dataDirectory, "pki", "server.crt.pem");
+        var keyPath = Path.Combine(dataDirectory, "pki", "server.key.pem");
+        if (!File.Exists(certPath) || !File.Exists(keyPath))
+        {
+            throw new InvalidOperationException(
+                $"There is no server certificate at {certPath} and {keyPath}. Start a silo on this data directory first (it creates them), or set DataPlane:ServerCertificatePath and DataPlane:ServerKeyPath.");
+        }
+
+        var loaded = X509Certificate2.CreateFromPemFile(certPath, keyPath);
+        if (!IssuedByThisCa(loaded))
+        {
+            loaded.Dispose();
+            throw new InvalidOperationException(
+                $"The server certificate at {certPath} was not issued by the CA this ingress trusts. Start a silo on this data directory to issue a new one, or point DataPlane:CaCertificatePath at the CA that issued it.");
+        }
+
+        return loaded;
+    }
+
+    /// <summary>
     /// The data plane's server certificate: the configured one, or one under <c>{dataDirectory}/pki/</c>
     /// signed by this CA for <c>localhost</c> and <c>127.0.0.1</c>, renewed when it has under 30 days left.
     /// </summary>

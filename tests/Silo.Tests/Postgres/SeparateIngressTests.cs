@@ -11,6 +11,8 @@ namespace BudgetCluster.Silo.Tests.Postgres;
 public sealed class SeparateIngressTests : IDisposable
 {
     private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "bc-ingress-" + Guid.NewGuid().ToString("N"));
+    // The ingress's own machine: the CA certificate and the server pair copied from the silos', never the CA key.
+    private readonly string _ingressDirectory = Path.Combine(Path.GetTempPath(), "bc-ingress-only-" + Guid.NewGuid().ToString("N"));
 
     [Fact]
     public async Task Ingress_AsAnOrleansClient_ServesTelemetryAndBudgetDecisions()
@@ -23,7 +25,8 @@ public sealed class SeparateIngressTests : IDisposable
             $"--Orleans:ClusterId=c-{Guid.NewGuid():N}",
         ];
         await using var silo = await SiloProcess.StartAsync(_dataDirectory, [.. cluster, "--DataPlane:Enabled=false"]);
-        await using var ingress = await SiloProcess.StartIngressAsync(_dataDirectory, cluster);
+        CopyPki(_dataDirectory, _ingressDirectory, "ca.crt.pem", "server.crt.pem", "server.key.pem");
+        await using var ingress = await SiloProcess.StartIngressAsync(_ingressDirectory, cluster);
         using var admin = new AdminClient(silo.AdminUri, SiloFixture.Token);
         await admin.PutOkAsync("/api/v1/orgs/acme", """{"name":"Acme","fail_mode":"open"}""");
         await admin.PutOkAsync("/api/v1/environments/prod", """{"org_id":"acme","name":"Prod"}""");
@@ -61,16 +64,64 @@ public sealed class SeparateIngressTests : IDisposable
         }
 
         Assert.True(failMode == "closed", $"the ingress still answered fail_mode '{failMode}' {watch.ElapsedMilliseconds} ms after the change");
+        Assert.Equal(["ca.crt.pem", "server.crt.pem", "server.key.pem"], PkiFiles(_ingressDirectory));
     }
+
+    [Fact]
+    public async Task Ingress_WithoutTheSilosCaCertificate_RefusesToStartAndCreatesNoCa()
+    {
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => SiloProcess.StartIngressAsync(_ingressDirectory));
+
+        Assert.Contains("There is no CA certificate at", error.Message);
+        Assert.Contains("Start a silo on this data directory first", error.Message);
+        Assert.Empty(PkiFiles(_ingressDirectory));
+    }
+
+    [Fact]
+    public async Task Ingress_GivenTheCaKey_RefusesToStart()
+    {
+        var silo = Path.Combine(_dataDirectory, "pki");
+        CopyPki(_dataDirectory, _ingressDirectory, "ca.crt.pem", "server.crt.pem", "server.key.pem");
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => SiloProcess.StartIngressAsync(_ingressDirectory,
+            $"--DataPlane:CaCertificatePath={Path.Combine(silo, "ca.crt.pem")}", $"--DataPlane:CaKeyPath={Path.Combine(silo, "ca.key.pem")}"));
+
+        Assert.Contains("an ingress verifies gateway certificates with the CA certificate alone and never holds the CA key", error.Message);
+    }
+
+    private static void CopyPki(string from, string to, params string[] files)
+    {
+        if (!File.Exists(Path.Combine(from, "pki", "ca.crt.pem")))
+        {
+            // A silo's first start creates these; the embedded default makes them without a cluster.
+            using var authority = BudgetCluster.TelemetryIngress.Security.CertificateAuthority.LoadOrCreate(new(), from, TestClock.Provider);
+            authority.LoadOrCreateServerCertificate(new(), from).Dispose();
+        }
+
+        Directory.CreateDirectory(Path.Combine(to, "pki"));
+        foreach (var file in files)
+        {
+            File.Copy(Path.Combine(from, "pki", file), Path.Combine(to, "pki", file));
+        }
+    }
+
+    private static string[] PkiFiles(string directory) =>
+        Directory.Exists(Path.Combine(directory, "pki"))
+            ? [.. Directory.GetFiles(Path.Combine(directory, "pki")).Select(Path.GetFileName).Where(f => f!.EndsWith(".pem", StringComparison.Ordinal)).Order(StringComparer.Ordinal)!]
+            : [];
 
     public void Dispose()
     {
-        try
+        foreach (var directory in new[] { _dataDirectory, _ingressDirectory })
         {
-            Directory.Delete(_dataDirectory, recursive: true);
-        }
-        catch (IOException)
-        {
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Never created (a refused start), or still held by an exiting process.
+            }
         }
     }
 }
