@@ -19,19 +19,40 @@ public interface IEnvironmentGrain : IGrainWithStringKey
     [Alias("get-environment")]
     Task<EnvironmentDefinition?> GetEnvironmentAsync();
 
-    /// <summary>Adds or replaces a model in the catalog; idempotent.</summary>
+    /// <summary>
+    /// Deletes the environment and returns the org it belonged to (null when it does not exist).
+    /// Throws <see cref="DefinitionConflictException"/> naming what remains while it has models,
+    /// API keys or certificates neither revoked nor expired. The certificate records and the
+    /// catalog version are kept: an environment created again under the same id still refuses
+    /// the old revoked certificates, and its gateways still take its catalogs.
+    /// </summary>
+    [Alias("delete-environment")]
+    Task<string?> DeleteEnvironmentAsync();
+
+    /// <summary>The models of the catalog after <paramref name="after"/>, at most <paramref name="limit"/>, by id.</summary>
+    [Alias("list-models")]
+    Task<DefinitionPage<ModelDefinition>> ListModelsAsync(string? after, int limit);
+
+    /// <summary>The API keys of the catalog after <paramref name="after"/>, at most <paramref name="limit"/>, by id.</summary>
+    [Alias("list-api-keys")]
+    Task<DefinitionPage<ApiKeyBinding>> ListApiKeysAsync(string? after, int limit);
+
+    /// <summary>
+    /// Adds or replaces a model in the catalog; idempotent. Throws <see cref="DefinitionConflictException"/>
+    /// when the environment does not exist (it was deleted after the caller looked).
+    /// </summary>
     [Alias("upsert-model")]
     Task UpsertModelAsync(string modelId, ModelDefinition model);
 
-    /// <summary>Removes a model from the catalog (it moved to another environment); idempotent.</summary>
+    /// <summary>Removes a model from the catalog (it moved to another environment or was deleted); idempotent.</summary>
     [Alias("remove-model")]
     Task RemoveModelAsync(string modelId);
 
-    /// <summary>Adds or replaces an API key binding in the catalog; idempotent.</summary>
+    /// <summary>Adds or replaces an API key binding in the catalog; idempotent. Throws as <see cref="UpsertModelAsync"/>.</summary>
     [Alias("upsert-api-key")]
     Task UpsertApiKeyAsync(string apiKeyId, ApiKeyBinding binding);
 
-    /// <summary>Removes an API key from the catalog (it moved to another environment); idempotent.</summary>
+    /// <summary>Removes an API key from the catalog (it moved to another environment or was deleted); idempotent.</summary>
     [Alias("remove-api-key")]
     Task RemoveApiKeyAsync(string apiKeyId);
 

@@ -7,9 +7,17 @@ public interface IModelGrain : IGrainWithStringKey
     /// <summary>
     /// Creates or replaces the model and publishes it to its environment's catalog (and away from
     /// a previous environment). Idempotent; durable and visible to gateways when it returns.
+    /// Throws <see cref="DefinitionConflictException"/> when the move would take it to an environment of another org.
     /// </summary>
     [Alias("put-model")]
     Task PutModelAsync(ModelDefinition definition);
+
+    /// <summary>
+    /// Deletes the model: out of its environment's catalog first (later events with its id are
+    /// unpriced), then here. False when it does not exist; idempotent.
+    /// </summary>
+    [Alias("delete-model")]
+    Task<bool> DeleteModelAsync();
 
     /// <summary>The model, or null when it was never created.</summary>
     [Alias("get-model")]

@@ -24,6 +24,21 @@ public interface IOrgGrain : IGrainWithStringKey
     Task RegisterEnvironmentAsync(string environmentId);
 
     /// <summary>
+    /// Forgets an environment that was deleted; idempotent. The admin API calls it after the
+    /// environment's own deletion, so the org never waits on the environment meanwhile.
+    /// </summary>
+    [Alias("unregister-environment")]
+    Task UnregisterEnvironmentAsync(string environmentId);
+
+    /// <summary>
+    /// Deletes the organization: false when it does not exist; <see cref="DefinitionConflictException"/>
+    /// naming what remains when it still has environments or budgets. Its settings version is kept,
+    /// so environments of an org created again under the same id take the new settings.
+    /// </summary>
+    [Alias("delete-org")]
+    Task<bool> DeleteOrgAsync();
+
+    /// <summary>
     /// Creates a budget or replaces its policy: the org grain owns every budget's lifecycle. The
     /// registry entry is stored first, marked pending, then the budget grain is defined, then the
     /// index is pushed to the environments; an org grain that finds a pending entry (after a crash

@@ -5,28 +5,35 @@ namespace BudgetCluster.Grains.Definitions;
 
 /// <summary>
 /// An API key's bindings. State: the binding, written on every change before the call returns;
-/// the environment's catalog is then updated, so a re-sent PUT repairs a stale catalog.
+/// the environment's catalog is then updated (<see cref="CatalogEntry{T}"/>), so a re-sent PUT
+/// repairs a stale catalog.
 /// </summary>
 [GrainType("api-key")]
-internal sealed class ApiKeyGrain(
-    [PersistentState("api-key", GrainStorageNames.Default)] IPersistentState<DefinitionState<ApiKeyBinding>> state)
-    : Grain, IApiKeyGrain
+internal sealed class ApiKeyGrain : Grain, IApiKeyGrain
 {
-    public async Task PutApiKeyAsync(ApiKeyBinding binding)
+    private readonly IPersistentState<DefinitionState<ApiKeyBinding>> _state;
+    private readonly CatalogEntry<ApiKeyBinding> _entry;
+
+    public ApiKeyGrain([PersistentState("api-key", GrainStorageNames.Default)] IPersistentState<DefinitionState<ApiKeyBinding>> state, IGrainFactory grains)
     {
-        ArgumentNullException.ThrowIfNull(binding);
-        var apiKeyId = this.GetPrimaryKeyString();
-        var previous = state.State.Definition;
-        state.State.Definition = binding;
-        await state.WriteOrResetAsync(this);
-
-        if (previous is not null && previous.EnvironmentId != binding.EnvironmentId)
-        {
-            await GrainFactory.GetGrain<IEnvironmentGrain>(previous.EnvironmentId).RemoveApiKeyAsync(apiKeyId);
-        }
-
-        await GrainFactory.GetGrain<IEnvironmentGrain>(binding.EnvironmentId).UpsertApiKeyAsync(apiKeyId, binding);
+        _state = state;
+        _entry = new CatalogEntry<ApiKeyBinding>(
+            this,
+            grains,
+            state,
+            "API key",
+            binding => binding.EnvironmentId,
+            (environment, id, binding) => environment.UpsertApiKeyAsync(id, binding),
+            (environment, id) => environment.RemoveApiKeyAsync(id));
     }
 
-    public Task<ApiKeyBinding?> GetApiKeyAsync() => Task.FromResult(state.State.Definition);
+    public Task PutApiKeyAsync(ApiKeyBinding binding)
+    {
+        ArgumentNullException.ThrowIfNull(binding);
+        return _entry.PutAsync(binding);
+    }
+
+    public Task<bool> DeleteApiKeyAsync() => _entry.DeleteAsync();
+
+    public Task<ApiKeyBinding?> GetApiKeyAsync() => Task.FromResult(_state.State.Definition);
 }

@@ -53,8 +53,43 @@ internal sealed partial class EnvironmentGrain(
 
     public Task<EnvironmentDefinition?> GetEnvironmentAsync() => Task.FromResult(state.State.Definition);
 
+    public async Task<string?> DeleteEnvironmentAsync()
+    {
+        if (state.State.Definition is not { } definition)
+        {
+            return null;
+        }
+
+        var now = time.GetUtcNow();
+        if (Remaining.Describe(
+            $"environment '{this.GetPrimaryKeyString()}'",
+            ("model", "models", state.State.Models.Keys),
+            ("API key", "API keys", state.State.ApiKeys.Keys),
+            ("certificate neither revoked nor expired", "certificates neither revoked nor expired", state.State.Certificates.Values
+                .Where(certificate => certificate.RevokedAt is null && certificate.ExpiresAt > now)
+                .Select(certificate => certificate.Serial)
+                .ToList())) is { } remaining)
+        {
+            throw new DefinitionConflictException(remaining);
+        }
+
+        state.State.Definition = null;
+        state.State.Org = null;
+        await CommitCatalogChangeAsync();
+        return definition.OrgId;
+    }
+
+    public Task<DefinitionPage<ModelDefinition>> ListModelsAsync(string? after, int limit) =>
+        Task.FromResult(DefinitionPaging.Of(
+            state.State.Models.Select(pair => new DefinitionEntry<ModelDefinition>(pair.Key, pair.Value)), after, limit));
+
+    public Task<DefinitionPage<ApiKeyBinding>> ListApiKeysAsync(string? after, int limit) =>
+        Task.FromResult(DefinitionPaging.Of(
+            state.State.ApiKeys.Select(pair => new DefinitionEntry<ApiKeyBinding>(pair.Key, pair.Value)), after, limit));
+
     public Task UpsertModelAsync(string modelId, ModelDefinition model)
     {
+        ThrowWhenDeleted();
         if (state.State.Models.TryGetValue(modelId, out var existing) && existing == model)
         {
             return Task.CompletedTask;
@@ -69,6 +104,7 @@ internal sealed partial class EnvironmentGrain(
 
     public Task UpsertApiKeyAsync(string apiKeyId, ApiKeyBinding binding)
     {
+        ThrowWhenDeleted();
         if (state.State.ApiKeys.TryGetValue(apiKeyId, out var existing) && existing == binding)
         {
             return Task.CompletedTask;
@@ -80,6 +116,14 @@ internal sealed partial class EnvironmentGrain(
 
     public Task RemoveApiKeyAsync(string apiKeyId) =>
         state.State.ApiKeys.Remove(apiKeyId) ? CommitCatalogChangeAsync() : Task.CompletedTask;
+
+    private void ThrowWhenDeleted()
+    {
+        if (state.State.Definition is null)
+        {
+            throw new DefinitionConflictException($"environment '{this.GetPrimaryKeyString()}' does not exist (it was deleted)");
+        }
+    }
 
     public Task UpdateOrgSettingsAsync(OrgSettings settings)
     {

@@ -37,15 +37,66 @@ internal sealed partial class OrgGrain(
             .ToImmutableArray(),
     };
 
-    public Task PutOrgAsync(OrgDefinition definition)
+    public async Task PutOrgAsync(OrgDefinition definition)
     {
-        if (definition == state.State.Definition)
+        if (definition != state.State.Definition)
         {
-            return Task.CompletedTask;
+            state.State.Definition = definition;
+            await CommitSettingsChangeAsync();
         }
 
-        state.State.Definition = definition;
-        return CommitSettingsChangeAsync();
+        await ListAsync();
+    }
+
+    public async Task<bool> DeleteOrgAsync()
+    {
+        if (state.State.Definition is null)
+        {
+            return false;
+        }
+
+        await ForgetDeletedEnvironmentsAsync();
+        if (Remaining.Describe(
+            $"org '{this.GetPrimaryKeyString()}'",
+            ("environment", "environments", state.State.Environments),
+            ("budget", "budgets", state.State.Budgets.Keys),
+            ("budget still being deleted", "budgets still being deleted", state.State.DeletingBudgets)) is { } remaining)
+        {
+            throw new DefinitionConflictException(remaining);
+        }
+
+        // Unlisted first: a crash before the write below leaves an org that GET /orgs does not
+        // show but GET and DELETE still find, and a repeated DELETE completes.
+        await GrainFactory.GetGrain<IOrgDirectoryGrain>(IOrgDirectoryGrain.Key).RemoveAsync(this.GetPrimaryKeyString());
+        state.State.Definition = null;
+        state.State.Listed = false;
+        await CommitSettingsChangeAsync();
+        return true;
+    }
+
+    /// <summary>
+    /// Drops environments deleted without this org hearing of it (a crash between the environment's
+    /// deletion and <see cref="UnregisterEnvironmentAsync"/>), so they do not hold the org's deletion up.
+    /// </summary>
+    private async Task ForgetDeletedEnvironmentsAsync()
+    {
+        var orgId = this.GetPrimaryKeyString();
+        var definitions = await Task.WhenAll(state.State.Environments.Select(async environmentId =>
+            (Id: environmentId, Definition: await GrainFactory.GetGrain<IEnvironmentGrain>(environmentId).GetEnvironmentAsync())));
+        var deleted = definitions.Where(entry => entry.Definition?.OrgId != orgId).Select(entry => entry.Id).ToList();
+        if (deleted.Count > 0)
+        {
+            state.State.Environments.ExceptWith(deleted);
+            await state.WriteOrResetAsync(this);
+        }
+    }
+
+    public async Task UnregisterEnvironmentAsync(string environmentId)
+    {
+        if (state.State.Environments.Remove(environmentId))
+        {
+            await state.WriteOrResetAsync(this);
+        }
     }
 
     public Task<OrgDefinition?> GetOrgAsync() => Task.FromResult(state.State.Definition);
@@ -66,6 +117,30 @@ internal sealed partial class OrgGrain(
         {
             await CompletePendingAsync();
         }
+
+        // An org stored before the directory existed lists itself the first time it is used;
+        // when the directory cannot be written now, the next PUT of the org lists it.
+        try
+        {
+            await ListAsync();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogListingFailed(logger, ex, this.GetPrimaryKeyString());
+        }
+    }
+
+    /// <summary>Puts the org in the directory once; a crash before the flag is stored only repeats an idempotent add.</summary>
+    private async Task ListAsync()
+    {
+        if (state.State.Definition is null || state.State.Listed)
+        {
+            return;
+        }
+
+        await GrainFactory.GetGrain<IOrgDirectoryGrain>(IOrgDirectoryGrain.Key).AddAsync(this.GetPrimaryKeyString());
+        state.State.Listed = true;
+        await state.WriteOrResetAsync(this);
     }
 
     public async Task DefineBudgetAsync(string budgetId, BudgetPolicy policy)
@@ -188,6 +263,9 @@ internal sealed partial class OrgGrain(
             static (grain, _) => grain.CompletePendingAsync(),
             this,
             new GrainTimerCreationOptions(PendingRetryInterval, PendingRetryInterval));
+
+    [LoggerMessage(5102, LogLevel.Warning, "Org {OrgId} could not add itself to the org directory; its next PUT will")]
+    private static partial void LogListingFailed(ILogger logger, Exception exception, string orgId);
 
     [LoggerMessage(5101, LogLevel.Warning, "Org {OrgId} could not complete a budget definition or deletion; will retry")]
     private static partial void LogPendingFailed(ILogger logger, Exception exception, string orgId);

@@ -17,4 +17,6 @@ public sealed class OrgState
     [Id(4)] public SortedSet<string> PendingBudgets { get; set; } = new(StringComparer.Ordinal);
     /// <summary>Budgets removed from the registry whose grain may not yet be deleted.</summary>
     [Id(5)] public SortedSet<string> DeletingBudgets { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>True once the org is in the <see cref="OrgDirectoryGrain"/>; false for one stored before the directory existed.</summary>
+    [Id(6)] public bool Listed { get; set; }
 }

@@ -35,4 +35,8 @@ namespace BudgetCluster.Silo.Admin;
 [JsonSerializable(typeof(ExportPageView))]
 [JsonSerializable(typeof(ExportCursorView))]
 [JsonSerializable(typeof(UsageView))]
+[JsonSerializable(typeof(ListView<OrgView>))]
+[JsonSerializable(typeof(ListView<EnvironmentView>))]
+[JsonSerializable(typeof(ListView<ModelView>))]
+[JsonSerializable(typeof(ListView<ApiKeyView>))]
 public sealed partial class AdminJsonContext : JsonSerializerContext;

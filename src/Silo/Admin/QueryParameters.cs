@@ -17,6 +17,24 @@ public static class QueryParameters
         return values.Count > 1 ? Problems.BadRequest($"'{name}' must be given at most once") : null;
     }
 
+    /// <summary>A required id parameter, given once: else a 400 naming it.</summary>
+    public static IResult? RequiredId(IQueryCollection query, string name, out string id)
+    {
+        id = "";
+        if (AtMostOnce(query, name, out var value) is { } repeated)
+        {
+            return repeated;
+        }
+
+        if (value is null)
+        {
+            return Problems.BadRequest($"query parameter '{name}' is required");
+        }
+
+        id = value;
+        return Ids.Check(value, name);
+    }
+
     /// <summary><c>limit</c>: an integer from 1 to <paramref name="max"/>, <paramref name="fallback"/> when absent; else a 400.</summary>
     public static IResult? Limit(IQueryCollection query, int fallback, int max, out int limit)
     {

@@ -1,3 +1,4 @@
+using BudgetCluster.Grains.Abstractions.Definitions;
 using BudgetCluster.Grains.Abstractions.Budgets;
 using BudgetCluster.Grains.Budgets;
 using BudgetCluster.Grains.Gateways;
@@ -50,7 +51,12 @@ public static partial class SiloHost
         builder.AddBudgetCluster(time ?? ShiftedClock.FromConfiguration(builder.Configuration));
 
         var app = builder.Build();
-        app.UseExceptionHandler(errors => errors.Run(WriteUnhandledProblemAsync));
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            ExceptionHandler = WriteUnhandledProblemAsync,
+            // A conflict is an answer, not a fault: it is not logged as an unhandled error.
+            SuppressDiagnosticsCallback = context => context.Exception is DefinitionConflictException,
+        });
         app.UseStatusCodePages();
         app.UseAdminAuthentication();
         app.MapAdminApi();
@@ -141,6 +147,13 @@ public static partial class SiloHost
     private static async Task WriteUnhandledProblemAsync(HttpContext context)
     {
         var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+        if (error is DefinitionConflictException conflict)
+        {
+            // The grains' one domain refusal: a change that contradicts a stored definition.
+            await Problems.Create(StatusCodes.Status409Conflict, "Conflict", conflict.Message).ExecuteAsync(context);
+            return;
+        }
+
         // Storage and cluster failures are transient for the caller: nothing was half-done that a retry would not repair.
         var unavailable = error is TimeoutException or OrleansException or DbException or LedgerUnavailableException;
         if (!unavailable)

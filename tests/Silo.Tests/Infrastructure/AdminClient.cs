@@ -26,6 +26,8 @@ public sealed class AdminClient : IDisposable
     public Task<HttpResponseMessage> PostAsync(string path, string json) =>
         _http.PostAsync(path, new StringContent(json, Encoding.UTF8, "application/json"));
 
+    public Task<HttpResponseMessage> DeleteAsync(string path) => _http.DeleteAsync(path);
+
     public Task<HttpResponseMessage> SendAsync(HttpRequestMessage request) => _http.SendAsync(request);
 
     public async Task<JsonNode> GetOkAsync(string path)

@@ -13,9 +13,17 @@ public static class ApiKeysApi
             .Accepts<ApiKeyBody>("application/json")
             .Produces<ApiKeyView>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         api.MapGet("/api-keys/{api_key_id}", GetAsync)
             .Produces<ApiKeyView>()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/api-keys", ListAsync)
+            .Produces<ListView<ApiKeyView>>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapDelete("/api-keys/{api_key_id}", DeleteAsync)
+            .Produces(StatusCodes.Status204NoContent)
             .ProducesProblem(StatusCodes.Status404NotFound);
         return api;
     }
@@ -48,6 +56,13 @@ public static class ApiKeysApi
         await grains.GetGrain<IApiKeyGrain>(apiKeyId).PutApiKeyAsync(binding);
         return TypedResults.Json(View(apiKeyId, binding), AdminJsonContext.Default.ApiKeyView);
     }
+
+    private static Task<IResult> ListAsync(HttpRequest request, IGrainFactory grains) =>
+        CatalogLists.ListAsync(request, grains, "api-keys", (environment, after, limit) => environment.ListApiKeysAsync(after, limit), View,
+            AdminJsonContext.Default.ListViewApiKeyView);
+
+    private static Task<IResult> DeleteAsync([FromRoute(Name = "api_key_id")] string apiKeyId, IGrainFactory grains) =>
+        CatalogLists.DeleteAsync(apiKeyId, "api_key_id", "api key", id => grains.GetGrain<IApiKeyGrain>(id).DeleteApiKeyAsync());
 
     private static async Task<IResult> GetAsync([FromRoute(Name = "api_key_id")] string apiKeyId, IGrainFactory grains)
     {

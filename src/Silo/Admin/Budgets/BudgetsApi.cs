@@ -121,14 +121,7 @@ public static class BudgetsApi
             return invalid;
         }
 
-        try
-        {
-            await grains.GetGrain<IOrgGrain>(policy!.OrgId).DefineBudgetAsync(budgetId, policy);
-        }
-        catch (DefinitionConflictException ex)
-        {
-            return Problems.Create(StatusCodes.Status409Conflict, "Conflict", ex.Message);
-        }
+        await grains.GetGrain<IOrgGrain>(policy!.OrgId).DefineBudgetAsync(budgetId, policy);
 
         return TypedResults.Json(View(budgetId, policy), AdminJsonContext.Default.BudgetView);
     }

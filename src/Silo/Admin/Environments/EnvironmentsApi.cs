@@ -18,6 +18,14 @@ public static class EnvironmentsApi
         api.MapGet("/environments/{environment_id}", GetAsync)
             .Produces<EnvironmentView>()
             .ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/environments", ListAsync)
+            .Produces<ListView<EnvironmentView>>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapDelete("/environments/{environment_id}", DeleteAsync)
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         return api;
     }
 
@@ -45,18 +53,58 @@ public static class EnvironmentsApi
         }
 
         var definition = new EnvironmentDefinition(body.OrgId!, body.Name!);
-        try
-        {
-            await grains.GetGrain<IEnvironmentGrain>(environmentId).PutEnvironmentAsync(definition);
-        }
-        catch (DefinitionConflictException ex)
-        {
-            return Problems.Create(StatusCodes.Status409Conflict, "Conflict", ex.Message);
-        }
+        await grains.GetGrain<IEnvironmentGrain>(environmentId).PutEnvironmentAsync(definition);
 
         // The org pushes its fail mode and budget index to the environment (and on to its gateways).
         await grains.GetGrain<IOrgGrain>(definition.OrgId).RegisterEnvironmentAsync(environmentId);
         return TypedResults.Json(new EnvironmentView(environmentId, definition.OrgId, definition.Name), AdminJsonContext.Default.EnvironmentView);
+    }
+
+    private static async Task<IResult> ListAsync(HttpRequest request, IGrainFactory grains)
+    {
+        if (QueryParameters.RequiredId(request.Query, "org_id", out var orgId) is { } badId)
+        {
+            return badId;
+        }
+
+        if (ListPaging.Read(request.Query, "environments", out var limit, out var after) is { } badPage)
+        {
+            return badPage;
+        }
+
+        var org = grains.GetGrain<IOrgGrain>(orgId);
+        if (await org.GetOrgAsync() is null)
+        {
+            return Problems.NotFound($"org '{orgId}' not found");
+        }
+
+        var ids = await org.ListEnvironmentsAsync();
+        var page = DefinitionPaging.Of(ids.Select(id => new DefinitionEntry<string>(id, id)), after, limit);
+        var definitions = await Task.WhenAll(page.Entries.Select(entry => grains.GetGrain<IEnvironmentGrain>(entry.Id).GetEnvironmentAsync()));
+        // An environment deleted while this page was read (or whose org has not yet heard of it) is left out.
+        var views = page.Entries.Zip(definitions)
+            .Where(pair => pair.Second?.OrgId == orgId)
+            .Select(pair => new EnvironmentView(pair.First.Id, pair.Second!.OrgId, pair.Second.Name))
+            .ToList();
+        return TypedResults.Json(ListPaging.View("environments", page, views), AdminJsonContext.Default.ListViewEnvironmentView);
+    }
+
+    private static async Task<IResult> DeleteAsync([FromRoute(Name = "environment_id")] string environmentId, IGrainFactory grains)
+    {
+        if (Ids.Check(environmentId, "environment_id") is { } badId)
+        {
+            return badId;
+        }
+
+        // The environment first; then its org forgets it (an org whose environment went without
+        // telling it finds out when the org itself is deleted).
+        if (await grains.GetGrain<IEnvironmentGrain>(environmentId).DeleteEnvironmentAsync() is not { } orgId)
+        {
+            return Problems.NotFound($"environment '{environmentId}' not found");
+        }
+
+        await grains.GetGrain<IOrgGrain>(orgId).UnregisterEnvironmentAsync(environmentId);
+        return TypedResults.NoContent();
     }
 
     private static async Task<IResult> GetAsync([FromRoute(Name = "environment_id")] string environmentId, IGrainFactory grains)

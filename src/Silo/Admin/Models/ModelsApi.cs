@@ -16,9 +16,17 @@ public static class ModelsApi
             .Accepts<ModelBody>("application/json")
             .Produces<ModelView>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         api.MapGet("/models/{model_id}", GetAsync)
             .Produces<ModelView>()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/models", ListAsync)
+            .Produces<ListView<ModelView>>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapDelete("/models/{model_id}", DeleteAsync)
+            .Produces(StatusCodes.Status204NoContent)
             .ProducesProblem(StatusCodes.Status404NotFound);
         return api;
     }
@@ -74,6 +82,13 @@ public static class ModelsApi
         await grains.GetGrain<IModelGrain>(modelId).PutModelAsync(definition);
         return TypedResults.Json(View(modelId, definition), AdminJsonContext.Default.ModelView);
     }
+
+    private static Task<IResult> ListAsync(HttpRequest request, IGrainFactory grains) =>
+        CatalogLists.ListAsync(request, grains, "models", (environment, after, limit) => environment.ListModelsAsync(after, limit), View,
+            AdminJsonContext.Default.ListViewModelView);
+
+    private static Task<IResult> DeleteAsync([FromRoute(Name = "model_id")] string modelId, IGrainFactory grains) =>
+        CatalogLists.DeleteAsync(modelId, "model_id", "model", id => grains.GetGrain<IModelGrain>(id).DeleteModelAsync());
 
     private static async Task<IResult> GetAsync([FromRoute(Name = "model_id")] string modelId, IGrainFactory grains)
     {

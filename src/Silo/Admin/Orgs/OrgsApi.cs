@@ -17,6 +17,13 @@ public static class OrgsApi
         api.MapGet("/orgs/{org_id}", GetAsync)
             .Produces<OrgView>()
             .ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/orgs", ListAsync)
+            .Produces<ListView<OrgView>>()
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+        api.MapDelete("/orgs/{org_id}", DeleteAsync)
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         return api;
     }
 
@@ -67,6 +74,26 @@ public static class OrgsApi
             ? Problems.NotFound($"org '{orgId}' not found")
             : TypedResults.Json(View(orgId, definition), AdminJsonContext.Default.OrgView);
     }
+
+    private static async Task<IResult> ListAsync(HttpRequest request, IGrainFactory grains)
+    {
+        if (ListPaging.Read(request.Query, "orgs", out var limit, out var after) is { } badPage)
+        {
+            return badPage;
+        }
+
+        var page = await grains.GetGrain<IOrgDirectoryGrain>(IOrgDirectoryGrain.Key).ListAsync(after, limit);
+        var definitions = await Task.WhenAll(page.Entries.Select(entry => grains.GetGrain<IOrgGrain>(entry.Id).GetOrgAsync()));
+        // An org deleted while this page was read is left out.
+        var views = page.Entries.Zip(definitions)
+            .Where(pair => pair.Second is not null)
+            .Select(pair => View(pair.First.Id, pair.Second!))
+            .ToList();
+        return TypedResults.Json(ListPaging.View("orgs", page, views), AdminJsonContext.Default.ListViewOrgView);
+    }
+
+    private static Task<IResult> DeleteAsync([FromRoute(Name = "org_id")] string orgId, IGrainFactory grains) =>
+        CatalogLists.DeleteAsync(orgId, "org_id", "org", id => grains.GetGrain<IOrgGrain>(id).DeleteOrgAsync());
 
     private static OrgView View(string orgId, OrgDefinition definition) =>
         new(orgId, definition.Name, BudgetWire.FailMode(definition.FailMode));
