@@ -79,7 +79,8 @@ public static partial class SiloHost
         var dataDirectory = Path.GetFullPath(storageOptions.DataDirectory);
         var storage = ClusterStorage.Prepare(storageOptions, configuration, dataDirectory);
         var authority = CertificateAuthority.LoadOrCreate(dataPlaneOptions, dataDirectory, time);
-        var serverCertificate = authority.LoadOrCreateServerCertificate(dataPlaneOptions, dataDirectory);
+        // Renewed, when it nears its end, while the data plane runs (ServerCertificateRenewal).
+        var serverCertificate = new ServerCertificateSource(() => authority.LoadOrCreateServerCertificate(dataPlaneOptions, dataDirectory));
 
         var services = builder.Services;
         services.AddSingleton(time);

@@ -55,6 +55,12 @@ public sealed class DataPlaneOptions
     /// <summary>PEM private key of the server certificate.</summary>
     public string? ServerKeyPath { get; set; }
 
+    /// <summary>
+    /// How often the data plane loads its server certificate again: a silo renews the one it issued
+    /// when under 30 days are left, an ingress re-reads the files, both re-read a configured pair.
+    /// </summary>
+    public TimeSpan ServerCertificateCheckInterval { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>Validity of gateway certificates issued by the admin API.</summary>
     public TimeSpan GatewayCertificateValidity { get; set; } = TimeSpan.FromDays(365);
 }

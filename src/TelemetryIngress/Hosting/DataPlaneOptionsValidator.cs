@@ -40,6 +40,11 @@ internal sealed class DataPlaneOptionsValidator : IValidateOptions<DataPlaneOpti
             failures.Add($"DataPlane:MaxConnections ({options.MaxConnections}) must be at least 1");
         }
 
+        if (options.ServerCertificateCheckInterval < TimeSpan.FromMilliseconds(100) || options.ServerCertificateCheckInterval > TimeSpan.FromDays(7))
+        {
+            failures.Add($"DataPlane:ServerCertificateCheckInterval ({options.ServerCertificateCheckInterval}) must be from 00:00:00.1 to 7.00:00:00");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -71,7 +71,8 @@ public sealed partial class DataPlaneServer(
                 listen.Protocols = HttpProtocols.Http1;
                 listen.UseHttps(https =>
                 {
-                    https.ServerCertificate = tls.ServerCertificate;
+                    // Asked per handshake, so a renewed certificate reaches new connections without a restart.
+                    https.ServerCertificateSelector = (_, _) => tls.ServerCertificate.Current;
                     https.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
                     // Judged per request by GatewayAuthentication, which can say why a certificate is refused.
                     https.ClientCertificateValidation = (_, _, _) => true;

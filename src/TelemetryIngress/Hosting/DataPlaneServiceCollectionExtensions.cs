@@ -22,6 +22,7 @@ public static class DataPlaneServiceCollectionExtensions
         services.AddSingleton<BudgetDecisions>();
         services.AddSingleton<DataPlaneServer>();
         services.AddHostedService(provider => provider.GetRequiredService<DataPlaneServer>());
+        services.AddHostedService<ServerCertificateRenewal>();
         return services;
     }
 }

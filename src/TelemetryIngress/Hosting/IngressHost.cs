@@ -44,7 +44,8 @@ public static class IngressHost
         var time = ShiftedClock.FromConfiguration(configuration);
         // The CA certificate only: an ingress verifies gateways; the silos hold the key and issue.
         var authority = CertificateAuthority.LoadForVerification(dataPlane, dataDirectory, time);
-        var serverCertificate = authority.LoadServerCertificate(dataPlane, dataDirectory);
+        // Read again periodically: the silos renew it in the shared pki/ (ServerCertificateRenewal).
+        var serverCertificate = new ServerCertificateSource(() => authority.LoadServerCertificate(dataPlane, dataDirectory));
 
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton(authority);

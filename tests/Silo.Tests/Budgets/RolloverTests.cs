@@ -4,12 +4,8 @@ using BudgetCluster.Silo.Tests.Infrastructure;
 namespace BudgetCluster.Silo.Tests.Budgets;
 
 /// <summary>A silo whose clock the test moves forward, and whose budgets look at it every 200 ms.</summary>
-public sealed class MovableClockFixture : SiloFixture
+public sealed class MovableClockFixture : MovableClockSiloFixture
 {
-    public MovableClock Clock { get; } = new();
-
-    protected override TimeProvider Time => Clock;
-
     protected override IEnumerable<string> ExtraArguments => ["--Budgets:RolloverCheckInterval=00:00:00.200"];
 }
 

@@ -59,4 +59,19 @@ public sealed class DataPlaneOptionsValidatorTests
         Assert.True(result.Failed);
         Assert.Equal($"DataPlane:MaxConnections ({connections}) must be at least 1", result.FailureMessage);
     }
+
+    [Theory]
+    [InlineData("00:00:00")]
+    [InlineData("00:00:00.0500000")]
+    [InlineData("-01:00:00")]
+    [InlineData("7.00:00:01")]
+    public void Validate_ServerCertificateCheckIntervalOutOfRange_FailsNamingTheKey(string interval)
+    {
+        var options = new DataPlaneOptions { ServerCertificateCheckInterval = TimeSpan.Parse(interval, CultureInfo.InvariantCulture) };
+
+        var result = new DataPlaneOptionsValidator().Validate(null, options);
+
+        Assert.True(result.Failed);
+        Assert.StartsWith("DataPlane:ServerCertificateCheckInterval", result.FailureMessage, StringComparison.Ordinal);
+    }
 }
