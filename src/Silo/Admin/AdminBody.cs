@@ -47,20 +47,22 @@ public static class AdminBody
         where T : class, new()
     {
         ArgumentNullException.ThrowIfNull(request);
-        var (bytes, problem) = await RequestBody.ReadAsync(request, MaxBytes, MaxBytes, request.HttpContext.RequestAborted);
+        var (read, problem) = await RequestBody.ReadAsync(request, MaxBytes, MaxBytes, request.HttpContext.RequestAborted);
         if (problem is not null)
         {
             return (null, problem);
         }
 
-        if (bytes!.Length == 0)
+        using var bytes = read!;
+
+        if (bytes.Length == 0)
         {
             return allowEmpty ? (new T(), null) : (null, Problems.BadRequest("a JSON object body is required"));
         }
 
         try
         {
-            var body = JsonSerializer.Deserialize(bytes, type);
+            var body = JsonSerializer.Deserialize(bytes.Span, type);
             return body is null ? (null, Problems.BadRequest("the body must be a JSON object, not null")) : (body, null);
         }
         catch (JsonException ex)

@@ -33,16 +33,18 @@ internal static partial class HeartbeatEndpoint
         ILoggerFactory loggers)
     {
         var identity = context.GetGatewayIdentity();
-        var (body, problem) = await RequestBody.ReadAsync(context.Request, MaxBodyBytes, MaxBodyBytes, context.RequestAborted);
+        var (read, problem) = await RequestBody.ReadAsync(context.Request, MaxBodyBytes, MaxBodyBytes, context.RequestAborted);
         if (problem is not null)
         {
             return problem;
         }
 
+        using var body = read!;
+
         HeartbeatDto? dto;
         try
         {
-            dto = JsonSerializer.Deserialize(body, DataPlaneJsonContext.Default.HeartbeatDto);
+            dto = JsonSerializer.Deserialize(body.Span, DataPlaneJsonContext.Default.HeartbeatDto);
         }
         catch (JsonException ex)
         {

@@ -37,6 +37,13 @@ public sealed class DataPlaneOptions
     public int MaxStreamsPerGateway { get; set; } = 8;
 
     /// <summary>
+    /// Most <c>/dp/telemetry</c> requests one gateway (all its instances, which share its certificate)
+    /// has in progress on one data-plane process, its bodies' uploads included; one more is 429 with
+    /// <c>Retry-After</c>, and the others' requests go on.
+    /// </summary>
+    public int MaxTelemetryInFlightPerGateway { get; set; } = 16;
+
+    /// <summary>
     /// Most connections one data-plane process holds open at once (Kestrel's
     /// <c>MaxConcurrentConnections</c>); one more is closed as it arrives. Each gateway instance
     /// holds a few (telemetry, budget checks, an event stream).

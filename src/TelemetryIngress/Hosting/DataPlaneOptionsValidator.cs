@@ -35,6 +35,11 @@ internal sealed class DataPlaneOptionsValidator : IValidateOptions<DataPlaneOpti
             failures.Add($"DataPlane:MaxStreamsPerGateway ({options.MaxStreamsPerGateway}) must be at least 1");
         }
 
+        if (options.MaxTelemetryInFlightPerGateway < 1)
+        {
+            failures.Add($"DataPlane:MaxTelemetryInFlightPerGateway ({options.MaxTelemetryInFlightPerGateway}) must be at least 1");
+        }
+
         if (options.MaxConnections < 1)
         {
             failures.Add($"DataPlane:MaxConnections ({options.MaxConnections}) must be at least 1");

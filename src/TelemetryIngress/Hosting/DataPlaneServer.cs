@@ -32,6 +32,7 @@ public sealed partial class DataPlaneServer(
     BudgetDecisions decisions,
     CatalogCache catalogs,
     GatewayConnections connections,
+    TelemetryInFlight telemetryInFlight,
     ILoggerFactory loggers) : IHostedService, IAsyncDisposable
 {
     private WebApplication? _app;
@@ -53,6 +54,7 @@ public sealed partial class DataPlaneServer(
         builder.Services.AddSingleton(decisions);
         builder.Services.AddSingleton(catalogs);
         builder.Services.AddSingleton<GatewayStreams>();
+        builder.Services.AddSingleton(telemetryInFlight);
         builder.Services.AddProblemDetails();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

@@ -1,5 +1,6 @@
 using BudgetCluster.TelemetryIngress.Budgets;
 using BudgetCluster.TelemetryIngress.Security;
+using BudgetCluster.TelemetryIngress.Telemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -18,6 +19,7 @@ public static class DataPlaneServiceCollectionExtensions
         services.AddSingleton<IngressMetrics>();
         services.AddSingleton<CatalogCache>();
         services.AddSingleton<GatewayConnections>();
+        services.AddSingleton<TelemetryInFlight>();
         services.AddSingleton<OrgBudgetViews>();
         services.AddSingleton<BudgetDecisions>();
         services.AddSingleton<DataPlaneServer>();

@@ -20,18 +20,29 @@ internal static partial class TelemetryEndpoint
         IOptions<DataPlaneOptions> options,
         TimeProvider time,
         IngressMetrics metrics,
+        TelemetryInFlight inFlight,
         ILoggerFactory loggers)
     {
         var settings = options.Value;
         var identity = context.GetGatewayIdentity();
-        var (body, problem) = await RequestBody.ReadAsync(
+        using var lease = inFlight.TryEnter(identity);
+        if (lease is null)
+        {
+            return Problems.TooManyRequests(context, settings.RetryAfterSeconds,
+                $"gateway '{identity.DpId}' already has {settings.MaxTelemetryInFlightPerGateway} telemetry requests in progress on this data plane (DataPlane:MaxTelemetryInFlightPerGateway); send this batch again after Retry-After");
+        }
+
+        var (read, problem) = await RequestBody.ReadAsync(
             context.Request, settings.MaxBodyBytes, settings.MaxDecompressedBytes, context.RequestAborted);
         if (problem is not null)
         {
             return problem;
         }
 
-        if (EventCounter.Count(body, settings.MaxEventsPerBatch) > settings.MaxEventsPerBatch)
+        // Given back to the pool once parsed: the events hold copies of what they need.
+        using var body = read!;
+
+        if (EventCounter.Count(body.Span, settings.MaxEventsPerBatch) > settings.MaxEventsPerBatch)
         {
             return TooManyEvents(settings);
         }
@@ -39,7 +50,7 @@ internal static partial class TelemetryEndpoint
         TelemetryBody? parsed;
         try
         {
-            parsed = JsonSerializer.Deserialize(body, DataPlaneJsonContext.Default.TelemetryBody);
+            parsed = JsonSerializer.Deserialize(body.Span, DataPlaneJsonContext.Default.TelemetryBody);
         }
         catch (JsonException ex)
         {
