@@ -106,9 +106,16 @@ public static partial class SiloHost
             .AddPrometheusExporter());
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, AdminJsonContext.Default));
 
+        var clusterTls = ClusterTls.FromConfiguration(configuration, time);
         builder.UseOrleans(silo =>
         {
             storage.ConfigureClustering(silo, siloOptions);
+            if (clusterTls is not null)
+            {
+                // Silo to silo and clients to the gateway port: only holders of a cluster certificate get in.
+                silo.UseTls(clusterTls.Configure);
+            }
+
             silo.AddAdoNetGrainStorage(GrainStorageNames.Default, options =>
             {
                 options.Invariant = storage.Invariant;

@@ -50,8 +50,14 @@ public static class IngressHost
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton(authority);
         builder.Services.AddSingleton(new DataPlaneTls(authority, serverCertificate));
+        var clusterTls = ClusterTls.FromConfiguration(configuration, time);
         builder.UseOrleansClient(client =>
         {
+            if (clusterTls is not null)
+            {
+                client.UseTls(clusterTls.Configure);
+            }
+
             client.Configure<ClusterOptions>(cluster =>
             {
                 cluster.ClusterId = configuration["Orleans:ClusterId"]!;

@@ -24,6 +24,9 @@ public class SiloFixture : IAsyncLifetime
 
     public Uri DataPlaneUri { get; private set; } = null!;
 
+    /// <summary>The silo's Orleans gateway port, where clients (an ingress) connect.</summary>
+    public int GatewayPort { get; } = LocalEndpoints.FreePort();
+
     public X509Certificate2 Ca { get; private set; } = null!;
 
     public WebApplication App => _app!;
@@ -43,7 +46,7 @@ public class SiloFixture : IAsyncLifetime
             "--DataPlane:Url=https://127.0.0.1:0",
             $"--Storage:DataDirectory={DataDirectory}",
             $"--Orleans:SiloPort={LocalEndpoints.FreePort()}",
-            $"--Orleans:GatewayPort={LocalEndpoints.FreePort()}",
+            $"--Orleans:GatewayPort={GatewayPort}",
             $"--Admin:Token={Token}",
             "--Logging:LogLevel:Default=Warning",
             // Tests read a budget right after the acknowledgement of its usage. The ack waits for
@@ -62,7 +65,7 @@ public class SiloFixture : IAsyncLifetime
     /// <summary>A fresh org, environment, the fixture models (suffixed so tests never share them) and a gateway.</summary>
     public Task<TestWorld> OnboardAsync() => TestWorld.CreateAsync(this);
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (_app is not null)
         {

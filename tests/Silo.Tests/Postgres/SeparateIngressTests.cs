@@ -6,13 +6,15 @@ namespace BudgetCluster.Silo.Tests.Postgres;
 
 /// <summary>
 /// The production shape in real processes: a silo on PostgreSQL without a data plane of its own,
-/// and a separate ingress process that finds it through the membership table.
+/// and a separate ingress process that finds it through the membership table, the two talking
+/// over the cluster's mutual TLS (<c>Orleans:Tls</c>).
 /// </summary>
 public sealed class SeparateIngressTests : IDisposable
 {
     private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "bc-ingress-" + Guid.NewGuid().ToString("N"));
     // The ingress's own machine: the CA certificate and the server pair copied from the silos', never the CA key.
     private readonly string _ingressDirectory = Path.Combine(Path.GetTempPath(), "bc-ingress-only-" + Guid.NewGuid().ToString("N"));
+    private readonly string _clusterPkiDirectory = Path.Combine(Path.GetTempPath(), "bc-ingress-cluster-pki-" + Guid.NewGuid().ToString("N"));
 
     [Fact]
     public async Task Ingress_AsAnOrleansClient_ServesTelemetryAndBudgetDecisions()
@@ -24,9 +26,10 @@ public sealed class SeparateIngressTests : IDisposable
             $"--ConnectionStrings:PostgreSql={connectionString}",
             $"--Orleans:ClusterId=c-{Guid.NewGuid():N}",
         ];
-        await using var silo = await SiloProcess.StartAsync(_dataDirectory, [.. cluster, "--DataPlane:Enabled=false"]);
+        var clusterPki = new ClusterPki(_clusterPkiDirectory);
+        await using var silo = await SiloProcess.StartAsync(_dataDirectory, [.. cluster, .. clusterPki.Arguments("silo-1"), "--DataPlane:Enabled=false"]);
         CopyPki(_dataDirectory, _ingressDirectory, "ca.crt.pem", "server.crt.pem", "server.key.pem");
-        await using var ingress = await SiloProcess.StartIngressAsync(_ingressDirectory, cluster);
+        await using var ingress = await SiloProcess.StartIngressAsync(_ingressDirectory, [.. cluster, .. clusterPki.Arguments("ingress-1")]);
         using var admin = new AdminClient(silo.AdminUri, SiloFixture.Token);
         await admin.PutOkAsync("/api/v1/orgs/acme", """{"name":"Acme","fail_mode":"open"}""");
         await admin.PutOkAsync("/api/v1/environments/prod", """{"org_id":"acme","name":"Prod"}""");
@@ -112,7 +115,7 @@ public sealed class SeparateIngressTests : IDisposable
 
     public void Dispose()
     {
-        foreach (var directory in new[] { _dataDirectory, _ingressDirectory })
+        foreach (var directory in new[] { _dataDirectory, _ingressDirectory, _clusterPkiDirectory })
         {
             try
             {
