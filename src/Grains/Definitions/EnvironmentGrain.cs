@@ -47,6 +47,12 @@ internal sealed partial class EnvironmentGrain(
                 $"environment '{this.GetPrimaryKeyString()}' belongs to org '{current.OrgId}' and cannot move to org '{definition.OrgId}'");
         }
 
+        if (current is null && state.State.DeletedFromOrg is { } former && former != definition.OrgId)
+        {
+            throw new DefinitionConflictException(
+                $"environment id '{this.GetPrimaryKeyString()}' was org '{former}''s: its stored usage stays that org's, so the id cannot be created again in org '{definition.OrgId}'");
+        }
+
         state.State.Definition = definition;
         await CommitCatalogChangeAsync();
     }
@@ -75,6 +81,7 @@ internal sealed partial class EnvironmentGrain(
 
         state.State.Definition = null;
         state.State.Org = null;
+        state.State.DeletedFromOrg = definition.OrgId;
         await CommitCatalogChangeAsync();
         return definition.OrgId;
     }

@@ -18,4 +18,6 @@ public sealed class EnvironmentState
     [Id(5)] public OrgSettings? Org { get; set; }
     /// <summary>The gateway certificates issued here, by serial.</summary>
     [Id(6)] public Dictionary<string, GatewayCertificate> Certificates { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>The org a deleted environment belonged to: the ledger keeps its usage under this id, so the id never moves to another org.</summary>
+    [Id(7)] public string? DeletedFromOrg { get; set; }
 }

@@ -161,7 +161,7 @@ public sealed class AdminResourceTests(SiloFixture silo) : IClassFixture<SiloFix
     }
 
     [Fact]
-    public async Task DeleteEnvironment_CreatedAgain_StillRefusesItsOldRevokedCertificate()
+    public async Task DeleteEnvironment_CreatedAgainInItsOrgOnly_StillRefusesItsOldRevokedCertificate()
     {
         using var world = await silo.OnboardAsync();
         var environment = world.EnvironmentId;
@@ -173,10 +173,15 @@ public sealed class AdminResourceTests(SiloFixture silo) : IClassFixture<SiloFix
         }
 
         using var deleted = await world.Admin.DeleteAsync($"/api/v1/environments/{environment}");
+        await world.Admin.PutOkAsync($"/api/v1/orgs/org-other-{world.Suffix}", """{"name":"Other"}""");
+        using var intoOtherOrg = await world.Admin.PutAsync($"/api/v1/environments/{environment}", $$"""{"org_id":"org-other-{{world.Suffix}}","name":"Taken"}""");
         await world.Admin.PutOkAsync($"/api/v1/environments/{environment}", $$"""{"org_id":"{{world.OrgId}}","name":"Again"}""");
         await world.Admin.PutOkAsync($"/api/v1/models/m-again-{world.Suffix}", $$"""{"environment_id":"{{environment}}","name":"n","pricing":{{Pricing}}}""");
 
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.Equal(
+            $"environment id '{environment}' was org '{world.OrgId}''s: its stored usage stays that org's, so the id cannot be created again in org 'org-other-{world.Suffix}'",
+            await Http.ReadProblemAsync(intoOtherOrg, HttpStatusCode.Conflict));
         var certificates = await world.Admin.GetOkAsync($"/api/v1/environments/{environment}/gateway-certificates");
         Assert.NotNull((string?)certificates[0]!["revoked_at"]);
         // The new catalogs reach the data plane within a second; the certificate stays refused throughout.
