@@ -9,7 +9,8 @@ namespace BudgetCluster.Silo.Tests.Postgres;
 /// The export in the production shape: two silo processes on one PostgreSQL database, each with a
 /// data plane, and gateways posting through both at once (their grains, placed by Orleans, write the
 /// ledger from whichever silo holds them); a reader paging through one silo sees every event exactly
-/// once, and the other silo exports the same events in the same order.
+/// once, and the other silo exports the same events in the same order. The silos talk to each
+/// other over the cluster's mutual TLS (<c>Orleans:Tls</c>), so the calls between them test it.
 /// </summary>
 public sealed class PostgresUsageExportAcrossSilosTests : IAsyncLifetime
 {
@@ -22,11 +23,16 @@ public sealed class PostgresUsageExportAcrossSilosTests : IAsyncLifetime
         _connectionString = await PostgresServer.Instance.CreateDatabaseAsync("export_silos");
         _dataDirectory = Path.Combine(Path.GetTempPath(), "bc-export-silos-" + Guid.NewGuid().ToString("N"));
         var clusterId = $"c-{Guid.NewGuid():N}";
+        var clusterPki = new ClusterPki(Path.Combine(_dataDirectory, "cluster-pki"));
         // One after the other: the first creates the certificate authority in the shared data directory.
         for (var i = 0; i < 2; i++)
         {
             _silos.Add(await SiloProcess.StartAsync(
-                _dataDirectory, "--Storage:Provider=PostgreSql", $"--ConnectionStrings:PostgreSql={_connectionString}", $"--Orleans:ClusterId={clusterId}"));
+                _dataDirectory,
+                [
+                    "--Storage:Provider=PostgreSql", $"--ConnectionStrings:PostgreSql={_connectionString}", $"--Orleans:ClusterId={clusterId}",
+                    .. clusterPki.Arguments($"silo-{i}"),
+                ]));
         }
     }
 
