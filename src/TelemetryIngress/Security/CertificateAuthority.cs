@@ -133,8 +133,7 @@ public sealed class CertificateAuthority : IDisposable
             return X509Certificate2.CreateFromPemFile(configured, options.ServerKeyPath);
         }
 
-        var certPath = Path.Combine(dataDirectory, "pki", "server.crt.pem");
-        var keyPath = Path.Combine(dataDirectory, "pki", "server.key.pem");
+        var (_, certPath, keyPath) = ServerFiles(dataDirectory);
         if (!File.Exists(certPath) || !File.Exists(keyPath))
         {
             throw new InvalidOperationException(
@@ -164,9 +163,7 @@ public sealed class CertificateAuthority : IDisposable
             return X509Certificate2.CreateFromPemFile(configured, options.ServerKeyPath);
         }
 
-        var pki = Path.Combine(dataDirectory, "pki");
-        var certPath = Path.Combine(pki, "server.crt.pem");
-        var keyPath = Path.Combine(pki, "server.key.pem");
+        var (pki, certPath, keyPath) = ServerFiles(dataDirectory);
         var now = _time.GetUtcNow();
         using var locked = PrivateFiles.LockDirectory(pki, PkiLockTimeout);
         if (File.Exists(certPath) && File.Exists(keyPath))
@@ -205,17 +202,7 @@ public sealed class CertificateAuthority : IDisposable
     /// extension), no revocation lookups. The handshake accepts whatever it builds;
     /// <see cref="Check"/> then judges the certificate and says why it refuses one.
     /// </summary>
-    public X509ChainPolicy HandshakeChainPolicy()
-    {
-        var policy = new X509ChainPolicy
-        {
-            TrustMode = X509ChainTrustMode.CustomRootTrust,
-            RevocationMode = X509RevocationMode.NoCheck,
-            DisableCertificateDownloads = true,
-        };
-        policy.CustomTrustStore.Add(Certificate);
-        return policy;
-    }
+    public X509ChainPolicy HandshakeChainPolicy() => CaOnlyTrust.Policy(Certificate);
 
     /// <summary>Whether this process holds the CA's private key and so can issue certificates.</summary>
     public bool CanIssue => Certificate.HasPrivateKey;
@@ -360,22 +347,15 @@ public sealed class CertificateAuthority : IDisposable
         return chain.Build(certificate);
     }
 
-    /// <summary>
-    /// A chain that trusts this CA only, as of now, for <paramref name="usage"/> (an extended key
-    /// usage), never downloading a certificate and without revocation lookups (the cluster has no CRL).
-    /// </summary>
-    private X509Chain NewChain(string usage)
+    /// <summary>Where a silo keeps the server certificate it issued, and where an ingress finds it.</summary>
+    private static (string Pki, string Certificate, string Key) ServerFiles(string dataDirectory)
     {
-        var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(Certificate);
-        chain.ChainPolicy.DisableCertificateDownloads = true;
-        chain.ChainPolicy.ApplicationPolicy.Add(new Oid(usage));
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.VerificationTime = _time.GetUtcNow().UtcDateTime;
-        chain.ChainPolicy.VerificationTimeIgnored = false;
-        return chain;
+        var pki = Path.Combine(dataDirectory, "pki");
+        return (pki, Path.Combine(pki, "server.crt.pem"), Path.Combine(pki, "server.key.pem"));
     }
+
+    /// <summary>A chain that trusts this CA only (<see cref="CaOnlyTrust"/>), as of now, for <paramref name="usage"/> (an extended key usage).</summary>
+    private X509Chain NewChain(string usage) => CaOnlyTrust.Chain(Certificate, _time.GetUtcNow(), usage);
 
     private static string? SingleWithPrefix(List<string> uris, string prefix)
     {

@@ -96,12 +96,7 @@ public sealed class ClusterTls
     public bool Accepts(X509Certificate2 peer)
     {
         ArgumentNullException.ThrowIfNull(peer);
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(Ca);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.DisableCertificateDownloads = true;
-        chain.ChainPolicy.VerificationTime = Time.GetUtcNow().UtcDateTime;
+        using var chain = CaOnlyTrust.Chain(Ca, Time.GetUtcNow());
         return chain.Build(peer);
     }
 
