@@ -20,4 +20,8 @@ public static class DefinitionPaging
             .ToImmutableArray();
         return following.Length > limit ? new(following[..limit], true) : new(following, false);
     }
+
+    /// <summary>The same for a list of bare ids (each entry's definition is its id).</summary>
+    public static DefinitionPage<string> OfIds(IEnumerable<string> ids, string? after, int limit) =>
+        Of(ids.Select(id => new DefinitionEntry<string>(id, id)), after, limit);
 }

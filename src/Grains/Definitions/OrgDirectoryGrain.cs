@@ -32,5 +32,5 @@ internal sealed class OrgDirectoryGrain(
     }
 
     public Task<DefinitionPage<string>> ListAsync(string? after, int limit) =>
-        Task.FromResult(DefinitionPaging.Of(Ids.Select(id => new DefinitionEntry<string>(id, id)), after, limit));
+        Task.FromResult(DefinitionPaging.OfIds(Ids, after, limit));
 }

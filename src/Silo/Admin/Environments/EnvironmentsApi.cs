@@ -79,7 +79,7 @@ public static class EnvironmentsApi
         }
 
         var ids = await org.ListEnvironmentsAsync();
-        var page = DefinitionPaging.Of(ids.Select(id => new DefinitionEntry<string>(id, id)), after, limit);
+        var page = DefinitionPaging.OfIds(ids, after, limit);
         var definitions = await Task.WhenAll(page.Entries.Select(entry => grains.GetGrain<IEnvironmentGrain>(entry.Id).GetEnvironmentAsync()));
         // An environment deleted while this page was read (or whose org has not yet heard of it) is left out.
         var views = page.Entries.Zip(definitions)
