@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using BudgetCluster.Grains.Ledger;
+using BudgetCluster.Grains.Usage;
 using BudgetCluster.Grains.Storage;
 using Microsoft.Data.Sqlite;
 
@@ -39,6 +40,8 @@ internal static class FoldBenchmark
             var sequence = 0L;
             for (var round = 1; round <= rounds; round++)
             {
+                var inMemory = new RollupFold();
+                var summing = new Stopwatch();
                 for (var done = 0; done < events; done += 1000)
                 {
                     var batch = Enumerable.Range(0, Math.Min(1000, events - done)).Select(i =>
@@ -47,7 +50,16 @@ internal static class FoldBenchmark
                         return UsageQueryBenchmark.Entry(random, "env-fold", dpId, ++sequence, now, now, keys, $"f{sequence}");
                     }).ToList();
                     await ledger.AppendAsync(batch);
+                    summing.Start();
+                    batch.ForEach(inMemory.Add);
+                    summing.Stop();
                 }
+
+                var completing = Stopwatch.StartNew();
+                inMemory.Complete();
+                completing.Stop();
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"round {round}: in memory, {events:N0} rows summed into {inMemory.Minutes.Count:N0} minute rows in {summing.Elapsed.TotalMilliseconds:N0} ms ({summing.Elapsed.TotalMilliseconds * 1000 / events:N2} µs per row), hours and projections summed in {completing.Elapsed.TotalMilliseconds:N0} ms"));
 
                 var clock = Stopwatch.StartNew();
                 var folded = await ledger.FoldAsync();

@@ -100,18 +100,20 @@ public sealed class LatencyHistogramTests
     public void Add_RandomHistograms_EqualsAddingEveryValueToOne(int seed)
     {
         // Sparse and dense runs, disjoint and overlapping, empty on either side, into a histogram
-        // that already has room (the capacity constructor) and into one that must grow.
+        // that already has room (the capacity constructor) and into one that must grow; and a few
+        // values into many (added bucket by bucket rather than merged).
         var random = new Random(seed);
-        for (var round = 0; round < 200; round++)
+        for (var round = 0; round < 400; round++)
         {
             var left = random.Next(3) == 0 ? new LatencyHistogram(random.Next(0, 40)) : new LatencyHistogram();
             var right = new LatencyHistogram();
             var expected = new LatencyHistogram();
             var scale = random.Next(3) switch { 0 => 20, 1 => 5_000, _ => 10_000_000 };
+            var few = round % 2 == 1;
             foreach (var histogram in new[] { left, right })
             {
                 var offset = random.Next(scale);
-                for (var i = random.Next(0, 60); i > 0; i--)
+                for (var i = few && histogram == right ? random.Next(1, 5) : random.Next(0, 60); i > 0; i--)
                 {
                     var ms = offset + random.NextInt64(scale);
                     histogram.Add(ms);
