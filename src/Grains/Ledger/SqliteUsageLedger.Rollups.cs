@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Globalization;
 using System.Text;
+using BudgetCluster.Grains.Storage;
 using BudgetCluster.Grains.Usage;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
@@ -39,6 +40,9 @@ public sealed partial class SqliteUsageLedger
 
     private readonly SemaphoreSlim _folding = new(1, 1);
     private readonly Lock _handedGate = new();
+    private readonly string _rollupsConnectionString = RollupsConnectionString(connectionString);
+    private readonly Lock _rollupsGate = new();
+    private Task? _rollupsReady;
     private List<(long First, List<LedgerEntry> Rows)> _handed = [];
     private int _handedRows;
     private Folder? _folder;
@@ -50,6 +54,77 @@ public sealed partial class SqliteUsageLedger
         RollupTier.Day => "day",
         _ => throw new ArgumentOutOfRangeException(nameof(tier), tier, null),
     };
+
+    /// <summary>
+    /// The connection string of the rollup file that goes with a ledger file: beside it, named
+    /// after it (<c>ledger.db</c> → <c>ledger.rollups.db</c>), with the ledger's other options.
+    /// </summary>
+    public static string RollupsConnectionString(string ledgerConnectionString)
+    {
+        var builder = new SqliteConnectionStringBuilder(ledgerConnectionString);
+        var ledger = builder.DataSource;
+        if (string.IsNullOrEmpty(ledger) || ledger == ":memory:" || builder.Mode == SqliteOpenMode.Memory)
+        {
+            throw new ArgumentException("A SQLite ledger needs a file: its rollups are kept in a file beside it.", nameof(ledgerConnectionString));
+        }
+
+        builder.DataSource = Path.Combine(
+            Path.GetDirectoryName(ledger) ?? "", Path.GetFileNameWithoutExtension(ledger) + ".rollups" + Path.GetExtension(ledger));
+        return builder.ToString();
+    }
+
+    /// <summary>Creates or migrates the rollup file once per ledger object (again after a failure).</summary>
+    private Task RollupsReadyAsync()
+    {
+        lock (_rollupsGate)
+        {
+            if (_rollupsReady is null || _rollupsReady.IsFaulted || _rollupsReady.IsCanceled)
+            {
+                _rollupsReady = Task.Run(PrepareRollupsAsync);
+            }
+
+            return _rollupsReady;
+        }
+    }
+
+    /// <summary>
+    /// Applies the rollup file's scripts, and empties it when it is ahead of the ledger (its position
+    /// past the ledger's last row: a ledger restored from a backup older than the rollups, or another
+    /// ledger's file), so that the folds rebuild it from the ledger's first row. The check holds the
+    /// rollup file's write lock, which every fold takes to move the position.
+    /// </summary>
+    private async Task PrepareRollupsAsync()
+    {
+        await using var rollups = new SqliteConnection(_rollupsConnectionString);
+        await rollups.OpenAsync();
+        await using var command = rollups.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=10000;";
+        await command.ExecuteNonQueryAsync();
+        await SchemaMigrator.ApplyAsync(rollups, "Sqlite/Rollups");
+        await using var check = (SqliteTransaction)await rollups.BeginTransactionAsync();
+        command.Transaction = check;
+        command.CommandText = "UPDATE usage_rollup_folded SET through_pos = through_pos WHERE id = 1";
+        await command.ExecuteNonQueryAsync();
+        command.CommandText = FoldedSql;
+        var folded = (long)(await command.ExecuteScalarAsync())!;
+        await using (var ledger = new SqliteConnection(connectionString))
+        {
+            await ledger.OpenAsync();
+            await using var last = ledger.CreateCommand();
+            last.CommandText = LastPositionSql;
+            if (folded <= (long)(await last.ExecuteScalarAsync())!)
+            {
+                return;
+            }
+        }
+
+        command.CommandText = """
+            DELETE FROM usage_rollup; DELETE FROM usage_rollup_by; DELETE FROM usage_rollup_key;
+            UPDATE usage_rollup_folded SET through_pos = 0 WHERE id = 1;
+            """;
+        await command.ExecuteNonQueryAsync();
+        await check.CommitAsync();
+    }
 
     public override Task<long> FoldAsync(CancellationToken cancellationToken = default) =>
         WithFolderAsync(folder => FoldPending(folder, cancellationToken), cancellationToken);
@@ -118,12 +193,13 @@ public sealed partial class SqliteUsageLedger
     /// <summary>Runs <paramref name="work"/> on the fold's connection, one at a time, off the caller's thread; a failure discards the connection.</summary>
     private async Task<long> WithFolderAsync(Func<Folder, long> work, CancellationToken cancellationToken)
     {
+        await RollupsReadyAsync().WaitAsync(cancellationToken);
         await _folding.WaitAsync(cancellationToken);
         try
         {
             return await Task.Run(() =>
             {
-                _folder ??= Folder.Open(connectionString);
+                _folder ??= Folder.Open(connectionString, _rollupsConnectionString);
                 try
                 {
                     return work(_folder);
@@ -360,6 +436,8 @@ public sealed partial class SqliteUsageLedger
     /// </summary>
     private sealed class Folder : IDisposable
     {
+        // The ledger's file, read only; the rollup file, which the native statements write.
+        private readonly SqliteConnection _ledger;
         private readonly SqliteConnection _connection;
         private readonly sqlite3 _db;
         private readonly sqlite3_stmt _folded;
@@ -371,8 +449,9 @@ public sealed partial class SqliteUsageLedger
         private Pending? _storing;
         private long? _wrote;
 
-        private Folder(SqliteConnection connection)
+        private Folder(SqliteConnection ledger, SqliteConnection connection)
         {
+            _ledger = ledger;
             _connection = connection;
             _db = connection.Handle!;
             _folded = Native.Prepare(_db, FoldedSql, parameters: 0);
@@ -382,8 +461,21 @@ public sealed partial class SqliteUsageLedger
 
         // A fold rewrites the rows of the latest minutes and hours: a page cache that holds them
         // (64 MiB) keeps the write lock short.
-        public static Folder Open(string connectionString) => OpenConnection(
-            connectionString, "PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA cache_size=-65536;", connection => new Folder(connection));
+        public static Folder Open(string ledgerConnectionString, string rollupsConnectionString) => OpenConnection(
+            ledgerConnectionString, "PRAGMA busy_timeout=10000;", ledger =>
+            {
+                try
+                {
+                    return OpenConnection(
+                        rollupsConnectionString, "PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA cache_size=-65536;",
+                        connection => new Folder(ledger, connection));
+                }
+                catch
+                {
+                    ledger.Dispose();
+                    throw;
+                }
+            });
 
         /// <summary>Whether the sums held have reached <see cref="MaxStoredMinuteRows"/>.</summary>
         public bool Full
@@ -400,7 +492,7 @@ public sealed partial class SqliteUsageLedger
         /// <summary>The largest position in the ledger.</summary>
         public long LastPosition()
         {
-            using var command = _connection.CreateCommand();
+            using var command = _ledger.CreateCommand();
             command.CommandText = LastPositionSql;
             return (long)command.ExecuteScalar()!;
         }
@@ -470,7 +562,7 @@ public sealed partial class SqliteUsageLedger
                 // Read beside the gathering sums and then added to them at once, so that a view never
                 // sees rows counted that the sums' position does not cover.
                 var (read, through) = (new RollupFold(), pending.Through);
-                using (var command = _connection.CreateCommand())
+                using (var command = _ledger.CreateCommand())
                 {
                     command.CommandText = $"SELECT {EntryColumns} FROM usage_ledger WHERE pos > $from ORDER BY pos LIMIT $limit";
                     command.Parameters.AddWithValue("$from", pending.Through);
@@ -531,6 +623,7 @@ public sealed partial class SqliteUsageLedger
             _advance.Dispose();
             _folded.Dispose();
             _connection.Dispose();
+            _ledger.Dispose();
         }
 
         /// <summary>

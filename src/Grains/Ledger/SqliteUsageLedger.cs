@@ -179,14 +179,39 @@ public sealed partial class SqliteUsageLedger(string connectionString, TimeSpan?
         return new ScopeSpend(inScope, attributed.Sum());
     }
 
-    protected override Task<ICommitter> OpenCommitterAsync() => Task.FromResult<ICommitter>(Writer.Open(connectionString, Handed));
+    /// <remarks>
+    /// The rollup file is checked first (<c>PrepareRollupsAsync</c>), so that rollups ahead of a
+    /// restored ledger are found before this process numbers new rows past their position.
+    /// </remarks>
+    protected override async Task<ICommitter> OpenCommitterAsync()
+    {
+        await RollupsReadyAsync();
+        return Writer.Open(connectionString, Handed);
+    }
 
+    /// <summary>
+    /// A read connection to the ledger with the rollup file attached (as <c>rollups</c>: its tables
+    /// are not in the ledger's file, so their names need no prefix). A read transaction on it takes
+    /// each file's snapshot at its first read of that file; every read here reads the rollups'
+    /// position before any ledger row, so the ledger's snapshot holds every row the rollups do.
+    /// </summary>
     private async Task<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken)
     {
+        await RollupsReadyAsync().WaitAsync(cancellationToken);
         var connection = new SqliteConnection(connectionString);
         try
         {
             await connection.OpenAsync(cancellationToken);
+            await using var attach = connection.CreateCommand();
+            // A pooled connection keeps what it attached.
+            attach.CommandText = "SELECT count(*) FROM pragma_database_list WHERE name = 'rollups'";
+            if ((long)(await attach.ExecuteScalarAsync(cancellationToken))! == 0)
+            {
+                attach.CommandText = "ATTACH DATABASE $file AS rollups";
+                attach.Parameters.AddWithValue("$file", new SqliteConnectionStringBuilder(_rollupsConnectionString).DataSource);
+                await attach.ExecuteNonQueryAsync(cancellationToken);
+            }
+
             return connection;
         }
         catch

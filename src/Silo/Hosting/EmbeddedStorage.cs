@@ -1,3 +1,4 @@
+using BudgetCluster.Grains.Ledger;
 using BudgetCluster.Grains.Storage;
 using BudgetCluster.TelemetryIngress.Hosting;
 using Microsoft.Data.Sqlite;
@@ -28,6 +29,8 @@ public sealed class EmbeddedStorage
     {
         PrivateFiles.CreateDirectory(dataDirectory);
         var ledger = ConnectionString(PrivateDatabase(dataDirectory, "ledger.db"), busyTimeout);
+        // The ledger creates and migrates its rollup file itself; created here first so it is private too.
+        PrivateFiles.CreateFile(new SqliteConnectionStringBuilder(SqliteUsageLedger.RollupsConnectionString(ledger)).DataSource);
         var grains = ConnectionString(PrivateDatabase(dataDirectory, "grains.db"), busyTimeout);
         Migrate(ledger, "Sqlite/Ledger");
         Migrate(grains, "Sqlite/Grains");

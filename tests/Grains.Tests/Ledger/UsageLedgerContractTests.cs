@@ -757,6 +757,93 @@ public sealed class SqliteUsageLedgerTests : UsageLedgerContract
     }
 
     [Fact]
+    public async Task AppendAsync_WhileTheRollupFileIsWriteLocked_CommitsWithoutWaiting()
+    {
+        await using var ledger = (SqliteUsageLedger)OpenLedger();
+        var entries = RandomTraffic(seed: 31, count: 400);
+        await ledger.AppendAsync(entries.Take(200).ToList());
+        await ledger.FoldAsync();
+
+        // What a fold storing its sums holds: the rollup file's write lock. The ledger's writer
+        // does not need it (its busy timeout is 10 s; the append must not wait for it at all).
+        await using (var rollups = new SqliteConnection(SqliteUsageLedger.RollupsConnectionString(_connectionString)))
+        {
+            await rollups.OpenAsync();
+            await using var locked = rollups.BeginTransaction(deferred: false);
+            var appended = await ledger.AppendAsync(entries.Skip(200).ToList()).WaitAsync(TimeSpan.FromSeconds(5));
+            Assert.All(appended, Assert.True);
+            Assert.Equal(200L, await FoldedPositionAsync().WaitAsync(TimeSpan.FromSeconds(5)));
+        }
+
+        Assert.Equal(200L, await ledger.FoldAsync());
+        ImmutableArray<DateTimeOffset> boundaries = [BaseHour, BaseHour.AddHours(5)];
+        var query = new RollupQuery { EnvironmentIds = ["env-a", "env-b", "env-c"], Boundaries = boundaries, GroupBy = [UsageDimension.Gateway, UsageDimension.Model] };
+        AssertSameBuckets(Expected(entries, boundaries, _ => true), await ReadBothWaysAsync(ledger, query));
+    }
+
+    [Fact]
+    public async Task ReadRollupsAsync_RollupFileDeleted_IsRebuiltFromTheLedger()
+    {
+        var entries = RandomTraffic(seed: 32, count: 500);
+        await using (var ledger = OpenLedger())
+        {
+            await ledger.AppendAsync(entries);
+            Assert.Equal(500L, await ledger.FoldAsync());
+        }
+
+        DeleteDatabase(SqliteUsageLedger.RollupsConnectionString(_connectionString));
+
+        await using var reopened = OpenLedger();
+        ImmutableArray<DateTimeOffset> boundaries = [BaseHour, BaseHour.AddMinutes(90), BaseHour.AddHours(5)];
+        var query = new RollupQuery { EnvironmentIds = ["env-a", "env-b", "env-c"], Boundaries = boundaries, GroupBy = [UsageDimension.ApiKey, UsageDimension.Model] };
+        AssertSameBuckets(Expected(entries, boundaries, _ => true), await ReadBothWaysAsync(reopened, query));
+        Assert.Equal(500L, await FoldedPositionAsync());
+    }
+
+    [Fact]
+    public async Task ReadRollupsAsync_RollupFileAheadOfTheLedger_IsEmptiedAndRefolded()
+    {
+        // Rollups of 300 rows beside a ledger that has 40 (a ledger file restored from an older
+        // backup, or replaced): they are not this ledger's sums.
+        var entries = RandomTraffic(seed: 33, count: 300);
+        await using (var ledger = OpenLedger())
+        {
+            await ledger.AppendAsync(entries);
+            Assert.Equal(300L, await ledger.FoldAsync());
+        }
+
+        DeleteDatabase(_connectionString);
+
+        await InitializeAsync();
+        var kept = RandomTraffic(seed: 34, count: 40);
+        await using var replaced = OpenLedger();
+        await replaced.AppendAsync(kept);
+
+        ImmutableArray<DateTimeOffset> boundaries = [BaseHour, BaseHour.AddHours(5)];
+        var query = new RollupQuery { EnvironmentIds = ["env-a", "env-b", "env-c"], Boundaries = boundaries, GroupBy = [UsageDimension.Gateway, UsageDimension.Model] };
+        AssertSameBuckets(Expected(kept, boundaries, _ => true), await ReadBothWaysAsync(replaced, query));
+        Assert.Equal(40L, await FoldedPositionAsync());
+    }
+
+    [Theory]
+    [InlineData("Data Source=:memory:")]
+    [InlineData("Data Source=ledger;Mode=Memory;Cache=Shared")]
+    [InlineData("")]
+    public void RollupsConnectionString_NoFile_IsRefusedWithTheReason(string connectionString)
+    {
+        var refused = Assert.Throws<ArgumentException>(() => SqliteUsageLedger.RollupsConnectionString(connectionString));
+        Assert.Contains("needs a file", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RollupsConnectionString_IsTheLedgerFileNameWithRollupsBeforeItsExtension()
+    {
+        var rollups = new SqliteConnectionStringBuilder(SqliteUsageLedger.RollupsConnectionString($"Data Source={Path.Combine("data", "ledger.db")};Pooling=False"));
+        Assert.Equal(Path.Combine("data", "ledger.rollups.db"), rollups.DataSource);
+        Assert.False(rollups.Pooling);
+    }
+
+    [Fact]
     public async Task AppendAsync_TwoLedgersOnOneFileInTurn_KeepRollupsAndPositionsExact()
     {
         await using var first = OpenLedger();
@@ -814,10 +901,10 @@ public sealed class SqliteUsageLedgerTests : UsageLedgerContract
         await ledger.AbsorbNowAsync();
         await ledger.AppendAsync(entries.Skip(600).ToList());
 
-        Assert.Equal(300L, await ScalarAsync("SELECT through_pos FROM usage_rollup_folded"));
+        Assert.Equal(300L, await FoldedPositionAsync());
         Assert.Equal(600L, await ledger.UnfoldedRowsAsync());
         AssertSameBuckets(Shaped(Expected(entries, boundaries, _ => true), query), await ReadBothWaysAsync(ledger, query));
-        Assert.Equal(900L, await ScalarAsync("SELECT through_pos FROM usage_rollup_folded"));
+        Assert.Equal(900L, await FoldedPositionAsync());
     }
 
     [Fact]
@@ -852,7 +939,20 @@ public sealed class SqliteUsageLedgerTests : UsageLedgerContract
         Assert.Equal(entries.Count, (await ledger.ReadRollupsAsync(query)).Sum(row => row.Totals.Attempts));
     }
 
-    private Task<long> ScalarAsync(string sql) => TempDirectory.ScalarAsync(_connectionString, sql);
+    /// <summary>Deletes a database's file with its WAL and shared-memory files (pooled connections closed first).</summary>
+    private static void DeleteDatabase(string connectionString)
+    {
+        SqliteConnection.ClearAllPools();
+        var path = new SqliteConnectionStringBuilder(connectionString).DataSource;
+        foreach (var file in new[] { path, path + "-wal", path + "-shm" })
+        {
+            File.Delete(file);
+        }
+    }
+
+    /// <summary>The position the rollups hold every row up to, read from the rollup file.</summary>
+    private Task<long> FoldedPositionAsync() =>
+        TempDirectory.ScalarAsync(SqliteUsageLedger.RollupsConnectionString(_connectionString), "SELECT through_pos FROM usage_rollup_folded");
 
     /// <summary>
     /// Folds when a test asks (<see cref="GroupCommitLedger.FoldAsync"/>), so reads see the rows

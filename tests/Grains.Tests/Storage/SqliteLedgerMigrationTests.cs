@@ -48,7 +48,7 @@ public sealed class SqliteLedgerMigrationTests : IDisposable
         var applied = await MigrateAsync();
         await using var ledger = new SqliteUsageLedger(_connectionString, Timeout.InfiniteTimeSpan);
 
-        Assert.Equal(["Sqlite/Ledger/0004_usage_views.sql", "Sqlite/Ledger/0005_rollup_fold.sql"], applied);
+        Assert.Equal(["Sqlite/Ledger/0004_usage_views.sql", "Sqlite/Ledger/0005_rollup_fold.sql", "Sqlite/Ledger/0006_rollups_own_file.sql"], applied);
         var expected = AsMigrated(old);
         foreach (var gateway in expected.GroupBy(e => (e.EnvironmentId, e.DpId)))
         {
@@ -61,7 +61,7 @@ public sealed class SqliteLedgerMigrationTests : IDisposable
         UsageLedgerContract.AssertSameBuckets(
             UsageLedgerContract.Expected(AsMigrated(old), Boundaries, _ => true),
             await UsageLedgerContract.ReadBothWaysAsync(ledger, Query()));
-        Assert.Equal(old.Count, await ScalarAsync("SELECT through_pos FROM usage_rollup_folded"));
+        Assert.Equal(old.Count, await FoldedPositionAsync());
         Assert.Equal(old.Where(e => e.CostUsd != 0m && e.Sequence % 2 == 0).Sum(e => e.CostUsd),
             await ledger.SumBudgetPeriodAsync("b-old", UsageLedgerContract.BaseHour));
     }
@@ -86,7 +86,7 @@ public sealed class SqliteLedgerMigrationTests : IDisposable
         UsageLedgerContract.AssertSameBuckets(
             UsageLedgerContract.Expected([.. AsMigrated(old), .. added], Boundaries, _ => true),
             await UsageLedgerContract.ReadBothWaysAsync(reopened, Query()));
-        Assert.Equal(old.Count + added.Count, await ScalarAsync("SELECT through_pos FROM usage_rollup_folded"));
+        Assert.Equal(old.Count + added.Count, await FoldedPositionAsync());
     }
 
     [Fact]
@@ -98,9 +98,9 @@ public sealed class SqliteLedgerMigrationTests : IDisposable
         await using var ledger = new SqliteUsageLedger(_connectionString, Timeout.InfiniteTimeSpan);
         await ledger.AppendAsync([UsageLedgerContract.Entry("env-a", "dp", "r", 0, 1)]);
 
-        Assert.Equal(0L, await ScalarAsync("SELECT through_pos FROM usage_rollup_folded"));
+        Assert.Equal(1L, await ledger.UnfoldedRowsAsync());
         Assert.Equal(1L, await ledger.FoldAsync());
-        Assert.Equal(1L, await ScalarAsync("SELECT through_pos FROM usage_rollup_folded"));
+        Assert.Equal(1L, await FoldedPositionAsync());
         Assert.Equal(1L, (await ledger.ReadEventsAsync(["env-a"], CommitPosition.Start, 10)).Events.Single().Position.Number);
     }
 
@@ -200,5 +200,7 @@ public sealed class SqliteLedgerMigrationTests : IDisposable
         return await SchemaMigrator.ApplyAsync(connection, "Sqlite/Ledger");
     }
 
-    private Task<long> ScalarAsync(string sql) => TempDirectory.ScalarAsync(_connectionString, sql);
+    /// <summary>The position the rollups hold every row up to, read from the rollup file.</summary>
+    private Task<long> FoldedPositionAsync() =>
+        TempDirectory.ScalarAsync(SqliteUsageLedger.RollupsConnectionString(_connectionString), "SELECT through_pos FROM usage_rollup_folded");
 }

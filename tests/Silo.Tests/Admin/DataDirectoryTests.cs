@@ -31,6 +31,7 @@ public sealed class DataDirectoryTests : IDisposable
         Assert.Equal(PrivateDirectory, File.GetUnixFileMode(Path.Combine(_root, "nested")));
         Assert.Equal(Private, File.GetUnixFileMode(Path.Combine(dataDirectory, "ledger.db")));
         Assert.Equal(Private, File.GetUnixFileMode(Path.Combine(dataDirectory, "grains.db")));
+        Assert.Equal(Private, File.GetUnixFileMode(Path.Combine(dataDirectory, "ledger.rollups.db")));
         Assert.True(AdminToken.Resolve(null, dataDirectory).Matches(File.ReadAllText(Path.Combine(dataDirectory, AdminToken.FileName))));
         Assert.Equal(Private, File.GetUnixFileMode(Path.Combine(dataDirectory, AdminToken.FileName)));
     }
