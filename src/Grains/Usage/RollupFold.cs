@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using BudgetCluster.Grains.Ledger;
 
 namespace BudgetCluster.Grains.Usage;
@@ -137,11 +138,7 @@ public sealed class RollupFold
     private static void Add<TKey>(Dictionary<TKey, UsageTotals> rows, TKey key, UsageTotals totals)
         where TKey : notnull
     {
-        if (!rows.TryGetValue(key, out var sum))
-        {
-            rows[key] = sum = new UsageTotals();
-        }
-
-        sum.Add(totals);
+        ref var sum = ref CollectionsMarshal.GetValueRefOrAddDefault(rows, key, out _);
+        (sum ??= new UsageTotals()).Add(totals);
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using BudgetCluster.Grains.Ledger;
 
 namespace BudgetCluster.Grains.Usage;
@@ -29,13 +30,9 @@ public static class Rollups
     {
         ArgumentNullException.ThrowIfNull(rows);
         ArgumentNullException.ThrowIfNull(entry);
-        var key = (StartOf(entry.OccurredAt, tier), entry.RollupKey);
-        if (!rows.TryGetValue(key, out var totals))
-        {
-            rows[key] = totals = new UsageTotals();
-        }
-
-        totals.Add(entry);
+        // One lookup (the key is ten strings: hashing and copying it is most of the work).
+        ref var totals = ref CollectionsMarshal.GetValueRefOrAddDefault(rows, (StartOf(entry.OccurredAt, tier), entry.RollupKey), out _);
+        (totals ??= new UsageTotals()).Add(entry);
     }
 
     /// <summary>
@@ -49,13 +46,8 @@ public static class Rollups
         var coarser = new Dictionary<(DateTimeOffset, RollupKey), UsageTotals>();
         foreach (var ((start, key), totals) in rows)
         {
-            var group = (StartOf(start, tier), key);
-            if (!coarser.TryGetValue(group, out var sum))
-            {
-                coarser[group] = sum = new UsageTotals();
-            }
-
-            sum.Add(totals);
+            ref var sum = ref CollectionsMarshal.GetValueRefOrAddDefault(coarser, (StartOf(start, tier), key), out _);
+            (sum ??= new UsageTotals()).Add(totals);
         }
 
         return coarser;
