@@ -9,7 +9,9 @@ using SQLitePCL;
 namespace BudgetCluster.Grains.Ledger;
 
 /// <summary>
-/// The usage rollups of the SQLite ledger (script 0005): full rows per minute and hour
+/// The usage rollups of the SQLite ledger, in their own file beside the ledger's
+/// (<see cref="RollupsConnectionString"/>, script <c>Sqlite/Rollups/0001</c>), so that a fold's writes
+/// and the ledger writer's never wait for each other's lock: full rows per minute and hour
 /// (<c>usage_rollup</c>, keyed by an id per combination of dimensions, <c>usage_rollup_key</c>),
 /// projection rows per minute, hour and day (<c>usage_rollup_by</c>), and the position up to which
 /// both hold every ledger row (<c>usage_rollup_folded</c>). A fold sums the rows after that
@@ -28,8 +30,9 @@ public sealed partial class SqliteUsageLedger
 
     /// <summary>
     /// Distinct minute rows one store writes at most (with their hours and projections): bounds how
-    /// long it holds the file's write lock, which the ingest writer waits for, to well under a
-    /// second (the sums are read and encoded before the lock is taken; under it they are only written).
+    /// much a fold holds in memory and how long it holds the rollup file's write lock (views wait
+    /// for nothing, the ledger writer does not need that lock; the sums are read and encoded before
+    /// the lock is taken, and under it only written).
     /// </summary>
     private const int MaxStoredMinuteRows = 100_000;
 
@@ -629,8 +632,8 @@ public sealed partial class SqliteUsageLedger
         /// <summary>
         /// Adds the sums to the stored rows and moves the position; throws when it has moved
         /// meanwhile. The new sums of every row are read, added and encoded first, in a read
-        /// transaction (the ingest writer goes on meanwhile); the write transaction that follows
-        /// only writes them, so the write lock the writer waits for is held for the writes alone.
+        /// transaction; the write transaction that follows only writes them, so the rollup file's
+        /// write lock (which another process's fold may wait for) is held for the writes alone.
         /// Both check the position: only folds write rollups and each moves it, so while it stays
         /// where this fold started, the rows read are the stored ones.
         /// </summary>

@@ -192,7 +192,7 @@ public sealed partial class SqliteUsageLedger(string connectionString, TimeSpan?
     /// <summary>
     /// A read connection to the ledger with the rollup file attached (as <c>rollups</c>: its tables
     /// are not in the ledger's file, so their names need no prefix). A read transaction on it takes
-    /// each file's snapshot at its first read of that file; every read here reads the rollups'
+    /// each file's snapshot at its first read of that file; every read of both reads the rollups'
     /// position before any ledger row, so the ledger's snapshot holds every row the rollups do.
     /// </summary>
     private async Task<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken)
@@ -392,7 +392,7 @@ public sealed partial class SqliteUsageLedger(string connectionString, TimeSpan?
         }
 
         // WAL lets replays read while the writer commits; FULL makes every commit an fsync.
-        // busy_timeout: wait inside SQLite should anything else (a migration, a fold) hold the write lock.
+        // busy_timeout: wait inside SQLite should anything else (a migration, another writer) hold the write lock.
         public static Writer Open(string connectionString, Action<long, List<LedgerEntry>> committed) => OpenConnection(
             connectionString, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;", connection => new Writer(connection, committed));
 

@@ -825,6 +825,32 @@ public sealed class SqliteUsageLedgerTests : UsageLedgerContract
         Assert.Equal(40L, await FoldedPositionAsync());
     }
 
+    [Fact]
+    public async Task ReadRollupsAsync_EightLedgersCreatingTheRollupFileAtOnce_AllAnswer()
+    {
+        var entries = RandomTraffic(seed: 35, count: 200);
+        ImmutableArray<DateTimeOffset> boundaries = [BaseHour, BaseHour.AddHours(5)];
+        var query = new RollupQuery { EnvironmentIds = ["env-a", "env-b", "env-c"], Boundaries = boundaries, GroupBy = [UsageDimension.Model] };
+        var ledgers = Enumerable.Range(0, 8).Select(_ => OpenLedger()).ToList();
+        try
+        {
+            // No rollup file yet: each ledger's first read creates and migrates it, all at once.
+            var empty = await Task.WhenAll(ledgers.Select(ledger => Task.Run(() => ledger.ReadRollupsAsync(query))));
+            Assert.All(empty, Assert.Empty);
+
+            await ledgers[0].AppendAsync(entries);
+            var views = await Task.WhenAll(ledgers.Select(ledger => Task.Run(() => ReadBothWaysAsync(ledger, query))));
+            Assert.All(views, view => AssertSameBuckets(Shaped(Expected(entries, boundaries, _ => true), query), view));
+        }
+        finally
+        {
+            foreach (var ledger in ledgers)
+            {
+                await ledger.DisposeAsync();
+            }
+        }
+    }
+
     [Theory]
     [InlineData("Data Source=:memory:")]
     [InlineData("Data Source=ledger;Mode=Memory;Cache=Shared")]
