@@ -14,6 +14,10 @@ public sealed class TempDirectory : IDisposable
     public string File(string name) => System.IO.Path.Combine(Path, name);
 
     /// <summary>The one integer <paramref name="sql"/> answers on the SQLite file of <paramref name="connectionString"/>.</summary>
+    /// <summary>The position a SQLite ledger's rollups hold every row up to, read from its rollup file.</summary>
+    public static Task<long> FoldedPositionAsync(string ledgerConnectionString) => ScalarAsync(
+        BudgetCluster.Grains.Ledger.SqliteUsageLedger.RollupsConnectionString(ledgerConnectionString), "SELECT through_pos FROM usage_rollup_folded");
+
     public static async Task<long> ScalarAsync(string connectionString, string sql)
     {
         await using var connection = new Microsoft.Data.Sqlite.SqliteConnection(connectionString);

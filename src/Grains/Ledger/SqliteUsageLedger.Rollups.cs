@@ -104,10 +104,8 @@ public sealed partial class SqliteUsageLedger
         command.CommandText = "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=10000;";
         await command.ExecuteNonQueryAsync();
         await SchemaMigrator.ApplyAsync(rollups, "Sqlite/Rollups");
-        await using var check = (SqliteTransaction)await rollups.BeginTransactionAsync();
+        await using var check = rollups.BeginTransaction(deferred: false);
         command.Transaction = check;
-        command.CommandText = "UPDATE usage_rollup_folded SET through_pos = through_pos WHERE id = 1";
-        await command.ExecuteNonQueryAsync();
         command.CommandText = FoldedSql;
         var folded = (long)(await command.ExecuteScalarAsync())!;
         await using (var ledger = new SqliteConnection(connectionString))
@@ -134,7 +132,7 @@ public sealed partial class SqliteUsageLedger
 
     public override async Task<long> UnfoldedRowsAsync(CancellationToken cancellationToken = default)
     {
-        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var connection = await OpenRollupReaderAsync(cancellationToken);
         await using var snapshot = connection.BeginTransaction(deferred: true);
         var folded = await ScalarAsync(snapshot, FoldedSql, cancellationToken);
         await using var command = connection.CreateCommand();

@@ -126,7 +126,7 @@ public sealed partial class SqliteUsageLedger(string connectionString, TimeSpan?
     {
         ArgumentNullException.ThrowIfNull(query);
         StartFolding();
-        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var connection = await OpenRollupReaderAsync(cancellationToken);
         await using var snapshot = connection.BeginTransaction(deferred: true);
         return await ReadRollupsAsync(snapshot, query, cancellationToken);
     }
@@ -166,7 +166,7 @@ public sealed partial class SqliteUsageLedger(string connectionString, TimeSpan?
     {
         ArgumentNullException.ThrowIfNull(scope);
         StartFolding();
-        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var connection = await OpenRollupReaderAsync(cancellationToken);
         // WAL: the snapshot is taken by the first read and holds for both.
         await using var snapshot = connection.BeginTransaction(deferred: true);
         var inScope = (await ReadRollupsAsync(snapshot, scope, cancellationToken)).Sum(row => row.Totals.SpendUsd);
@@ -189,19 +189,33 @@ public sealed partial class SqliteUsageLedger(string connectionString, TimeSpan?
         return Writer.Open(connectionString, Handed);
     }
 
+    private async Task<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
     /// <summary>
     /// A read connection to the ledger with the rollup file attached (as <c>rollups</c>: its tables
     /// are not in the ledger's file, so their names need no prefix). A read transaction on it takes
     /// each file's snapshot at its first read of that file; every read of both reads the rollups'
     /// position before any ledger row, so the ledger's snapshot holds every row the rollups do.
     /// </summary>
-    private async Task<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken)
+    private async Task<SqliteConnection> OpenRollupReaderAsync(CancellationToken cancellationToken)
     {
         await RollupsReadyAsync().WaitAsync(cancellationToken);
-        var connection = new SqliteConnection(connectionString);
+        var connection = await OpenReaderAsync(cancellationToken);
         try
         {
-            await connection.OpenAsync(cancellationToken);
             await using var attach = connection.CreateCommand();
             // A pooled connection keeps what it attached.
             attach.CommandText = "SELECT count(*) FROM pragma_database_list WHERE name = 'rollups'";

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using BudgetCluster.Grains.Ledger;
 
 namespace BudgetCluster.Grains.Usage;
@@ -48,7 +47,7 @@ public sealed class RollupFold
         ArgumentNullException.ThrowIfNull(other);
         foreach (var (group, totals) in other.Minutes)
         {
-            Add(Minutes, group, totals);
+            Rollups.SumOf(Minutes, group).Add(totals);
         }
 
         Rows += other.Rows;
@@ -101,7 +100,7 @@ public sealed class RollupFold
         Project(RollupTier.Hour, Hours, ProjectionKey.Dimensions);
         foreach (var ((tier, start, key), totals) in Projections.Where(row => row.Key.Tier == RollupTier.Hour).ToList())
         {
-            Add(Projections, (RollupTier.Day, Rollups.StartOf(start, RollupTier.Day), key), totals);
+            Rollups.SumOf(Projections, (RollupTier.Day, Rollups.StartOf(start, RollupTier.Day), key)).Add(totals);
         }
     }
 
@@ -127,18 +126,11 @@ public sealed class RollupFold
     {
         foreach (var ((start, key), totals) in rows)
         {
-            Add(Projections, (tier, start, ProjectionKey.Of(key, null)), totals);
+            Rollups.SumOf(Projections, (tier, start, ProjectionKey.Of(key, null))).Add(totals);
             foreach (var dimension in dimensions)
             {
-                Add(Projections, (tier, start, ProjectionKey.Of(key, dimension)), totals);
+                Rollups.SumOf(Projections, (tier, start, ProjectionKey.Of(key, dimension))).Add(totals);
             }
         }
-    }
-
-    private static void Add<TKey>(Dictionary<TKey, UsageTotals> rows, TKey key, UsageTotals totals)
-        where TKey : notnull
-    {
-        ref var sum = ref CollectionsMarshal.GetValueRefOrAddDefault(rows, key, out _);
-        (sum ??= new UsageTotals()).Add(totals);
     }
 }

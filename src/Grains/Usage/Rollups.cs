@@ -30,9 +30,19 @@ public static class Rollups
     {
         ArgumentNullException.ThrowIfNull(rows);
         ArgumentNullException.ThrowIfNull(entry);
-        // One lookup (the key is ten strings: hashing and copying it is most of the work).
-        ref var totals = ref CollectionsMarshal.GetValueRefOrAddDefault(rows, (StartOf(entry.OccurredAt, tier), entry.RollupKey), out _);
-        (totals ??= new UsageTotals()).Add(entry);
+        SumOf(rows, (StartOf(entry.OccurredAt, tier), entry.RollupKey)).Add(entry);
+    }
+
+    /// <summary>
+    /// The sums of <paramref name="key"/>'s row in <paramref name="rows"/>, added empty if it has
+    /// none: one lookup (a full key is ten strings, and hashing and copying it is most of the work).
+    /// </summary>
+    public static UsageTotals SumOf<TKey>(Dictionary<TKey, UsageTotals> rows, TKey key)
+        where TKey : notnull
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        ref var sum = ref CollectionsMarshal.GetValueRefOrAddDefault(rows, key, out _);
+        return sum ??= new UsageTotals();
     }
 
     /// <summary>
@@ -46,8 +56,7 @@ public static class Rollups
         var coarser = new Dictionary<(DateTimeOffset, RollupKey), UsageTotals>();
         foreach (var ((start, key), totals) in rows)
         {
-            ref var sum = ref CollectionsMarshal.GetValueRefOrAddDefault(coarser, (StartOf(start, tier), key), out _);
-            (sum ??= new UsageTotals()).Add(totals);
+            SumOf(coarser, (StartOf(start, tier), key)).Add(totals);
         }
 
         return coarser;

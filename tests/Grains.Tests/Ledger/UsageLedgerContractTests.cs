@@ -976,9 +976,7 @@ public sealed class SqliteUsageLedgerTests : UsageLedgerContract
         }
     }
 
-    /// <summary>The position the rollups hold every row up to, read from the rollup file.</summary>
-    private Task<long> FoldedPositionAsync() =>
-        TempDirectory.ScalarAsync(SqliteUsageLedger.RollupsConnectionString(_connectionString), "SELECT through_pos FROM usage_rollup_folded");
+    private Task<long> FoldedPositionAsync() => TempDirectory.FoldedPositionAsync(_connectionString);
 
     /// <summary>
     /// Folds when a test asks (<see cref="GroupCommitLedger.FoldAsync"/>), so reads see the rows

@@ -200,7 +200,5 @@ public sealed class SqliteLedgerMigrationTests : IDisposable
         return await SchemaMigrator.ApplyAsync(connection, "Sqlite/Ledger");
     }
 
-    /// <summary>The position the rollups hold every row up to, read from the rollup file.</summary>
-    private Task<long> FoldedPositionAsync() =>
-        TempDirectory.ScalarAsync(SqliteUsageLedger.RollupsConnectionString(_connectionString), "SELECT through_pos FROM usage_rollup_folded");
+    private Task<long> FoldedPositionAsync() => TempDirectory.FoldedPositionAsync(_connectionString);
 }
