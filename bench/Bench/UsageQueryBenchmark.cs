@@ -212,6 +212,6 @@ internal static class UsageQueryBenchmark
         };
         var model = new ModelDefinition(environmentId, modelId, providerKey, pricing);
         var binding = new ApiKeyBinding(environmentId, $"team-{key % 5}", $"user-{key % 17}");
-        return LedgerEntry.From(usage, UsagePricer.Price(usage, pricing), environmentId, dpId, sequence, received, ImmutableArray<BudgetAttribution>.Empty, model, binding);
+        return LedgerEntry.From(usage, UsagePricer.Price(usage, pricing), environmentId, dpId, sequence, received, ImmutableArray<BudgetAttribution>.Empty, model, model.PriceAt(occurred), binding);
     }
 }

@@ -1,11 +1,12 @@
 using BudgetCluster.Grains.Abstractions.Definitions;
+using BudgetCluster.Grains.Pricing;
 using BudgetCluster.Grains.Storage;
 
 namespace BudgetCluster.Grains.Definitions;
 
 /// <summary>
-/// A model and its pricing. State: the definition, written on every change before the call
-/// returns; the environment's catalog is then updated (<see cref="CatalogEntry{T}"/>), so a
+/// A model and its price timeline. State: the definition with every price version, written on
+/// every change before the call returns; the environment's catalog is then updated (<see cref="CatalogEntry{T}"/>), so a
 /// re-sent PUT repairs a catalog left stale by a crash between the two. A deleted model keeps its
 /// last price version, so one created again under the same id never reuses a version number
 /// that stored ledger rows already carry.
@@ -15,10 +16,15 @@ internal sealed class ModelGrain : Grain, IModelGrain
 {
     private readonly IPersistentState<DefinitionState<ModelDefinition>> _state;
     private readonly CatalogEntry<ModelDefinition> _entry;
+    private readonly TimeProvider _time;
 
-    public ModelGrain([PersistentState("model", GrainStorageNames.Default)] IPersistentState<DefinitionState<ModelDefinition>> state, IGrainFactory grains)
+    public ModelGrain(
+        [PersistentState("model", GrainStorageNames.Default)] IPersistentState<DefinitionState<ModelDefinition>> state,
+        IGrainFactory grains,
+        TimeProvider time)
     {
         _state = state;
+        _time = time;
         _entry = new CatalogEntry<ModelDefinition>(
             this,
             grains,
@@ -29,20 +35,17 @@ internal sealed class ModelGrain : Grain, IModelGrain
             (environment, id) => environment.RemoveModelAsync(id));
     }
 
-    public Task PutModelAsync(ModelDefinition definition)
+    public async Task<ModelDefinition> PutModelAsync(ModelPut request)
     {
-        ArgumentNullException.ThrowIfNull(definition);
-        // The version is the grain's to number: it moves only when the price does.
-        var previous = _state.State.Definition;
-        return _entry.PutAsync(definition with
-        {
-            PriceVersion = previous is null
-                ? _state.State.DeletedVersion + 1
-                : previous.Pricing == definition.Pricing ? previous.PriceVersion : previous.PriceVersion + 1,
-        });
+        ArgumentNullException.ThrowIfNull(request);
+        // The timeline is the grain's to keep: versions move only when a price does.
+        var stored = PriceHistory.Put(
+            _state.State.Definition, _state.State.DeletedVersion, request.Definition, request.EffectiveFrom, _time.GetUtcNow());
+        await _entry.PutAsync(stored);
+        return stored;
     }
 
-    public Task<bool> DeleteModelAsync() => _entry.DeleteAsync(model => _state.State.DeletedVersion = model.PriceVersion);
+    public Task<bool> DeleteModelAsync() => _entry.DeleteAsync(model => _state.State.DeletedVersion = model.Timeline.Max(price => price.Version));
 
     public Task<ModelDefinition?> GetModelAsync() => Task.FromResult(_state.State.Definition);
 }

@@ -259,10 +259,12 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
         try
         {
             var model = _catalog.Models.GetValueOrDefault(usage.ModelId);
-            var priced = UsagePricer.Price(usage, model?.Pricing);
+            // The price in force when the event occurred, whenever it arrives (API.md §9).
+            var price = model?.PriceAt(usage.OccurredAt);
+            var priced = UsagePricer.Price(usage, price?.Pricing);
             var attributions = priced.CostUsd == 0m ? [] : _router.Attribute(usage);
             var entry = LedgerEntry.From(
-                usage, priced, _environmentId, _dpId, sequence, receivedAt, attributions, model, _router.BindingOf(usage.ApiKeyId));
+                usage, priced, _environmentId, _dpId, sequence, receivedAt, attributions, model, price, _router.BindingOf(usage.ApiKeyId));
             // A row the store would refuse would fail its whole batch there: refused here, alone.
             return LedgerLimits.Check(entry) is { } unstorable
                 ? (null, new EventRejection(position, unstorable, RejectionReasons.Unstorable))

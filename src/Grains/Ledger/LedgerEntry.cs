@@ -86,13 +86,14 @@ public sealed record LedgerEntry
         StatusClass.Of(StatusCode), AttemptKind ?? "", KeyBound);
     /// <summary>
     /// The row for an accepted event of a gateway, priced and attributed. <paramref name="model"/> is
-    /// the event's model in the gateway's catalog (null when unknown there), <paramref name="binding"/>
+    /// the event's model in the gateway's catalog (null when unknown there), <paramref name="price"/>
+    /// its price version in force when the event occurred (null when none was), <paramref name="binding"/>
     /// its API key's binding when the key is bound to the gateway's environment.
     /// </summary>
     public static LedgerEntry From(
         UsageEvent usage, PricedUsage priced, string environmentId, string dpId, long sequence,
         DateTimeOffset receivedAt, ImmutableArray<BudgetAttribution> attributions,
-        ModelDefinition? model = null, ApiKeyBinding? binding = null) => new()
+        ModelDefinition? model = null, ModelPrice? price = null, ApiKeyBinding? binding = null) => new()
     {
         EnvironmentId = environmentId,
         RequestId = usage.RequestId,
@@ -127,7 +128,7 @@ public sealed record LedgerEntry
         MemberId = binding?.UserId,
         KeyBound = binding is not null,
         // The catalog's price was used unless the gateway's own cost was (or nothing was priced).
-        PriceVersion = model is not null && !priced.Unpriced && (usage.ReportedCostUsd == 0m || usage.CacheHit) ? model.PriceVersion : null,
+        PriceVersion = price is not null && !priced.Unpriced && (usage.ReportedCostUsd == 0m || usage.CacheHit) ? price.Version : null,
         Attributions = attributions,
     };
 }

@@ -21,6 +21,7 @@ namespace BudgetCluster.Silo.Admin;
 [JsonSerializable(typeof(ApiKeyView))]
 [JsonSerializable(typeof(ModelBody))]
 [JsonSerializable(typeof(ModelView))]
+[JsonSerializable(typeof(IReadOnlyList<ModelPriceView>))]
 [JsonSerializable(typeof(CertificateBody))]
 [JsonSerializable(typeof(CertificateView))]
 [JsonSerializable(typeof(IReadOnlyList<CertificateListItemView>))]

@@ -1,4 +1,5 @@
 using BudgetCluster.Grains.Abstractions.Definitions;
+using BudgetCluster.Grains.Pricing;
 using BudgetCluster.TelemetryIngress.Hosting;
 using Microsoft.AspNetCore.Mvc;
 
@@ -21,6 +22,9 @@ public static class ModelsApi
         api.MapGet("/models/{model_id}", GetAsync)
             .Produces<ModelView>()
             .ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/models/{model_id}/prices", GetPricesAsync)
+            .Produces<IReadOnlyList<ModelPriceView>>()
+            .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapGet("/models", ListAsync)
             .Produces<ListView<ModelView>>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
@@ -31,7 +35,8 @@ public static class ModelsApi
         return api;
     }
 
-    private static async Task<IResult> PutAsync([FromRoute(Name = "model_id")] string modelId, HttpRequest request, IGrainFactory grains)
+    private static async Task<IResult> PutAsync(
+        [FromRoute(Name = "model_id")] string modelId, HttpRequest request, IGrainFactory grains, TimeProvider time)
     {
         if (Ids.Check(modelId, "model_id") is { } badId)
         {
@@ -65,6 +70,17 @@ public static class ModelsApi
             return badPrice;
         }
 
+        DateTimeOffset? effectiveFrom = null;
+        if (body.EffectiveFrom is { } from)
+        {
+            if (!WireFormat.TryParseInstant(from, out var instant))
+            {
+                return Problems.BadRequest($"'effective_from' must be an RFC 3339 date-time with an offset, e.g. 2026-11-01T00:00:00Z (got '{from}')");
+            }
+
+            effectiveFrom = instant;
+        }
+
         if (await Lookups.EnvironmentMissingAsync(grains, body.EnvironmentId!) is { } missing)
         {
             return missing;
@@ -79,28 +95,49 @@ public static class ModelsApi
             CacheReadPerMTok = pricing.CacheReadPerMTok,
             AudioPerSecond = pricing.AudioPerSecond,
         });
-        await grains.GetGrain<IModelGrain>(modelId).PutModelAsync(definition);
-        return TypedResults.Json(View(modelId, definition), AdminJsonContext.Default.ModelView);
+        var stored = await grains.GetGrain<IModelGrain>(modelId).PutModelAsync(new ModelPut(definition, effectiveFrom));
+        return TypedResults.Json(View(modelId, stored, time.GetUtcNow()), AdminJsonContext.Default.ModelView);
     }
 
-    private static Task<IResult> ListAsync(HttpRequest request, IGrainFactory grains) =>
-        CatalogLists.ListAsync(request, grains, "models", (environment, after, limit) => environment.ListModelsAsync(after, limit), View,
-            AdminJsonContext.Default.ListViewModelView);
+    private static Task<IResult> ListAsync(HttpRequest request, IGrainFactory grains, TimeProvider time) =>
+        CatalogLists.ListAsync(
+            request, grains, "models", (environment, after, limit) => environment.ListModelsAsync(after, limit),
+            (id, model) => View(id, model, time.GetUtcNow()), AdminJsonContext.Default.ListViewModelView);
 
     private static Task<IResult> DeleteAsync([FromRoute(Name = "model_id")] string modelId, IGrainFactory grains) =>
         CatalogLists.DeleteAsync(modelId, "model_id", "model", id => grains.GetGrain<IModelGrain>(id).DeleteModelAsync());
 
-    private static async Task<IResult> GetAsync([FromRoute(Name = "model_id")] string modelId, IGrainFactory grains)
+    private static async Task<IResult> GetAsync([FromRoute(Name = "model_id")] string modelId, IGrainFactory grains, TimeProvider time)
+    {
+        var (definition, problem) = await ReadAsync(modelId, grains);
+        return problem ?? TypedResults.Json(View(modelId, definition!, time.GetUtcNow()), AdminJsonContext.Default.ModelView);
+    }
+
+    private static async Task<IResult> GetPricesAsync([FromRoute(Name = "model_id")] string modelId, IGrainFactory grains)
+    {
+        var (definition, problem) = await ReadAsync(modelId, grains);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var timeline = definition!.Timeline;
+        var prices = timeline
+            .Select((price, index) => new ModelPriceView(
+                price.Version, Since(price.EffectiveFrom), WireFormat.Instant(PriceHistory.EffectiveTo(timeline, index)), PricingOf(price.Pricing)))
+            .ToList();
+        return TypedResults.Json<IReadOnlyList<ModelPriceView>>(prices, AdminJsonContext.Default.IReadOnlyListModelPriceView);
+    }
+
+    private static async Task<(ModelDefinition? Definition, IResult? Problem)> ReadAsync(string modelId, IGrainFactory grains)
     {
         if (Ids.Check(modelId, "model_id") is { } badId)
         {
-            return badId;
+            return (null, badId);
         }
 
         var definition = await grains.GetGrain<IModelGrain>(modelId).GetModelAsync();
-        return definition is null
-            ? Problems.NotFound($"model '{modelId}' not found")
-            : TypedResults.Json(View(modelId, definition), AdminJsonContext.Default.ModelView);
+        return definition is null ? (null, Problems.NotFound($"model '{modelId}' not found")) : (definition, null);
     }
 
     private static IResult? CheckPrice(decimal? price, string field, bool required) => price switch
@@ -110,17 +147,24 @@ public static class ModelsApi
         _ => null,
     };
 
-    private static ModelView View(string modelId, ModelDefinition definition)
+    /// <summary>The model with the price in force at <paramref name="now"/>, or its earliest price when none is yet.</summary>
+    private static ModelView View(string modelId, ModelDefinition definition, DateTimeOffset now)
     {
-        var p = definition.Pricing;
-        return new ModelView(modelId, definition.EnvironmentId, definition.Name, definition.ProviderKeyId, new PricingView(
-            WireFormat.Usd(p.InputPerMTok),
-            WireFormat.Usd(p.OutputPerMTok),
-            Optional(p.CachedInputPerMTok),
-            Optional(p.CacheWritePerMTok),
-            Optional(p.CacheReadPerMTok),
-            Optional(p.AudioPerSecond)));
+        var price = definition.PriceAt(now) ?? definition.Timeline[0];
+        return new ModelView(
+            modelId, definition.EnvironmentId, definition.Name, definition.ProviderKeyId, PricingOf(price.Pricing), price.Version, Since(price.EffectiveFrom));
     }
+
+    private static PricingView PricingOf(ModelPricing p) => new(
+        WireFormat.Usd(p.InputPerMTok),
+        WireFormat.Usd(p.OutputPerMTok),
+        Optional(p.CachedInputPerMTok),
+        Optional(p.CacheWritePerMTok),
+        Optional(p.CacheReadPerMTok),
+        Optional(p.AudioPerSecond));
+
+    /// <summary>An effective date on the wire: null for "since the beginning of time".</summary>
+    private static string? Since(DateTimeOffset from) => from == DateTimeOffset.MinValue ? null : WireFormat.Instant(from);
 
     private static string? Optional(decimal? price) => price is { } value ? WireFormat.Usd(value) : null;
 }
