@@ -10,7 +10,8 @@ namespace BudgetCluster.Silo.Tests.Consistency;
 /// The two halves of the product agree to the cent: after random traffic (several gateways and
 /// environments, keys bound and unbound, models priced, unpriced and unknown, gateway-set costs,
 /// late events and replayed batches), every budget's <c>spent_usd</c> equals the usage view summed
-/// over its scope and current period in its own zone, every gateway's totals equal the usage view
+/// over its scope and current period in its own zone and the cost of the posted events of that scope
+/// and period as the test prices them, every gateway's totals equal the usage view
 /// and the export, and the export holds each accepted event once. Run against each store by a subclass.
 /// </summary>
 /// <typeparam name="TFixture">The silo in one storage mode.</typeparam>
@@ -41,17 +42,31 @@ public abstract class UsageConsistencyContract<TFixture>(TFixture silo)
             await world.Admin.PutOkAsync($"/api/v1/api-keys/{key}", $$"""{"environment_id":"{{environment}}","team_id":"{{team}}","user_id":"{{user}}"}""");
         }
 
-        var budgets = new (string Scope, string Ref, string Period, string Zone, string Width, string Filter)[]
+        // What the test knows of the catalog: each environment's priced models (API.md §5) and their provider keys.
+        var prices = new Dictionary<(string Environment, string Model), (decimal Input, decimal Output, string? ProviderKey)>
         {
-            ("org", world.OrgId, "month", "UTC", "1mo", ""),
-            ("environment", env1, "day", "Asia/Kathmandu", "1d", $"&environment_id={env1}"),
-            ("api_key", keys[0].Key, "week", "America/St_Johns", "1w", $"&api_key_id={keys[0].Key}&environment_id={env1}"),
-            ("team", "t-1", "month", "Europe/Berlin", "1mo", "&team_id=t-1"),
-            ("member", "u-1", "day", "UTC", "1d", "&member_id=u-1"),
-            ("provider_key", "pk-anthropic", "month", "Australia/Lord_Howe", "1mo", "&provider_key_id=pk-anthropic"),
+            [(env1, $"m-gpt-4o-{world.Suffix}")] = (2.50m, 10m, null),
+            [(env1, $"m-claude-primary-{world.Suffix}")] = (3m, 15m, "pk-anthropic"),
+            [(env1, $"m-claude-secondary-{world.Suffix}")] = (3m, 15m, null),
+            [(env2, $"m-stage-{world.Suffix}")] = (0.7m, 2.1m, "pk-anthropic"),
+        };
+
+        // A key counts toward its own, its team's and its member's budgets only from its own environment (API.md §3).
+        bool BoundAs(Sent sent, Func<(string Key, string Environment, string Team, string User), bool> binding) =>
+            keys.Any(k => k.Key == sent.ApiKey && k.Environment == sent.Environment && binding(k));
+
+        var budgets = new (string Scope, string Ref, string Period, string Zone, string Width, string Filter, Func<Sent, bool> Counts)[]
+        {
+            ("org", world.OrgId, "month", "UTC", "1mo", "", _ => true),
+            ("environment", env1, "day", "Asia/Kathmandu", "1d", $"&environment_id={env1}", e => e.Environment == env1),
+            ("api_key", keys[0].Key, "week", "America/St_Johns", "1w", $"&api_key_id={keys[0].Key}&environment_id={env1}", e => BoundAs(e, k => k.Key == keys[0].Key)),
+            ("team", "t-1", "month", "Europe/Berlin", "1mo", "&team_id=t-1", e => BoundAs(e, k => k.Team == "t-1")),
+            ("member", "u-1", "day", "UTC", "1d", "&member_id=u-1", e => BoundAs(e, k => k.User == "u-1")),
+            ("provider_key", "pk-anthropic", "month", "Australia/Lord_Howe", "1mo", "&provider_key_id=pk-anthropic",
+                e => prices.TryGetValue((e.Environment, e.Model), out var price) && price.ProviderKey == "pk-anthropic"),
         };
         var ids = new List<string>();
-        foreach (var (scope, reference, period, zone, _, _) in budgets)
+        foreach (var (scope, reference, period, zone, _, _, _) in budgets)
         {
             var created = await world.Admin.PostOkAsync("/api/v1/budgets", $$"""
                 {"org_id":"{{world.OrgId}}","name":"{{scope}}","scope":{"type":"{{scope}}","ref":"{{reference}}"},
@@ -65,6 +80,7 @@ public abstract class UsageConsistencyContract<TFixture>(TFixture silo)
         var models = new[] { $"m-gpt-4o-{world.Suffix}", $"m-claude-primary-{world.Suffix}", $"m-claude-secondary-{world.Suffix}", $"m-stage-{world.Suffix}", "", "m-unknown" };
         var keyChoices = keys.Select(k => k.Key).Append($"k-unbound-{world.Suffix}").Append("").ToArray();
         var sent = new List<(GatewayClient Gateway, string Body)>();
+        var accepted = new List<Sent>();
         for (var batch = 0; batch < 12; batch++)
         {
             var gateway = gateways[random.Next(gateways.Length)];
@@ -78,10 +94,11 @@ public abstract class UsageConsistencyContract<TFixture>(TFixture silo)
                 usage["status_code"] = random.Next(10) switch { 0 => 503, 1 => 429, _ => 200 };
                 usage["upstream_latency_ms"] = random.Next(1, 20_000);
                 return usage;
-            });
+            }).ToList();
             var body = UsageEvents.Body(events);
             sent.Add((gateway, body));
-            await gateway.PostTelemetryOkAsync(body);
+            Assert.Equal(events.Count, (int)(await gateway.PostTelemetryOkAsync(body))["accepted"]!);
+            accepted.AddRange(events.Select(usage => Sent.Of(gateway.EnvironmentId, usage, prices)));
         }
 
         // Replays change nothing.
@@ -93,11 +110,17 @@ public abstract class UsageConsistencyContract<TFixture>(TFixture silo)
 
         for (var i = 0; i < budgets.Length; i++)
         {
-            var (scope, _, _, zone, width, filter) = budgets[i];
+            var (scope, _, _, zone, width, filter, counts) = budgets[i];
             var status = await world.Admin.GetOkAsync($"/api/v1/budgets/{ids[i]}/status");
             var usage = await SumUsageAsync(world, $"starting_at={status["period_start"]}&ending_at={status["period_resets_at"]}&bucket_width={width}&time_zone={zone}{filter}");
-            Assert.True(decimal.Parse((string)status["spent_usd"]!, CultureInfo.InvariantCulture) == usage.Spend,
-                $"{scope} budget: spent_usd {status["spent_usd"]}, usage view {usage.Spend}");
+            var spent = decimal.Parse((string)status["spent_usd"]!, CultureInfo.InvariantCulture);
+            Assert.True(spent == usage.Spend, $"{scope} budget: spent_usd {status["spent_usd"]}, usage view {usage.Spend}");
+
+            // Both sides could agree on counting nothing: the sum of the posted events of the scope and period, worked out here, decides.
+            var (start, end) = (Instant(status["period_start"]), Instant(status["period_resets_at"]));
+            var expected = accepted.Where(e => counts(e) && e.OccurredAt >= start && e.OccurredAt < end).Sum(e => e.Cost);
+            Assert.True(expected > 0m, $"{scope} budget: the random traffic priced nothing in its scope and period");
+            Assert.True(spent == expected, $"{scope} budget: spent_usd {status["spent_usd"]}, the posted events of its scope and period {expected}");
         }
 
         await ExportCaughtUpAsync();
@@ -119,6 +142,25 @@ public abstract class UsageConsistencyContract<TFixture>(TFixture silo)
 
         Assert.Equal(exported.Count, exported.Select(e => ((string)e["environment_id"]!, (string)e["request_id"]!, (int)e["attempt_index"]!)).Distinct().Count());
     }
+
+    /// <summary>An accepted event as the test posted it, with the cost API.md §5 gives it.</summary>
+    private sealed record Sent(string Environment, DateTimeOffset OccurredAt, string Model, string ApiKey, decimal Cost)
+    {
+        public static Sent Of(
+            string environment, JsonObject usage, Dictionary<(string Environment, string Model), (decimal Input, decimal Output, string? ProviderKey)> prices)
+        {
+            var model = (string)usage["model_id"]!;
+            var reported = decimal.Parse((string)usage["cost_usd"]!, CultureInfo.InvariantCulture);
+            var cost = reported != 0m ? reported
+                : prices.TryGetValue((environment, model), out var price)
+                    ? ((long)usage["prompt_tokens"]! * price.Input + (long)usage["completion_tokens"]! * price.Output) / 1_000_000m
+                : 0m;
+            // The instant as posted: whole seconds.
+            return new Sent(environment, Instant(usage["occurred_at"]), model, (string)usage["api_key_id"]!, cost);
+        }
+    }
+
+    private static DateTimeOffset Instant(JsonNode? value) => DateTimeOffset.Parse((string)value!, CultureInfo.InvariantCulture);
 
     /// <summary>The usage view's totals over every bucket, result and page of a query.</summary>
     private static async Task<(decimal Spend, long Attempts, long Requests)> SumUsageAsync(TestWorld world, string query)

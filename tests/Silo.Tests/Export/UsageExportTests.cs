@@ -368,10 +368,18 @@ public abstract class UsageExportContract<TFixture>(TFixture silo)
         using var world = await silo.OnboardAsync();
         using var second = await TestWorld.IssueGatewayAsync(silo, world.Admin, world.EnvironmentId, "dp-west-2");
         var posted = new List<string>();
+        // The writers hold after their first batch until the reader has read an event, so that reads
+        // overlap the remaining writes however fast the machine posts (unheld, they can finish first).
+        var firstRead = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         async Task PostAsync(GatewayClient gateway)
         {
             for (var b = 0; b < 15; b++)
             {
+                if (b == 1)
+                {
+                    await firstRead.Task.WaitAsync(TimeSpan.FromSeconds(30));
+                }
+
                 var events = Batch(world, $"{gateway.DpId}-{b}", 9, TestClock.Now);
                 await gateway.PostTelemetryOkAsync(UsageEvents.Body(events));
                 lock (posted)
@@ -384,13 +392,21 @@ public abstract class UsageExportContract<TFixture>(TFixture silo)
         var writers = Task.WhenAll(PostAsync(world.Gateway), PostAsync(second));
         var seen = new List<string>();
         string? cursor = null;
+        var readsDuringWrites = 0;
         while (!writers.IsCompleted)
         {
             var (events, next, _) = await ExportReader.ReadAllAsync(world.Admin, world.OrgId, cursor, limit: 7);
             seen.AddRange(events.Select(ExportReader.Key));
             cursor = next;
+            if (events.Count > 0 && !writers.IsCompleted)
+            {
+                readsDuringWrites++;
+                firstRead.TrySetResult();
+            }
         }
 
+        // Otherwise the reader only ever read after the writers: nothing concurrent was tested.
+        Assert.True(readsDuringWrites > 0, "no read returned events while the gateways were still posting");
         await writers;
         await ExportCaughtUpAsync();
         var (rest, _, _) = await ExportReader.ReadAllAsync(world.Admin, world.OrgId, cursor, limit: 7);

@@ -76,10 +76,18 @@ public sealed class PostgresUsageExportAcrossSilosTests : IAsyncLifetime
         try
         {
             var posted = new List<string>();
+            // The writers hold after their first batch until the reader has read an event, so that reads
+            // overlap the remaining writes however fast the machine posts (unheld, they can finish first).
+            var firstRead = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             async Task PostAsync(GatewayClient gateway)
             {
                 for (var b = 0; b < 12; b++)
                 {
+                    if (b == 1)
+                    {
+                        await firstRead.Task.WaitAsync(TimeSpan.FromSeconds(30));
+                    }
+
                     var events = Enumerable.Range(0, 8)
                         .Select(i => UsageEvents.Event($"{gateway.DpId}-{b}-{i}", TestClock.Now, "m-gpt", promptTokens: 100 + i))
                         .ToList();
@@ -94,13 +102,21 @@ public sealed class PostgresUsageExportAcrossSilosTests : IAsyncLifetime
             var writers = Task.WhenAll(gateways.Select(PostAsync));
             var seen = new List<string>();
             string? cursor = null;
+            var readsDuringWrites = 0;
             while (!writers.IsCompleted)
             {
                 var (events, next, _) = await ExportReader.ReadAllAsync(admin, "acme", cursor, limit: 7);
                 seen.AddRange(events.Select(ExportReader.Key));
                 cursor = next;
+                if (events.Count > 0 && !writers.IsCompleted)
+                {
+                    readsDuringWrites++;
+                    firstRead.TrySetResult();
+                }
             }
 
+            // Otherwise the reader only ever read after the writers: nothing concurrent was tested.
+            Assert.True(readsDuringWrites > 0, "no read returned events while the gateways were still posting");
             await writers;
             await ExportHorizon.PassedAsync(_connectionString);
             var (rest, _, _) = await ExportReader.ReadAllAsync(admin, "acme", cursor, limit: 7);

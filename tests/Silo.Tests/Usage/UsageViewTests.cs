@@ -21,6 +21,8 @@ public abstract class UsageViewContract<TFixture>(TFixture silo)
     where TFixture : SiloFixture
 {
     private static readonly TimeZoneInfo Kathmandu = TimeZoneInfo.FindSystemTimeZoneById("Asia/Kathmandu");
+    private static readonly TimeZoneInfo Berlin = TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin");
+    private static readonly TimeZoneInfo StJohns = TimeZoneInfo.FindSystemTimeZoneById("America/St_Johns");
 
     [Fact]
     public async Task Usage_HoursInKathmandu_SumThePostedEventsExactlyPerModel()
@@ -63,6 +65,47 @@ public abstract class UsageViewContract<TFixture>(TFixture silo)
         // The future bucket is listed, empty; the empty past one too.
         Assert.Empty(buckets[4]["results"]!.AsArray());
         Assert.Empty(buckets[2]["results"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task Usage_DaysInBerlinFromTheLastOctoberChange_HaveA25HourDayAndSumThePostedEvents()
+    {
+        using var world = await silo.OnboardAsync();
+        var (_, events) = await PostMixedTrafficAsync(world);
+        // Events must be recent, a query may reach back: from the day before the last October change up to today, to tomorrow.
+        var today = LocalToday(Berlin);
+        var change = OctoberChange(today.Year) is var thisYear && thisYear <= today ? thisYear : OctoberChange(today.Year - 1);
+        var (first, end) = (change.AddDays(-1), today.AddDays(2));
+
+        var view = await GetAsync(world, $"starting_at={At(LocalMidnight(first, Berlin))}&ending_at={At(LocalMidnight(end, Berlin))}&bucket_width=1d&time_zone=Europe/Berlin&group_by=model");
+
+        var buckets = AssertLocalDays(view, Berlin, first, end, events);
+        // From midnight CEST (+02:00) to midnight CET (+01:00): 25 hours.
+        var longDay = buckets[1];
+        Assert.Equal(first.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + "T22:00:00Z", (string)longDay["starting_at"]!);
+        Assert.Equal(change.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + "T23:00:00Z", (string)longDay["ending_at"]!);
+        Assert.Equal(TimeSpan.FromHours(25), Instant(longDay["ending_at"]) - Instant(longDay["starting_at"]));
+        Assert.Equal(TimeSpan.FromHours(24), Instant(buckets[0]["ending_at"]) - Instant(buckets[0]["starting_at"]));
+    }
+
+    [Fact]
+    public async Task Usage_DaysInStJohnsOverAYear_StartAtLocalMidnightAtBothOffsets()
+    {
+        using var world = await silo.OnboardAsync();
+        var (_, events) = await PostMixedTrafficAsync(world);
+        var today = LocalToday(StJohns);
+        var (first, end) = (today.AddYears(-1), today.AddDays(2));
+
+        var view = await GetAsync(world, $"starting_at={At(LocalMidnight(first, StJohns))}&ending_at={At(LocalMidnight(end, StJohns))}&bucket_width=1d&time_zone=America/St_Johns&group_by=model");
+
+        var buckets = AssertLocalDays(view, StJohns, first, end, events);
+        // Local midnight at -03:30 (NST) is 03:30 UTC, at -02:30 (NDT) 02:30 UTC; a year holds both, and the two changes.
+        Assert.Equal(
+            [TimeSpan.FromHours(2.5), TimeSpan.FromHours(3.5)],
+            buckets.Select(b => Instant(b["starting_at"]).UtcDateTime.TimeOfDay).Distinct().Order());
+        Assert.Equal(
+            [TimeSpan.FromHours(23), TimeSpan.FromHours(24), TimeSpan.FromHours(25)],
+            buckets.Select(b => Instant(b["ending_at"]) - Instant(b["starting_at"])).Distinct().Order());
     }
 
     [Fact]
@@ -341,6 +384,48 @@ public abstract class UsageViewContract<TFixture>(TFixture silo)
             AssertPercentile(ttfts, 0.95, (double)ttft["p95"]!);
         }
     }
+
+    /// <summary>
+    /// Asserts that the view lists every local day of <paramref name="zone"/> from <paramref name="first"/> to before
+    /// <paramref name="end"/>, each from its local midnight to the next (worked out here, not by the calendar under
+    /// test), with the sums of the events in it per model, and every event in one of them.
+    /// </summary>
+    private static List<JsonObject> AssertLocalDays(JsonNode view, TimeZoneInfo zone, DateTime first, DateTime end, List<Posted> events)
+    {
+        Assert.False((bool)view["has_more"]!);
+        var buckets = view["data"]!.AsArray().Select(b => b!.AsObject()).ToList();
+        Assert.Equal((end - first).Days, buckets.Count);
+        for (var i = 0; i < buckets.Count; i++)
+        {
+            var (start, stop) = (LocalMidnight(first.AddDays(i), zone), LocalMidnight(first.AddDays(i + 1), zone));
+            Assert.Equal(At(start), (string)buckets[i]["starting_at"]!);
+            Assert.Equal(At(stop), (string)buckets[i]["ending_at"]!);
+            var expected = events.Where(e => e.At >= start && e.At < stop).GroupBy(e => e.Model).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
+            var results = buckets[i]["results"]!.AsArray().Select(r => r!.AsObject()).ToList();
+            Assert.Equal(expected.Select(g => g.Key.Length == 0 ? null : g.Key), results.Select(r => (string?)r["model_id"]));
+            foreach (var (group, result) in expected.Zip(results))
+            {
+                AssertSums([.. group], result);
+            }
+        }
+
+        Assert.Equal(events.Count, buckets.Sum(b => b["results"]!.AsArray().Sum(r => (long)r!["attempts"]!)));
+        return buckets;
+    }
+
+    /// <summary>The date of the test clock's now in <paramref name="zone"/>.</summary>
+    private static DateTime LocalToday(TimeZoneInfo zone) => TimeZoneInfo.ConvertTime(TestClock.Now, zone).Date;
+
+    /// <summary>The instant <paramref name="zone"/>'s clocks show midnight starting <paramref name="date"/>.</summary>
+    private static DateTimeOffset LocalMidnight(DateTime date, TimeZoneInfo zone) =>
+        new(TimeZoneInfo.ConvertTimeToUtc(DateTime.SpecifyKind(date.Date, DateTimeKind.Unspecified), zone), TimeSpan.Zero);
+
+    /// <summary>Berlin's day of <paramref name="year"/>'s October change back to standard time: its one 25-hour day.</summary>
+    private static DateTime OctoberChange(int year) =>
+        Enumerable.Range(1, 31).Select(day => new DateTime(year, 10, day, 0, 0, 0, DateTimeKind.Unspecified))
+            .Single(day => LocalMidnight(day.AddDays(1), Berlin) - LocalMidnight(day, Berlin) == TimeSpan.FromHours(25));
+
+    private static DateTimeOffset Instant(JsonNode? value) => DateTimeOffset.Parse((string)value!, CultureInfo.InvariantCulture);
 
     /// <summary>Within 5% of the exact nearest-rank value (README: how percentiles are approximated).</summary>
     private static void AssertPercentile(IEnumerable<long> values, double quantile, double actual)
