@@ -19,6 +19,10 @@ public interface IOrgGrain : IGrainWithStringKey
     [Alias("get-org")]
     Task<OrgDefinition?> GetOrgAsync();
 
+    /// <summary>When the org was first created (kept across a delete and re-creation); null for an org stored before this was recorded.</summary>
+    [Alias("get-created-at")]
+    Task<DateTimeOffset?> GetCreatedAtAsync();
+
     /// <summary>Records an environment of this org and gives it the current settings; idempotent.</summary>
     [Alias("register-environment")]
     Task RegisterEnvironmentAsync(string environmentId);

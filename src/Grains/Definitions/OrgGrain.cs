@@ -20,6 +20,7 @@ namespace BudgetCluster.Grains.Definitions;
 [GrainType("org")]
 internal sealed partial class OrgGrain(
     [PersistentState("org", GrainStorageNames.Default)] IPersistentState<OrgState> state,
+    TimeProvider time,
     ILogger<OrgGrain> logger)
     : Grain, IOrgGrain
 {
@@ -42,6 +43,7 @@ internal sealed partial class OrgGrain(
         if (definition != state.State.Definition)
         {
             state.State.Definition = definition;
+            state.State.CreatedAt ??= time.GetUtcNow();
             await CommitSettingsChangeAsync();
         }
 
@@ -100,6 +102,8 @@ internal sealed partial class OrgGrain(
     }
 
     public Task<OrgDefinition?> GetOrgAsync() => Task.FromResult(state.State.Definition);
+
+    public Task<DateTimeOffset?> GetCreatedAtAsync() => Task.FromResult(state.State.CreatedAt);
 
     public async Task RegisterEnvironmentAsync(string environmentId)
     {

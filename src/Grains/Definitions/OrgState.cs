@@ -19,4 +19,6 @@ public sealed class OrgState
     [Id(5)] public SortedSet<string> DeletingBudgets { get; set; } = new(StringComparer.Ordinal);
     /// <summary>True once the org is in the <see cref="OrgDirectoryGrain"/>; false for one stored before the directory existed.</summary>
     [Id(6)] public bool Listed { get; set; }
+    /// <summary>When the org was first created; null for one stored before this was recorded. Its statements start with that month.</summary>
+    [Id(7)] public DateTimeOffset? CreatedAt { get; set; }
 }

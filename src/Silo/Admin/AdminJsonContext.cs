@@ -7,6 +7,7 @@ using BudgetCluster.Silo.Admin.Gateways;
 using BudgetCluster.Silo.Admin.Models;
 using BudgetCluster.Silo.Admin.Orgs;
 using BudgetCluster.Silo.Admin.Reconciliation;
+using BudgetCluster.Silo.Admin.Statements;
 using BudgetCluster.Silo.Admin.Usage;
 
 namespace BudgetCluster.Silo.Admin;
@@ -36,6 +37,7 @@ namespace BudgetCluster.Silo.Admin;
 [JsonSerializable(typeof(ExportPageView))]
 [JsonSerializable(typeof(ExportCursorView))]
 [JsonSerializable(typeof(UsageView))]
+[JsonSerializable(typeof(StatementListView))]
 [JsonSerializable(typeof(ListView<OrgView>))]
 [JsonSerializable(typeof(ListView<EnvironmentView>))]
 [JsonSerializable(typeof(ListView<ModelView>))]

@@ -1,10 +1,12 @@
 using BudgetCluster.Grains.Abstractions.Definitions;
 using BudgetCluster.Grains.Abstractions.Budgets;
+using BudgetCluster.Grains.Billing;
 using BudgetCluster.Grains.Budgets;
 using BudgetCluster.Grains.Gateways;
 using BudgetCluster.Grains.Ledger;
 using BudgetCluster.Grains.Storage;
 using BudgetCluster.Silo.Admin;
+using BudgetCluster.Silo.Admin.Statements;
 using BudgetCluster.Silo.Admin.Usage;
 using BudgetCluster.TelemetryIngress.Hosting;
 using BudgetCluster.TelemetryIngress.Security;
@@ -90,6 +92,14 @@ public static partial class SiloHost
         services.AddOptions<GatewayGrainOptions>().Bind(configuration.GetSection(GatewayGrainOptions.SectionName));
         services.AddOptions<BudgetGrainOptions>().Bind(configuration.GetSection(BudgetGrainOptions.SectionName));
         services.AddUsageApi(configuration);
+        services.AddOptions<BillingOptions>()
+            .Bind(configuration.GetSection(BillingOptions.SectionName))
+            // Adjustments must reach as far back as the data plane accepts events.
+            .PostConfigure(billing => billing.LateEventWindow = dataPlaneOptions.MaxEventAge)
+            .Validate(billing => billing.CloseAfter >= TimeSpan.Zero, "Billing:CloseAfter must not be negative")
+            .Validate(billing => billing.CloseCheckInterval > TimeSpan.Zero, "Billing:CloseCheckInterval must be positive")
+            .ValidateOnStart();
+        services.AddHostedService<StatementCloser>();
         services.AddSingleton(authority);
         services.AddSingleton(new DataPlaneTls(authority, serverCertificate));
         services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>

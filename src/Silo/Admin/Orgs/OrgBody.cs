@@ -5,4 +5,5 @@ public sealed class OrgBody
 {
     public string? Name { get; set; }
     public string? FailMode { get; set; }
+    public string? BillingTimeZone { get; set; }
 }

@@ -57,7 +57,13 @@ public static class OrgsApi
             return Problems.BadRequest($"'fail_mode' must be one of sticky, open, closed (got '{body.FailMode}')");
         }
 
-        var definition = new OrgDefinition(body.Name!, mode.Value);
+        var zone = body.BillingTimeZone ?? "UTC";
+        if (!TimeZones.TryFindIana(zone, out _))
+        {
+            return Problems.BadRequest($"'billing_time_zone' must be an IANA time zone name such as Europe/Berlin (got '{zone}')");
+        }
+
+        var definition = new OrgDefinition(body.Name!, mode.Value, zone);
         await grains.GetGrain<IOrgGrain>(orgId).PutOrgAsync(definition);
         return TypedResults.Json(View(orgId, definition), AdminJsonContext.Default.OrgView);
     }
@@ -96,5 +102,5 @@ public static class OrgsApi
         CatalogLists.DeleteAsync(orgId, "org_id", "org", id => grains.GetGrain<IOrgGrain>(id).DeleteOrgAsync());
 
     private static OrgView View(string orgId, OrgDefinition definition) =>
-        new(orgId, definition.Name, BudgetWire.FailMode(definition.FailMode));
+        new(orgId, definition.Name, BudgetWire.FailMode(definition.FailMode), definition.BillingTimeZone ?? "UTC");
 }
