@@ -190,7 +190,7 @@ public sealed class AdminApiTests(SiloFixture silo) : IClassFixture<SiloFixture>
         var read = await admin.GetOkAsync($"/api/v1/orgs/{orgId}");
 
         Assert.Equal("sticky", (string)created["fail_mode"]!);
-        Assert.Equal($$"""{"org_id":"{{orgId}}","name":"Acme Inc","fail_mode":"open"}""", read.ToJsonString());
+        Assert.Equal($$"""{"org_id":"{{orgId}}","name":"Acme Inc","fail_mode":"open","billing_time_zone":"UTC"}""", read.ToJsonString());
     }
 
     [Theory]
