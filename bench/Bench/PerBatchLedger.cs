@@ -45,6 +45,10 @@ internal sealed class PerBatchLedger(string connectionString) : IUsageLedger, IA
     public Task<IReadOnlyList<RollupRow>> ReadRollupsAsync(RollupQuery query, CancellationToken cancellationToken = default) =>
         _ledger.ReadRollupsAsync(query, cancellationToken);
 
+    public Task<IReadOnlyList<TokenSums>> SumTokensAsync(
+        IReadOnlyList<string> environmentIds, DateTimeOffset occurredFrom, DateTimeOffset occurredBefore, CancellationToken cancellationToken = default) =>
+        _ledger.SumTokensAsync(environmentIds, occurredFrom, occurredBefore, cancellationToken);
+
     public Task<ExportPage> ReadEventsAsync(ImmutableArray<string> environmentIds, CommitPosition after, int limit, CancellationToken cancellationToken = default) =>
         _ledger.ReadEventsAsync(environmentIds, after, limit, cancellationToken);
 

@@ -42,6 +42,14 @@ public interface IUsageLedger
     Task<IReadOnlyList<RollupRow>> ReadRollupsAsync(RollupQuery query, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// The events of the environments that occurred in [<paramref name="occurredFrom"/>, <paramref name="occurredBefore"/>),
+    /// summed per model, price version and cache hit (<see cref="TokenSums"/>), in no particular order.
+    /// Reads the ledger rows themselves: the rollups do not keep price versions.
+    /// </summary>
+    Task<IReadOnlyList<TokenSums>> SumTokensAsync(
+        IReadOnlyList<string> environmentIds, DateTimeOffset occurredFrom, DateTimeOffset occurredBefore, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Up to <paramref name="limit"/> rows of the environments after <paramref name="after"/> in
     /// commit order, with their positions; never one that a transaction still running could
     /// precede (API.md §7).

@@ -165,6 +165,29 @@ public sealed partial class PostgresUsageLedger(NpgsqlDataSource dataSource, Tim
         return sums[0];
     }
 
+    /// <remarks>The ledger is partitioned by month of occurred_at: only the window's partitions are read.</remarks>
+    public override async Task<IReadOnlyList<TokenSums>> SumTokensAsync(
+        IReadOnlyList<string> environmentIds, DateTimeOffset occurredFrom, DateTimeOffset occurredBefore, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(environmentIds);
+        await using var command = dataSource.CreateCommand("""
+            SELECT model_id, price_version, cache_hit, count(*), sum(prompt_tokens)::bigint, sum(cached_prompt_tokens)::bigint,
+                   sum(completion_tokens)::bigint, sum(cache_creation_tokens)::bigint, sum(cache_read_tokens)::bigint, sum(cost_usd)
+            FROM usage_ledger
+            WHERE environment_id = ANY(@envs) AND occurred_at >= @from AND occurred_at < @to
+            GROUP BY model_id, price_version, cache_hit
+            """);
+        Add(command.Parameters, "envs", NpgsqlDbType.Text, environmentIds.Distinct(StringComparer.Ordinal));
+        return await ReadAllAsync(
+            command,
+            reader => new TokenSums(
+                reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetInt32(1), reader.GetBoolean(2), reader.GetInt64(3),
+                reader.GetInt64(4), reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7), reader.GetInt64(8), reader.GetDecimal(9)),
+            cancellationToken,
+            ("from", occurredFrom.ToUniversalTime()),
+            ("to", occurredBefore.ToUniversalTime()));
+    }
+
     public override async Task<(long Events, decimal SpendUsd)> SumGatewayAsync(string environmentId, string dpId, CancellationToken cancellationToken = default)
     {
         var sums = await QueryAsync(

@@ -113,6 +113,54 @@ public sealed partial class SqliteUsageLedger(string connectionString, TimeSpan?
         return costs.Sum();
     }
 
+    /// <remarks>
+    /// An environment's rows are a range of the primary key; each is read in full and filtered by
+    /// occurred_at (SQLite keeps no index by time), and money is summed here in exact decimal.
+    /// </remarks>
+    public override async Task<IReadOnlyList<TokenSums>> SumTokensAsync(
+        IReadOnlyList<string> environmentIds, DateTimeOffset occurredFrom, DateTimeOffset occurredBefore, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(environmentIds);
+        var sums = new Dictionary<(string Model, int? Version, bool CacheHit), TokenSums>();
+        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var snapshot = connection.BeginTransaction(deferred: true);
+        foreach (var environmentId in environmentIds.Distinct(StringComparer.Ordinal))
+        {
+            await using var command = connection.CreateCommand();
+            command.Transaction = snapshot;
+            command.CommandText = """
+                SELECT model_id, price_version, cache_hit, prompt_tokens, cached_prompt_tokens, completion_tokens,
+                       cache_creation_tokens, cache_read_tokens, cost_usd
+                FROM usage_ledger WHERE environment_id = $env AND occurred_at_ms >= $from AND occurred_at_ms < $to
+                """;
+            command.Parameters.AddWithValue("$env", environmentId);
+            command.Parameters.AddWithValue("$from", occurredFrom.ToUnixTimeMilliseconds());
+            command.Parameters.AddWithValue("$to", occurredBefore.ToUnixTimeMilliseconds());
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var key = (reader.GetString(0), reader.IsDBNull(1) ? (int?)null : reader.GetInt32(1), reader.GetInt64(2) != 0);
+                var row = new TokenSums(
+                    key.Item1, key.Item2, key.Item3, 1, reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5),
+                    reader.GetInt64(6), reader.GetInt64(7), ParseMoney(reader.GetString(8)));
+                sums[key] = sums.TryGetValue(key, out var sum) ? Add(sum, row) : row;
+            }
+        }
+
+        return [.. sums.Values];
+    }
+
+    private static TokenSums Add(TokenSums a, TokenSums b) => a with
+    {
+        Attempts = a.Attempts + b.Attempts,
+        PromptTokens = a.PromptTokens + b.PromptTokens,
+        CachedPromptTokens = a.CachedPromptTokens + b.CachedPromptTokens,
+        CompletionTokens = a.CompletionTokens + b.CompletionTokens,
+        CacheCreationTokens = a.CacheCreationTokens + b.CacheCreationTokens,
+        CacheReadTokens = a.CacheReadTokens + b.CacheReadTokens,
+        SpendUsd = a.SpendUsd + b.SpendUsd,
+    };
+
     public override async Task<(long Events, decimal SpendUsd)> SumGatewayAsync(string environmentId, string dpId, CancellationToken cancellationToken = default)
     {
         var costs = await QueryAsync(

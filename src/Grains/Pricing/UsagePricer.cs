@@ -44,15 +44,28 @@ public static class UsagePricer
             return new PricedUsage(0m, 0m, Unpriced: HasBillableUsage(usage));
         }
 
+        var tokenCost = TokenCost(
+            pricing, usage.PromptTokens, usage.CachedPromptTokens, usage.CompletionTokens, usage.CacheCreationTokens, usage.CacheReadTokens);
+        var audioCost = usage.AudioDurationSeconds * (pricing.AudioPerSecond ?? pricing.InputPerMTok);
+        return new PricedUsage(tokenCost + audioCost, 0m, Unpriced: false);
+    }
+
+    /// <summary>
+    /// The tokens' part of the cost (everything but audio), in USD. Linear in every count, so the
+    /// cost of summed counts is the sum of the costs, exactly.
+    /// </summary>
+    public static decimal TokenCost(
+        ModelPricing pricing, long promptTokens, long cachedPromptTokens, long completionTokens, long cacheCreationTokens, long cacheReadTokens)
+    {
+        ArgumentNullException.ThrowIfNull(pricing);
         var input = pricing.InputPerMTok;
-        var tokenCost =
-            (usage.PromptTokens - usage.CachedPromptTokens) * input
-            + usage.CachedPromptTokens * (pricing.CachedInputPerMTok ?? input)
-            + usage.CompletionTokens * pricing.OutputPerMTok
-            + usage.CacheCreationTokens * (pricing.CacheWritePerMTok ?? input)
-            + usage.CacheReadTokens * (pricing.CacheReadPerMTok ?? input);
-        var audioCost = usage.AudioDurationSeconds * (pricing.AudioPerSecond ?? input);
-        return new PricedUsage(tokenCost / TokensPerPriceUnit + audioCost, 0m, Unpriced: false);
+        var cost =
+            (promptTokens - cachedPromptTokens) * input
+            + cachedPromptTokens * (pricing.CachedInputPerMTok ?? input)
+            + completionTokens * pricing.OutputPerMTok
+            + cacheCreationTokens * (pricing.CacheWritePerMTok ?? input)
+            + cacheReadTokens * (pricing.CacheReadPerMTok ?? input);
+        return cost / TokensPerPriceUnit;
     }
 
     private static decimal PerToken(long tokens, decimal pricePerMTok) => tokens * pricePerMTok / TokensPerPriceUnit;

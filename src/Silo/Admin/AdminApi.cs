@@ -6,6 +6,7 @@ using BudgetCluster.Silo.Admin.Gateways;
 using BudgetCluster.Silo.Admin.Models;
 using BudgetCluster.Silo.Admin.Orgs;
 using BudgetCluster.Silo.Admin.Reconciliation;
+using BudgetCluster.Silo.Admin.Rerate;
 using BudgetCluster.Silo.Admin.Statements;
 using BudgetCluster.Silo.Admin.Usage;
 
@@ -29,7 +30,8 @@ public static class AdminApi
             .MapReconciliationApi()
             .MapExportApi()
             .MapUsageApi()
-            .MapStatementsApi();
+            .MapStatementsApi()
+            .MapRerateApi();
         app.MapGet("/healthz", () => TypedResults.Json(new HealthView("ok"), AdminJsonContext.Default.HealthView));
         app.MapOpenApi("/openapi/{documentName}.json");
         return app;

@@ -7,6 +7,7 @@ using BudgetCluster.Silo.Admin.Gateways;
 using BudgetCluster.Silo.Admin.Models;
 using BudgetCluster.Silo.Admin.Orgs;
 using BudgetCluster.Silo.Admin.Reconciliation;
+using BudgetCluster.Silo.Admin.Rerate;
 using BudgetCluster.Silo.Admin.Statements;
 using BudgetCluster.Silo.Admin.Usage;
 
@@ -38,6 +39,8 @@ namespace BudgetCluster.Silo.Admin;
 [JsonSerializable(typeof(ExportCursorView))]
 [JsonSerializable(typeof(UsageView))]
 [JsonSerializable(typeof(StatementListView))]
+[JsonSerializable(typeof(RerateBody))]
+[JsonSerializable(typeof(RerateView))]
 [JsonSerializable(typeof(ListView<OrgView>))]
 [JsonSerializable(typeof(ListView<EnvironmentView>))]
 [JsonSerializable(typeof(ListView<ModelView>))]

@@ -549,6 +549,40 @@ public abstract class UsageLedgerContract : IAsyncLifetime
     }
 
     /// <summary>Appends in batches of random sizes, each gateway's rows in sequence order as gateways send them.</summary>
+    [Fact]
+    public async Task SumTokensAsync_SumsTheWindowsEventsPerModelVersionAndCacheHit_ExactlyAndNothingElse()
+    {
+        await using var ledger = OpenLedger();
+        var random = new Random(91);
+        var entries = Enumerable.Range(0, 300).Select(i => Entry(i % 7 == 0 ? "other" : "env", "dp", $"t{i}", 0, i + 1, random.Next(0, 10_000) / 1_000_000m) with
+        {
+            OccurredAt = BaseHour.AddMinutes(random.Next(-120, 240)),
+            ModelId = $"m-{random.Next(3)}",
+            PriceVersion = random.Next(4) == 0 ? null : random.Next(1, 3),
+            CacheHit = random.Next(10) == 0,
+            PromptTokens = random.Next(0, 5000),
+            CachedPromptTokens = random.Next(0, 100),
+            CompletionTokens = random.Next(0, 900),
+            CacheCreationTokens = random.Next(0, 50),
+            CacheReadTokens = random.Next(0, 60),
+        }).ToList();
+        await AppendInBatchesAsync(ledger, entries, seed: 5);
+        var (from, to) = (BaseHour, BaseHour.AddHours(2));
+
+        var sums = await ledger.SumTokensAsync(["env"], from, to);
+
+        var expected = entries
+            .Where(e => e.EnvironmentId == "env" && e.OccurredAt >= from && e.OccurredAt < to)
+            .GroupBy(e => (e.ModelId, e.PriceVersion, e.CacheHit))
+            .Select(g => new TokenSums(
+                g.Key.ModelId, g.Key.PriceVersion, g.Key.CacheHit, g.Count(), g.Sum(e => e.PromptTokens), g.Sum(e => e.CachedPromptTokens),
+                g.Sum(e => e.CompletionTokens), g.Sum(e => e.CacheCreationTokens), g.Sum(e => e.CacheReadTokens), g.Sum(e => e.CostUsd)))
+            .OrderBy(sum => sum.ToString(), StringComparer.Ordinal)
+            .ToList();
+        Assert.True(expected.Count >= 10);
+        Assert.Equal(expected, sums.OrderBy(sum => sum.ToString(), StringComparer.Ordinal));
+    }
+
     protected static async Task AppendInBatchesAsync(IUsageLedger ledger, IReadOnlyList<LedgerEntry> entries, int seed)
     {
         ArgumentNullException.ThrowIfNull(ledger);

@@ -1,3 +1,4 @@
+using BudgetCluster.TestSupport;
 using BudgetCluster.Silo.Tests.Infrastructure;
 
 namespace BudgetCluster.Silo.Tests.DataPlane;
@@ -106,8 +107,11 @@ public sealed class TelemetryFixtureTests(SiloFixture silo) : IClassFixture<Silo
         using var world = await silo.OnboardAsync();
         await world.Gateway.PostTelemetryOkAsync(world.Fixture("legacy-v06-latency-names.json"));
 
+        // From an hour ago: the next batch's events (stamped "now") occurred after the change.
+        // Without a date the price would start now, after them, and they would keep the old one (API.md §9).
         await world.Admin.PutOkAsync($"/api/v1/models/m-gpt-4o-{world.Suffix}", $$$"""
-            {"environment_id":"{{{world.EnvironmentId}}}","name":"gpt-4o","pricing":{"input_per_mtok":1,"output_per_mtok":1}}
+            {"environment_id":"{{{world.EnvironmentId}}}","name":"gpt-4o","pricing":{"input_per_mtok":1,"output_per_mtok":1},
+             "effective_from":"{{{UsageEvents.Timestamp(TestClock.Now.AddHours(-1))}}}"}
             """);
         var second = world.Fixture("legacy-v06-latency-names.json").Replace("7d1e2f30", "8d1e2f30", StringComparison.Ordinal);
         await world.Gateway.PostTelemetryOkAsync(second);

@@ -8,9 +8,6 @@ namespace BudgetCluster.Silo.Admin.Models;
 /// <summary><c>/api/v1/models</c>: models and their pricing, used to price usage events.</summary>
 public static class ModelsApi
 {
-    /// <summary>Upper bound of any single price, a guard against a misplaced decimal point.</summary>
-    public const decimal MaxPrice = 1_000_000m;
-
     public static RouteGroupBuilder MapModelsApi(this RouteGroupBuilder api)
     {
         api.MapPut("/models/{model_id}", PutAsync)
@@ -60,12 +57,7 @@ public static class ModelsApi
             return Problems.BadRequest("missing required field 'pricing'");
         }
 
-        if ((CheckPrice(pricing.InputPerMTok, "input_per_mtok", required: true)
-            ?? CheckPrice(pricing.OutputPerMTok, "output_per_mtok", required: true)
-            ?? CheckPrice(pricing.CachedInputPerMTok, "cached_input_per_mtok", required: false)
-            ?? CheckPrice(pricing.CacheWritePerMTok, "cache_write_per_mtok", required: false)
-            ?? CheckPrice(pricing.CacheReadPerMTok, "cache_read_per_mtok", required: false)
-            ?? CheckPrice(pricing.AudioPerSecond, "audio_per_second", required: false)) is { } badPrice)
+        if (pricing.Check("pricing") is { } badPrice)
         {
             return badPrice;
         }
@@ -86,15 +78,7 @@ public static class ModelsApi
             return missing;
         }
 
-        var definition = new ModelDefinition(body.EnvironmentId!, body.Name!, body.ProviderKeyId, new ModelPricing
-        {
-            InputPerMTok = pricing.InputPerMTok!.Value,
-            OutputPerMTok = pricing.OutputPerMTok!.Value,
-            CachedInputPerMTok = pricing.CachedInputPerMTok,
-            CacheWritePerMTok = pricing.CacheWritePerMTok,
-            CacheReadPerMTok = pricing.CacheReadPerMTok,
-            AudioPerSecond = pricing.AudioPerSecond,
-        });
+        var definition = new ModelDefinition(body.EnvironmentId!, body.Name!, body.ProviderKeyId, pricing.ToPricing());
         var stored = await grains.GetGrain<IModelGrain>(modelId).PutModelAsync(new ModelPut(definition, effectiveFrom));
         return TypedResults.Json(View(modelId, stored, time.GetUtcNow()), AdminJsonContext.Default.ModelView);
     }
@@ -139,13 +123,6 @@ public static class ModelsApi
         var definition = await grains.GetGrain<IModelGrain>(modelId).GetModelAsync();
         return definition is null ? (null, Problems.NotFound($"model '{modelId}' not found")) : (definition, null);
     }
-
-    private static IResult? CheckPrice(decimal? price, string field, bool required) => price switch
-    {
-        null when required => Problems.BadRequest($"missing required field 'pricing.{field}'"),
-        < 0m or > MaxPrice => Problems.BadRequest($"'pricing.{field}' must be from 0 to {MaxPrice}"),
-        _ => null,
-    };
 
     /// <summary>The model with the price in force at <paramref name="now"/>, or its earliest price when none is yet.</summary>
     private static ModelView View(string modelId, ModelDefinition definition, DateTimeOffset now)
