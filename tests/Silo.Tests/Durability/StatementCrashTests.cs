@@ -1,0 +1,80 @@
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json.Nodes;
+using BudgetCluster.Grains.Billing;
+using BudgetCluster.Silo.Tests.Infrastructure;
+using BudgetCluster.TelemetryIngress.Hosting;
+using BudgetCluster.TestSupport;
+
+namespace BudgetCluster.Silo.Tests.Durability;
+
+/// <summary>
+/// API.md §8 across SIGKILL: a closed statement is the same bytes after the silo is killed and
+/// restarted. The silo runs as a process on a clock shifted past the month's end.
+/// </summary>
+public sealed class StatementCrashTests : IDisposable
+{
+    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "bc-statement-" + Guid.NewGuid().ToString("N"));
+
+    [Fact]
+    public async Task ClosedStatement_KillDashNineAndRestart_SameBytesAndHash()
+    {
+        await TestClock.AwayFromPeriodBoundaryAsync(TimeSpan.FromMinutes(1));
+        var month = StatementPeriod.Containing(TestClock.Now, TimeZoneInfo.Utc);
+        await using (var first = await SiloProcess.StartAsync(_dataDirectory))
+        {
+            using var admin = new AdminClient(first.AdminUri, SiloFixture.Token);
+            await admin.PutOkAsync("/api/v1/orgs/acme", """{"name":"Acme"}""");
+            await admin.PutOkAsync("/api/v1/environments/prod", """{"org_id":"acme","name":"Prod"}""");
+            await admin.PutOkAsync("/api/v1/models/m-1", """{"environment_id":"prod","name":"m","pricing":{"input_per_mtok":"0.15","output_per_mtok":"0.60"}}""");
+            var issued = await admin.PostOkAsync("/api/v1/environments/prod/gateway-certificates", """{"dp_id":"dp-1"}""");
+            using var gateway = new GatewayClient(
+                first.DataPlaneUri,
+                X509Certificate2.CreateFromPem((string)issued["certificate_pem"]!, (string)issued["private_key_pem"]!),
+                X509Certificate2.CreateFromPem((string)issued["ca_pem"]!),
+                "prod",
+                "dp-1");
+            await gateway.PostTelemetryOkAsync(UsageEvents.Body(Enumerable.Range(0, 30).Select(i =>
+                UsageEvents.Event($"r{i}", modelId: "m-1", promptTokens: 1000 + i, completionTokens: 10 * i))));
+            await first.KillAsync();
+        }
+
+        // Past the month's end (by an hour, before Billing:CloseAfter closes it by itself).
+        var shift = ShiftedClock.Parse(Environment.GetEnvironmentVariable("Testing__ClockOffset")).GetValueOrDefault()
+            + (month.Window(TimeZoneInfo.Utc).End - TestClock.Now) + TimeSpan.FromHours(1);
+        var shifted = $"--Testing:ClockOffset={shift.ToString("c", CultureInfo.InvariantCulture)}";
+        byte[] closed;
+        await using (var second = await SiloProcess.StartAsync(_dataDirectory, shifted))
+        {
+            using var admin = new AdminClient(second.AdminUri, SiloFixture.Token);
+            using var close = await admin.PostAsync($"/api/v1/orgs/acme/statements/{month}/close", "");
+            Assert.Equal(HttpStatusCode.OK, close.StatusCode);
+            closed = await close.Content.ReadAsByteArrayAsync();
+            await second.KillAsync();
+        }
+
+        await using var third = await SiloProcess.StartAsync(_dataDirectory, shifted);
+        using var adminAgain = new AdminClient(third.AdminUri, SiloFixture.Token);
+        using var again = await adminAgain.GetAsync($"/api/v1/orgs/acme/statements/{month}");
+        var list = await adminAgain.GetOkAsync("/api/v1/orgs/acme/statements");
+
+        var statement = JsonNode.Parse(closed)!;
+        Assert.Equal("closed", (string)statement["status"]!);
+        Assert.Equal(30, (long)statement["lines"]![0]!["attempts"]!);
+        Assert.Equal(closed, await again.Content.ReadAsByteArrayAsync());
+        var summary = list["data"]!.AsArray().Single(s => (string)s!["period"]! == month.ToString())!;
+        Assert.Equal(((string)statement["content_sha256"]!, "closed"), ((string)summary["content_sha256"]!, (string)summary["status"]!));
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_dataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
