@@ -42,8 +42,14 @@ internal sealed partial class OrgGrain(
     {
         if (definition != state.State.Definition)
         {
+            if (state.State.Definition is null)
+            {
+                // Created now (or again: the first creation is kept). One stored before this was
+                // recorded has an older definition and keeps no date, rather than a wrong one.
+                state.State.CreatedAt ??= time.GetUtcNow();
+            }
+
             state.State.Definition = definition;
-            state.State.CreatedAt ??= time.GetUtcNow();
             await CommitSettingsChangeAsync();
         }
 
