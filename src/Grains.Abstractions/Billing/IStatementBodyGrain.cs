@@ -1,14 +1,15 @@
 namespace BudgetCluster.Grains.Abstractions.Billing;
 
 /// <summary>
-/// The stored body of one closed statement. Key: <c>{org_id}/{YYYY-MM}</c>. Written by the org's
-/// <see cref="IStatementsGrain"/> before it records the statement as closed, so a body is only ever
-/// served once it is final; kept apart so the org's statement index stays small whatever its age.
+/// The stored body of one closed statement. Key: <c>{org_id}/{YYYY-MM}/{content_sha256}</c>, so a
+/// body is never replaced by another: written by the org's <see cref="IStatementsGrain"/> before it
+/// records the statement as closed with that hash; kept apart so the org's statement index stays
+/// small whatever its age.
 /// </summary>
 [Alias("budgetcluster.statement-body")]
 public interface IStatementBodyGrain : IGrainWithStringKey
 {
-    /// <summary>Stores the body; durable when it returns. Idempotent.</summary>
+    /// <summary>Stores the body (the same bytes again change nothing: the key is their hash); durable when it returns.</summary>
     [Alias("store-body")]
     Task StoreBodyAsync(byte[] body);
 

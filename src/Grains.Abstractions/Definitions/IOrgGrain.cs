@@ -69,6 +69,13 @@ public interface IOrgGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task<ImmutableArray<string>> ListEnvironmentsAsync();
 
+    /// <summary>
+    /// Every environment the organization has had, deleted ones included (an environment id is
+    /// never created again in another org), sorted by id: whose ledger rows are the org's usage.
+    /// </summary>
+    [Alias("list-usage-environments")]
+    Task<ImmutableArray<string>> ListUsageEnvironmentsAsync();
+
     /// <summary>Every budget of the organization, sorted by id.</summary>
     [Alias("list-budgets")]
     Task<ImmutableArray<OrgBudget>> ListBudgetsAsync();

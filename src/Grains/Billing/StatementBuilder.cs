@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using BudgetCluster.Grains.Budgets;
 using BudgetCluster.Grains.Usage;
 
 namespace BudgetCluster.Grains.Billing;
@@ -93,6 +94,36 @@ public static class StatementBuilder
             .OrderBy(sum => sum.Period, StringComparer.Ordinal)
             .ThenBy(sum => sum.EnvironmentId, StringComparer.Ordinal)
             .ThenBy(sum => sum.ModelId, StringComparer.Ordinal)];
+    }
+
+    /// <summary>
+    /// The closed statements whose months can still get events after the last close: those ending
+    /// after its <see cref="ClosedStatement.ClosedAt"/> less <paramref name="lateEventWindow"/>
+    /// (<c>DataPlane:MaxEventAge</c>), whether or not they had usage. An event accepted later occurred
+    /// after that instant, so only these months can gain one. A suffix of <paramref name="closed"/>
+    /// (in period order), so their windows are contiguous and one read covers them.
+    /// </summary>
+    public static IReadOnlyList<ClosedStatement> Tracked(IReadOnlyList<ClosedStatement> closed, TimeSpan lateEventWindow)
+    {
+        ArgumentNullException.ThrowIfNull(closed);
+        if (closed.Count == 0)
+        {
+            return [];
+        }
+
+        var cut = closed[^1].ClosedAt - lateEventWindow;
+        return [.. closed.SkipWhile(statement => statement.EndingAt <= cut)];
+    }
+
+    /// <summary>
+    /// An open statement's window: its month in <paramref name="zone"/>, except that the first open
+    /// one starts where the last closed one ended (<paramref name="lastClosedEnd"/>), so a change of
+    /// the billing zone leaves no instant out and none in two statements.
+    /// </summary>
+    public static PeriodWindow OpenWindow(StatementPeriod period, TimeZoneInfo zone, bool firstOpen, DateTimeOffset? lastClosedEnd)
+    {
+        var window = period.Window(zone);
+        return firstOpen && lastClosedEnd is { } end && end < window.End ? window with { Start = end } : window;
     }
 
     private static ImmutableArray<PeriodSum> Sums(StatementPeriod period, IEnumerable<(string Environment, string Model, long Attempts, decimal Spend)> rows)

@@ -20,6 +20,13 @@ public readonly record struct StatementPeriod(int Year, int Month) : IComparable
 
     public StatementPeriod Previous => Month == 1 ? new(Year - 1, 12) : new(Year, Month - 1);
 
+    /// <summary>The period <paramref name="months"/> after this one (before it when negative).</summary>
+    public StatementPeriod Plus(int months)
+    {
+        var index = (Year * 12) + Month - 1 + months;
+        return new StatementPeriod(index / 12, (index % 12) + 1);
+    }
+
     /// <summary>Exactly <c>YYYY-MM</c>: four digits, a hyphen, a month 01 to 12, a year from <see cref="FirstYear"/> to <see cref="LastYear"/>.</summary>
     public static bool TryParse(string? text, out StatementPeriod period)
     {

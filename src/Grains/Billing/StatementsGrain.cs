@@ -13,8 +13,9 @@ namespace BudgetCluster.Grains.Billing;
 /// <summary>
 /// An org's statements (API.md §8). State (<see cref="StatementsState"/>): the first period, the
 /// index of closed statements and the sums the last one knew (<see cref="StatementBuilder"/>),
-/// written when a statement closes, after its body (<see cref="StatementBodyGrain"/>), so a crash
-/// between the two leaves the statement open and the next close writes the body again. Nothing
+/// written when a statement closes, after its body (<see cref="StatementBodyGrain"/>, keyed by
+/// its hash), so a crash between the two leaves the statement open and the next close writes
+/// another body, which the index then names. Nothing
 /// else is kept: an open statement is computed from the rollups at each request (exact, as usage
 /// views are). One activation per org serializes closing, so a statement closes once however many
 /// silos ask (each silo's <c>StatementCloser</c> does, every <see cref="BillingOptions.CloseCheckInterval"/>).
@@ -75,13 +76,12 @@ internal sealed partial class StatementsGrain(
         var (asked, calendar, answer) = await LookUpAsync(period);
         if (calendar is null)
         {
-            return answer;
-        }
+            if (answer is null && await CalendarAsync() is { } later && asked > later.Current)
+            {
+                throw new DefinitionConflictException($"the period {asked} has not begun: a statement can be closed once its period has ended");
+            }
 
-        var firstOpen = FirstOpen(calendar);
-        if (asked != firstOpen)
-        {
-            throw new DefinitionConflictException($"the statement of {firstOpen} is still open: statements close in order, {firstOpen} first");
+            return answer;
         }
 
         var end = OpenWindow(asked, calendar).End;
@@ -89,6 +89,12 @@ internal sealed partial class StatementsGrain(
         {
             throw new DefinitionConflictException(
                 $"the period {asked} has not ended: it ends at {end.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}, and its statement can be closed from then on");
+        }
+
+        var firstOpen = FirstOpen(calendar);
+        if (asked != firstOpen)
+        {
+            throw new DefinitionConflictException($"the statement of {firstOpen} is still open: statements close in order, {firstOpen} first");
         }
 
         return await CloseAsync(asked, calendar);
@@ -128,7 +134,7 @@ internal sealed partial class StatementsGrain(
             return (asked, null, null);
         }
 
-        return Closed(asked) is null ? (asked, calendar, null) : (asked, null, await Body(asked).GetBodyAsync());
+        return Closed(asked) is not { } closed ? (asked, calendar, null) : (asked, null, await Body(asked, closed.ContentSha256).GetBodyAsync());
     }
 
     /// <summary>Closes the first open statement, whose period has ended: body first, then the index.</summary>
@@ -136,15 +142,15 @@ internal sealed partial class StatementsGrain(
     {
         var (statement, current) = await ComputeAsync(period, calendar, closedAt: calendar.Now);
         var (body, hash) = StatementJson.Write(statement);
-        await Body(period).StoreBodyAsync(body);
+        await Body(period, hash!).StoreBodyAsync(body);
 
         var closed = new ClosedStatement(
             period.ToString(), statement.Window.Start, statement.Window.End, calendar.Now, statement.TotalUsd, hash!);
-        var ends = state.State.Closed.Append(closed).ToDictionary(entry => entry.Period, entry => entry.EndingAt);
-        var reach = calendar.Now - options.Value.LateEventWindow;
+        var tracked = StatementBuilder.Tracked([.. state.State.Closed, closed], options.Value.LateEventWindow)
+            .Select(entry => entry.Period).ToHashSet(StringComparer.Ordinal);
         state.State.Known = [.. StatementBuilder.Known(state.State.Known, current)
             .Concat(StatementBuilder.Sums(period, statement.Lines))
-            .Where(sum => sum.Period == closed.Period || ends[sum.Period] > reach)];
+            .Where(sum => tracked.Contains(sum.Period))];
         state.State.Closed.Add(closed);
         await state.WriteOrResetAsync(this);
         LogClosed(logger, OrgId, closed.Period, closed.TotalUsd, statement.Adjustments.Length);
@@ -165,10 +171,10 @@ internal sealed partial class StatementsGrain(
 
         ImmutableArray<PeriodSum> current = [];
         ImmutableArray<StatementAdjustment> adjustments = [];
-        if (period == FirstOpen(calendar) && state.State.Known.Count > 0)
+        var known = period == FirstOpen(calendar) ? StatementBuilder.Tracked(state.State.Closed, options.Value.LateEventWindow) : [];
+        if (known.Count > 0)
         {
-            // The known periods are the last closed statements, one after the other: one read of their windows.
-            var known = state.State.Closed.Where(closed => state.State.Known.Any(sum => sum.Period == closed.Period)).ToList();
+            // The tracked months are the last closed statements, one after the other: one read of their windows.
             var boundaries = known.Select(closed => closed.StartingAt).Append(known[^1].EndingAt).ToImmutableArray();
             var earlier = await ReadAsync(calendar, boundaries, [UsageDimension.Environment, UsageDimension.Model]);
             current = [.. known.SelectMany((closed, index) => StatementBuilder.Sums(
@@ -200,28 +206,22 @@ internal sealed partial class StatementsGrain(
         var now = time.GetUtcNow();
         if (state.State.FirstPeriod is null)
         {
-            // An org stored before it recorded its creation starts with the month before this first look.
-            var first = await org.GetCreatedAtAsync() is { } created
-                ? StatementPeriod.Containing(created, zone)
-                : StatementPeriod.Containing(now, zone).Previous;
+            // From the month of the oldest event a gateway could still send when the org was created
+            // (or, for one stored before it recorded that, when its statements were first looked at),
+            // so that no accepted event falls before the first statement.
+            var first = StatementPeriod.Containing((await org.GetCreatedAtAsync() ?? now) - options.Value.LateEventWindow, zone);
             state.State.FirstPeriod = first.ToString();
             await state.WriteOrResetAsync(this);
         }
 
-        return new Calendar(zone, zoneName, await org.ListEnvironmentsAsync(), Parse(state.State.FirstPeriod), StatementPeriod.Containing(now, zone), now);
+        return new Calendar(zone, zoneName, await org.ListUsageEnvironmentsAsync(), Parse(state.State.FirstPeriod), StatementPeriod.Containing(now, zone), now);
     }
 
     private StatementPeriod FirstOpen(Calendar calendar) =>
         state.State.Closed.Count == 0 ? calendar.First : Parse(state.State.Closed[^1].Period).Next;
 
-    /// <summary>An open statement's window: its month in the org's zone, the first open one starting where the last closed one ended.</summary>
-    private PeriodWindow OpenWindow(StatementPeriod period, Calendar calendar)
-    {
-        var window = period.Window(calendar.Zone);
-        return period == FirstOpen(calendar) && state.State.Closed.Count > 0 && state.State.Closed[^1].EndingAt < window.End
-            ? window with { Start = state.State.Closed[^1].EndingAt }
-            : window;
-    }
+    private PeriodWindow OpenWindow(StatementPeriod period, Calendar calendar) =>
+        StatementBuilder.OpenWindow(period, calendar.Zone, period == FirstOpen(calendar), state.State.Closed.LastOrDefault()?.EndingAt);
 
     private ClosedStatement? Closed(StatementPeriod period)
     {
@@ -229,7 +229,12 @@ internal sealed partial class StatementsGrain(
         return state.State.Closed.Find(closed => closed.Period == name);
     }
 
-    private IStatementBodyGrain Body(StatementPeriod period) => GrainFactory.GetGrain<IStatementBodyGrain>($"{OrgId}/{period}");
+    /// <summary>
+    /// The body with that hash: a close that crashed before its index write leaves a body under a
+    /// hash no index names, and the next close writes its own beside it, never over a served one.
+    /// </summary>
+    private IStatementBodyGrain Body(StatementPeriod period, string contentSha256) =>
+        GrainFactory.GetGrain<IStatementBodyGrain>($"{OrgId}/{period}/{contentSha256}");
 
     private static StatementPeriod Parse(string period) =>
         StatementPeriod.TryParse(period, out var parsed) ? parsed : throw new ArgumentException($"'{period}' is not a statement period (YYYY-MM)", nameof(period));

@@ -95,6 +95,7 @@ internal sealed partial class OrgGrain(
         if (deleted.Count > 0)
         {
             state.State.Environments.ExceptWith(deleted);
+            state.State.FormerEnvironments.UnionWith(deleted);
             await state.WriteOrResetAsync(this);
         }
     }
@@ -103,6 +104,7 @@ internal sealed partial class OrgGrain(
     {
         if (state.State.Environments.Remove(environmentId))
         {
+            state.State.FormerEnvironments.Add(environmentId);
             await state.WriteOrResetAsync(this);
         }
     }
@@ -207,6 +209,9 @@ internal sealed partial class OrgGrain(
     }
 
     public Task<ImmutableArray<string>> ListEnvironmentsAsync() => Task.FromResult(state.State.Environments.ToImmutableArray());
+
+    public Task<ImmutableArray<string>> ListUsageEnvironmentsAsync() =>
+        Task.FromResult(state.State.Environments.Union(state.State.FormerEnvironments).Order(StringComparer.Ordinal).ToImmutableArray());
 
     public Task<ImmutableArray<OrgBudget>> ListBudgetsAsync() =>
         Task.FromResult(state.State.Budgets.Select(pair => new OrgBudget(pair.Key, pair.Value)).ToImmutableArray());

@@ -21,4 +21,6 @@ public sealed class OrgState
     [Id(6)] public bool Listed { get; set; }
     /// <summary>When the org was first created; null for one stored before this was recorded. Its statements start with that month.</summary>
     [Id(7)] public DateTimeOffset? CreatedAt { get; set; }
+    /// <summary>Environments of this org since deleted: the ledger keeps their usage, and statements count it.</summary>
+    [Id(8)] public SortedSet<string> FormerEnvironments { get; set; } = new(StringComparer.Ordinal);
 }

@@ -64,49 +64,109 @@ public sealed class StatementBuilderTests
     }
 
     [Fact]
-    public void ClosedTotalPlusLaterAdjustments_RandomLateTraffic_IsEveryEventOnce()
+    public void ClosedTotalPlusLaterAdjustments_RandomLateTrafficAndEmptyMonths_IsEveryEventOnce()
     {
-        // A ledger of events of three periods arriving over time; statements close one after another
-        // and each open one lists what the closed periods gained: the model the grain follows.
+        // The grain's algorithm over a year of months, some without any usage when they close, late
+        // events arriving for every month still within the window: each month's closed total plus
+        // the adjustments for it in later statements must be every event of it, once.
         var random = new Random(20261207);
-        StatementPeriod[] periods = [new(2026, 9), October, November];
+        var window = TimeSpan.FromDays(35);
+        var months = Enumerable.Range(0, 12).Select(i => new StatementPeriod(2026, 1).Plus(i)).ToList();
         var ledger = new List<(StatementPeriod Period, string Model, decimal Spend)>();
-        var closedTotals = new Dictionary<StatementPeriod, decimal>();
-        var adjusted = periods.ToDictionary(period => period, _ => 0m);
+        var closed = new List<ClosedStatement>();
+        var totals = new Dictionary<StatementPeriod, decimal>();
+        var adjusted = months.ToDictionary(month => month, _ => 0m);
         var known = new List<PeriodSum>();
-        for (var closing = 0; closing < periods.Length; closing++)
+        for (var index = 0; index < months.Count; index++)
         {
-            for (var i = random.Next(50, 200); i > 0; i--)
+            var month = months[index];
+            var end = month.Window(TimeZoneInfo.Utc).End;
+            var closeAt = end.AddDays(random.Next(0, 4));
+            // Usage of the month itself (none in a third of them), and late usage of any month that ended
+            // less than the window before now, as the data plane accepts it.
+            var own = random.Next(3) == 0 ? 0 : random.Next(1, 40);
+            for (var i = 0; i < own; i++)
             {
-                // Mostly the period being closed, some late ones for those closed before it.
-                var period = periods[Math.Max(0, closing - (random.Next(4) == 0 ? random.Next(0, closing + 1) : 0))];
-                ledger.Add((period, $"m-{random.Next(3)}", random.Next(1, 10_000) / 10_000m));
+                ledger.Add((month, $"m-{random.Next(3)}", random.Next(1, 10_000) / 10_000m));
             }
 
-            var current = periods.Take(closing)
-                .SelectMany(period => StatementBuilder.Sums(period, RowsOf(ledger.Where(e => e.Period == period))))
-                .ToList();
-            foreach (var adjustment in StatementBuilder.Adjustments(current, known))
+            foreach (var earlier in months.Take(index).Where(m => m.Window(TimeZoneInfo.Utc).End > closeAt - window))
+            {
+                for (var i = random.Next(0, 4); i > 0; i--)
+                {
+                    ledger.Add((earlier, $"m-{random.Next(3)}", random.Next(1, 10_000) / 10_000m));
+                }
+            }
+
+            var tracked = StatementBuilder.Tracked(closed, window);
+            var current = tracked.SelectMany(c => StatementBuilder.Sums(Parse(c.Period), RowsOf(ledger.Where(e => e.Period == Parse(c.Period))))).ToList();
+            var adjustments = StatementBuilder.Adjustments(current, known);
+            foreach (var adjustment in adjustments)
             {
                 adjusted[adjustment.Period] += adjustment.SpendUsd;
             }
 
-            var lines = StatementBuilder.Lines(RowsOf(ledger.Where(e => e.Period == periods[closing])));
-            closedTotals[periods[closing]] = lines.Sum(line => line.SpendUsd);
-            known = [.. StatementBuilder.Known(known, current).Concat(StatementBuilder.Sums(periods[closing], lines))];
+            var lines = StatementBuilder.Lines(RowsOf(ledger.Where(e => e.Period == month)));
+            totals[month] = lines.Sum(line => line.SpendUsd);
+            var statement = new ClosedStatement(month.ToString(), month.Window(TimeZoneInfo.Utc).Start, end, closeAt, 0m, "");
+            closed.Add(statement);
+            var stillTracked = StatementBuilder.Tracked(closed, window).Select(c => c.Period).ToHashSet();
+            known = [.. StatementBuilder.Known(known, current).Concat(StatementBuilder.Sums(month, lines)).Where(sum => stillTracked.Contains(sum.Period))];
         }
 
-        foreach (var period in periods.Take(2))
+        // The open statement after the last close lists what is left.
+        var last = StatementBuilder.Tracked(closed, window);
+        var final = last.SelectMany(c => StatementBuilder.Sums(Parse(c.Period), RowsOf(ledger.Where(e => e.Period == Parse(c.Period)))));
+        foreach (var adjustment in StatementBuilder.Adjustments(final, known))
         {
-            var final = StatementBuilder.Adjustments(StatementBuilder.Sums(period, RowsOf(ledger.Where(e => e.Period == period))), known);
-            Assert.Equal(
-                ledger.Where(e => e.Period == period).Sum(e => e.Spend),
-                closedTotals[period] + adjusted[period] + final.Sum(adjustment => adjustment.SpendUsd));
+            adjusted[adjustment.Period] += adjustment.SpendUsd;
         }
+
+        // Some month had nothing when it closed and got late events after: the case to get right.
+        Assert.Contains(months, month => totals[month] == 0m && adjusted[month] > 0m);
+        foreach (var month in months)
+        {
+            Assert.Equal(ledger.Where(e => e.Period == month).Sum(e => e.Spend), totals[month] + adjusted[month]);
+        }
+    }
+
+    [Fact]
+    public void Tracked_KeepsEveryClosedMonthEndingWithinTheWindowOfTheLastClose_EmptyOnesToo()
+    {
+        var months = Enumerable.Range(0, 4).Select(i => new StatementPeriod(2026, 8).Plus(i)).ToList();
+        var closed = months.Select(m => new ClosedStatement(
+            m.ToString(), m.Window(TimeZoneInfo.Utc).Start, m.Window(TimeZoneInfo.Utc).End, m.Window(TimeZoneInfo.Utc).End.AddDays(3), 0m, "")).ToList();
+
+        var tracked = StatementBuilder.Tracked(closed, TimeSpan.FromDays(35));
+
+        // Closed 2026-12-04: November and October (ended 2026-11-01, within 35 days) can still get events.
+        Assert.Equal(["2026-10", "2026-11"], tracked.Select(c => c.Period));
+        Assert.Empty(StatementBuilder.Tracked([], TimeSpan.FromDays(35)));
+    }
+
+    [Theory]
+    [InlineData("Asia/Kathmandu")]
+    [InlineData("America/Los_Angeles")]
+    [InlineData("Pacific/Chatham")]
+    public void OpenWindow_AfterTheBillingZoneChanged_StartsWhereTheLastClosedEnded(string zoneName)
+    {
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(zoneName);
+        var closedEnd = November.Window(TimeZoneInfo.Utc).End;
+        var december = November.Plus(1);
+
+        var first = StatementBuilder.OpenWindow(december, zone, firstOpen: true, closedEnd);
+        var second = StatementBuilder.OpenWindow(december.Plus(1), zone, firstOpen: false, closedEnd);
+
+        Assert.Equal(closedEnd, first.Start);
+        Assert.Equal(december.Window(zone).End, first.End);
+        Assert.Equal(first.End, second.Start);
+        Assert.Equal(december.Window(zone), StatementBuilder.OpenWindow(december, zone, firstOpen: true, lastClosedEnd: null));
     }
 
     private static IEnumerable<RollupRow> RowsOf(IEnumerable<(StatementPeriod Period, string Model, decimal Spend)> events) =>
         events.Select(e => Row("prod", e.Model, "", attempts: 1, spend: e.Spend));
+
+    private static StatementPeriod Parse(string period) => StatementPeriod.TryParse(period, out var parsed) ? parsed : throw new FormatException(period);
 
     private static PeriodSum Sum(StatementPeriod period, string environment, string model, long attempts, decimal spend) =>
         new(period.ToString(), environment, model, attempts, spend);

@@ -548,7 +548,6 @@ public abstract class UsageLedgerContract : IAsyncLifetime
         return entries;
     }
 
-    /// <summary>Appends in batches of random sizes, each gateway's rows in sequence order as gateways send them.</summary>
     [Fact]
     public async Task SumTokensAsync_SumsTheWindowsEventsPerModelVersionAndCacheHit_ExactlyAndNothingElse()
     {
@@ -583,6 +582,7 @@ public abstract class UsageLedgerContract : IAsyncLifetime
         Assert.Equal(expected, sums.OrderBy(sum => sum.ToString(), StringComparer.Ordinal));
     }
 
+    /// <summary>Appends in batches of random sizes, each gateway's rows in sequence order as gateways send them.</summary>
     protected static async Task AppendInBatchesAsync(IUsageLedger ledger, IReadOnlyList<LedgerEntry> entries, int seed)
     {
         ArgumentNullException.ThrowIfNull(ledger);

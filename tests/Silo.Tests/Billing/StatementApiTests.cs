@@ -11,6 +11,7 @@ public sealed class StatementApiTests(SiloFixture silo) : IClassFixture<SiloFixt
     [Fact]
     public async Task Statement_InLosAngeles_StartsAtLocalMidnightOfTheFirst()
     {
+        await TestClock.AwayFromPeriodBoundaryAsync();
         using var admin = silo.Admin();
         var org = $"org-{Guid.NewGuid():N}"[..20];
         var put = await admin.PutOkAsync($"/api/v1/orgs/{org}", """{"name":"West","billing_time_zone":"America/Los_Angeles"}""");
@@ -23,7 +24,11 @@ public sealed class StatementApiTests(SiloFixture silo) : IClassFixture<SiloFixt
 
         Assert.Equal("America/Los_Angeles", (string)put["billing_time_zone"]!);
         Assert.Equal("America/Los_Angeles", (string)list["time_zone"]!);
-        var only = Assert.Single(list["data"]!.AsArray())!;
+        // From the month of the oldest event a gateway could send when the org was created (35 days).
+        var first = $"{TimeZoneInfo.ConvertTime(TestClock.Now.AddDays(-35), zone):yyyy-MM}";
+        var statements = list["data"]!.AsArray();
+        Assert.Equal(first, (string)statements[0]!["period"]!);
+        var only = statements[^1]!;
         Assert.Equal((period, "open", "0.00"), ((string)only["period"]!, (string)only["status"]!, (string)only["total_usd"]!));
         Assert.Equal("America/Los_Angeles", (string)statement["time_zone"]!);
         var start = DateTimeOffset.Parse((string)statement["starting_at"]!, System.Globalization.CultureInfo.InvariantCulture);
@@ -55,11 +60,12 @@ public sealed class StatementApiTests(SiloFixture silo) : IClassFixture<SiloFixt
     }
 
     [Fact]
-    public async Task Statement_OutsideTheOrgsMonthsOrOfAnUnknownOrg_Is404()
+    public async Task Statement_OutsideTheOrgsMonthsOrOfAnUnknownOrg_Is404_AndClosingAFutureOneIs409()
     {
         using var world = await silo.OnboardAsync();
         var current = TestClock.Now;
-        var before = $"{current.AddMonths(-1):yyyy-MM}";
+        // The first statement is the month of the oldest event a gateway could send (35 days before the org).
+        var before = $"{current.AddDays(-35).AddMonths(-1):yyyy-MM}";
         var after = $"{current.AddMonths(2):yyyy-MM}";
 
         using var early = await world.Admin.GetAsync($"/api/v1/orgs/{world.OrgId}/statements/{before}");
@@ -67,10 +73,13 @@ public sealed class StatementApiTests(SiloFixture silo) : IClassFixture<SiloFixt
         using var unknownGet = await world.Admin.GetAsync($"/api/v1/orgs/org-never-{world.Suffix}/statements/{current:yyyy-MM}");
         using var unknownList = await world.Admin.GetAsync($"/api/v1/orgs/org-never-{world.Suffix}/statements");
         using var unknownClose = await world.Admin.PostAsync($"/api/v1/orgs/org-never-{world.Suffix}/statements/{before}/close", "");
+        using var futureClose = await world.Admin.PostAsync($"/api/v1/orgs/{world.OrgId}/statements/{after}/close", "");
 
         Assert.Equal(HttpStatusCode.NotFound, early.StatusCode);
         Assert.Contains($"has no statement for {before}", await early.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NotFound, late.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, futureClose.StatusCode);
+        Assert.Contains($"the period {after} has not begun", await futureClose.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         foreach (var response in new[] { unknownGet, unknownList, unknownClose })
         {
             Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);

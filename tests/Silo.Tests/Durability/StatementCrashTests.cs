@@ -11,7 +11,7 @@ namespace BudgetCluster.Silo.Tests.Durability;
 
 /// <summary>
 /// API.md §8 across SIGKILL: a closed statement is the same bytes after the silo is killed and
-/// restarted. The silo runs as a process on a clock shifted past the month's end.
+/// restarted. The silo runs as a process; the month closed is the one before the test's clock.
 /// </summary>
 public sealed class StatementCrashTests : IDisposable
 {
@@ -21,8 +21,13 @@ public sealed class StatementCrashTests : IDisposable
     public async Task ClosedStatement_KillDashNineAndRestart_SameBytesAndHash()
     {
         await TestClock.AwayFromPeriodBoundaryAsync(TimeSpan.FromMinutes(1));
-        var month = StatementPeriod.Containing(TestClock.Now, TimeZoneInfo.Utc);
-        await using (var first = await SiloProcess.StartAsync(_dataDirectory))
+        // The org and its usage come from a silo whose clock is in the last hour of the previous month
+        // (shifted back: Orleans' membership declares a silo shifted ahead by weeks dead), so that
+        // month has ended for the silos after it, which run on the test's clock.
+        var month = StatementPeriod.Containing(TestClock.Now, TimeZoneInfo.Utc).Previous;
+        var back = month.Window(TimeZoneInfo.Utc).End.AddHours(-1) - TestClock.Now;
+        var offset = ShiftedClock.Parse(Environment.GetEnvironmentVariable("Testing__ClockOffset")).GetValueOrDefault() + back;
+        await using (var first = await SiloProcess.StartAsync(_dataDirectory, $"--Testing:ClockOffset={offset.ToString("c", CultureInfo.InvariantCulture)}"))
         {
             using var admin = new AdminClient(first.AdminUri, SiloFixture.Token);
             await admin.PutOkAsync("/api/v1/orgs/acme", """{"name":"Acme"}""");
@@ -35,26 +40,30 @@ public sealed class StatementCrashTests : IDisposable
                 X509Certificate2.CreateFromPem((string)issued["ca_pem"]!),
                 "prod",
                 "dp-1");
+            var then = TestClock.Now + back;
             await gateway.PostTelemetryOkAsync(UsageEvents.Body(Enumerable.Range(0, 30).Select(i =>
-                UsageEvents.Event($"r{i}", modelId: "m-1", promptTokens: 1000 + i, completionTokens: 10 * i))));
+                UsageEvents.Event($"r{i}", then, "m-1", promptTokens: 1000 + i, completionTokens: 10 * i))));
             await first.KillAsync();
         }
 
-        // Past the month's end (by an hour, before Billing:CloseAfter closes it by itself).
-        var shift = ShiftedClock.Parse(Environment.GetEnvironmentVariable("Testing__ClockOffset")).GetValueOrDefault()
-            + (month.Window(TimeZoneInfo.Utc).End - TestClock.Now) + TimeSpan.FromHours(1);
-        var shifted = $"--Testing:ClockOffset={shift.ToString("c", CultureInfo.InvariantCulture)}";
         byte[] closed;
-        await using (var second = await SiloProcess.StartAsync(_dataDirectory, shifted))
+        await using (var second = await SiloProcess.StartAsync(_dataDirectory))
         {
             using var admin = new AdminClient(second.AdminUri, SiloFixture.Token);
+            // Statements close in order: first the months before it (from 35 days before the org).
+            foreach (var earlier in (await admin.GetOkAsync("/api/v1/orgs/acme/statements"))["data"]!.AsArray()
+                .Select(s => (string)s!["period"]!).Where(p => string.CompareOrdinal(p, month.ToString()) < 0))
+            {
+                await admin.PostOkAsync($"/api/v1/orgs/acme/statements/{earlier}/close", "");
+            }
+
             using var close = await admin.PostAsync($"/api/v1/orgs/acme/statements/{month}/close", "");
             Assert.Equal(HttpStatusCode.OK, close.StatusCode);
             closed = await close.Content.ReadAsByteArrayAsync();
             await second.KillAsync();
         }
 
-        await using var third = await SiloProcess.StartAsync(_dataDirectory, shifted);
+        await using var third = await SiloProcess.StartAsync(_dataDirectory);
         using var adminAgain = new AdminClient(third.AdminUri, SiloFixture.Token);
         using var again = await adminAgain.GetAsync($"/api/v1/orgs/acme/statements/{month}");
         var list = await adminAgain.GetOkAsync("/api/v1/orgs/acme/statements");

@@ -8,6 +8,9 @@ namespace BudgetCluster.Silo.Admin.Models;
 /// <summary><c>/api/v1/models</c>: models and their pricing, used to price usage events.</summary>
 public static class ModelsApi
 {
+    /// <summary>The first year a price may take effect: that of the usage views and statements.</summary>
+    private const int EarliestPriceYear = 1972;
+
     public static RouteGroupBuilder MapModelsApi(this RouteGroupBuilder api)
     {
         api.MapPut("/models/{model_id}", PutAsync)
@@ -68,6 +71,12 @@ public static class ModelsApi
             if (!WireFormat.TryParseInstant(from, out var instant))
             {
                 return Problems.BadRequest($"'effective_from' must be an RFC 3339 date-time with an offset, e.g. 2026-11-01T00:00:00Z (got '{from}')");
+            }
+
+            if (instant.Year is < EarliestPriceYear or > 9998)
+            {
+                // Leave the price out of the body of a new model for "since always".
+                return Problems.BadRequest($"'effective_from' must be from {EarliestPriceYear} to 9998 (got '{from}')");
             }
 
             effectiveFrom = instant;

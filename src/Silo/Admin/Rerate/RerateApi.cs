@@ -72,11 +72,14 @@ public static class RerateApi
             prices[modelId] = pricing.ToPricing();
         }
 
-        var (environments, missing) = await Lookups.OrgEnvironmentsAsync(grains, orgId, []);
-        if (missing is not null)
+        var org = grains.GetGrain<IOrgGrain>(orgId);
+        if (await org.GetOrgAsync() is null)
         {
-            return missing;
+            return Problems.NotFound($"org '{orgId}' not found");
         }
+
+        // Deleted environments too: their events are still the org's usage.
+        var environments = await org.ListUsageEnvironmentsAsync();
 
         var sums = await ledger.SumTokensAsync(environments, window.From, window.To, request.HttpContext.RequestAborted);
         // The prices the events were priced with: each repriced model's timeline, read once.
