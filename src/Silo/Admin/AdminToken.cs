@@ -42,13 +42,21 @@ public sealed class AdminToken
             return new AdminToken(LongEnough(File.ReadAllText(path).Trim(), $"the file {path}"), path);
         }
 
-        PrivateFiles.CreateDirectory(dataDirectory);
+        // Under the directory's lock, so processes starting together on one directory agree: a
+        // rename that should not overwrite is not atomic on every file system .NET runs on.
+        using var locked = PrivateFiles.LockDirectory(dataDirectory, TokenLockTimeout);
+        if (File.Exists(path))
+        {
+            return new AdminToken(LongEnough(File.ReadAllText(path).Trim(), $"the file {path}"), path);
+        }
+
         var token = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
-        // Whole or not at all; when another process on the directory wrote its token first, that one is the token.
         return PrivateFiles.WriteAtomically(path, token, ownerOnly: true, overwrite: false)
             ? new AdminToken(token, path)
             : new AdminToken(LongEnough(File.ReadAllText(path).Trim(), $"the file {path}"), path);
     }
+
+    private static readonly TimeSpan TokenLockTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>Constant-time comparison, so response timing reveals nothing about the token.</summary>
     public bool Matches(string? presented) =>
