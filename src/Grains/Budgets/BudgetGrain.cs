@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using BudgetCluster.Grains.Abstractions.Budgets;
+using BudgetCluster.Grains.Abstractions.Notifications;
 using BudgetCluster.Grains.Ledger;
 using BudgetCluster.Grains.Storage;
 using BudgetCluster.Grains.Streams;
@@ -39,6 +40,9 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
     private readonly BudgetGrainOptions _options;
     private readonly ILogger<BudgetGrain> _logger;
     private static readonly TimeSpan PublishRetryInterval = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan HandOverRetryInterval = TimeSpan.FromSeconds(5);
+    private IGrainTimer? _handOverRetry;
+    private bool _handingOver;
 
     private IAsyncStream<BudgetEvent>? _stream;
     /// <summary>Events whose publish failed, in order; sent again by <see cref="_publishRetry"/>.</summary>
@@ -89,6 +93,9 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
             await PublishAsync(BudgetEventKind.Status, null);
             ArmRolloverTimer();
         }
+
+        // Transitions stored but not yet taken by the webhooks when the last activation ended.
+        HandOver();
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -170,6 +177,11 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
         S.Deleted = true;
         S.NotifiedState = BudgetState.Ok;
         S.NotifiedBlocking = false;
+        for (var i = 0; i < announcements.Length; i++)
+        {
+            Notify(Kind(announcements[i]), announcements[i].Threshold, firstVersion + i);
+        }
+
         await WriteSnapshotAsync();
         for (var i = 0; i < announcements.Length; i++)
         {
@@ -177,6 +189,7 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
         }
 
         await PublishAsync(BudgetEventKind.Deleted, null);
+        HandOver();
         _rolloverTimer?.Dispose();
         _rolloverTimer = null;
         return new BudgetDeletion(true, S.Policy!.OrgId);
@@ -291,6 +304,11 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
 
         var firstVersion = S.Version + 1;
         S.Version += evaluation.Transitions.Length;
+        for (var i = 0; i < evaluation.Transitions.Length; i++)
+        {
+            Notify(Kind(evaluation.Transitions[i]), evaluation.Transitions[i].Threshold, firstVersion + i);
+        }
+
         await WriteSnapshotAsync(resetOnFailure);
         for (var i = 0; i < evaluation.Transitions.Length; i++)
         {
@@ -299,6 +317,66 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
         }
 
         await PublishAsync(BudgetEventKind.Status, null);
+        HandOver();
+    }
+
+    /// <summary>Puts a transition in the outbox, to be stored by the write that stores the transition.</summary>
+    private void Notify(BudgetEventKind kind, decimal? threshold, long version)
+    {
+        var type = kind switch
+        {
+            BudgetEventKind.Threshold => WebhookEventTypes.Threshold,
+            BudgetEventKind.Exceeded => WebhookEventTypes.Exceeded,
+            _ => WebhookEventTypes.Cleared,
+        };
+        S.Outbox.Add(new BudgetNotification(
+            BudgetNotification.IdOf(this.GetPrimaryKeyString(), version), type, _time.GetUtcNow(), Status() with { Version = version }, threshold));
+    }
+
+    /// <summary>
+    /// Hands the outbox to the org's webhooks grain, in the background of this activation (a slow
+    /// webhooks grain never holds usage up). What it took leaves the outbox, stored with the next
+    /// snapshot; if this activation ends first, the next one hands it over again and the webhooks
+    /// grain ignores what it already took (by version). A failure is tried again every 5 s.
+    /// </summary>
+    private void HandOver()
+    {
+        if (S.Outbox.Count > 0 && !_handingOver && S.Policy is not null)
+        {
+            _ = HandOverAsync();
+        }
+    }
+
+    private async Task HandOverAsync()
+    {
+        _handingOver = true;
+        try
+        {
+            var batch = S.Outbox.ToImmutableArray();
+            await GrainFactory.GetGrain<IWebhooksGrain>(S.Policy!.OrgId).EnqueueAsync(batch);
+            var taken = batch.Select(notification => notification.EventId).ToHashSet(StringComparer.Ordinal);
+            S.Outbox.RemoveAll(notification => taken.Contains(notification.EventId));
+            _dirty = true;
+            ScheduleFlush();
+            _handOverRetry?.Dispose();
+            _handOverRetry = null;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogHandOverFailed(_logger, ex, this.GetPrimaryKeyString(), S.Outbox.Count);
+            _handOverRetry ??= this.RegisterGrainTimer(
+                static (grain, _) =>
+                {
+                    grain.HandOver();
+                    return Task.CompletedTask;
+                },
+                this,
+                new GrainTimerCreationOptions(HandOverRetryInterval, HandOverRetryInterval) { KeepAlive = true });
+        }
+        finally
+        {
+            _handingOver = false;
+        }
     }
 
     private void ScheduleFlush()
@@ -650,6 +728,9 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
 
     [LoggerMessage(4006, LogLevel.Warning, "Budget {BudgetId} could not read its period's spend from the ledger; will try again")]
     private static partial void LogRebaseFailed(ILogger logger, Exception exception, string budgetId);
+
+    [LoggerMessage(4007, LogLevel.Warning, "Budget {BudgetId} could not hand {Count} transitions to its org's webhooks; will try again")]
+    private static partial void LogHandOverFailed(ILogger logger, Exception exception, string budgetId, int count);
 
     [LoggerMessage(4002, LogLevel.Warning, "Budget {BudgetId} could not publish {Kind}")]
     private static partial void LogPublishFailed(ILogger logger, Exception exception, string budgetId, BudgetEventKind kind);

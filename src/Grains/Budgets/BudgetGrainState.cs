@@ -1,4 +1,5 @@
 using BudgetCluster.Grains.Abstractions.Budgets;
+using BudgetCluster.Grains.Abstractions.Notifications;
 
 namespace BudgetCluster.Grains.Budgets;
 
@@ -28,4 +29,9 @@ public sealed class BudgetGrainState
     /// spend is this plus <see cref="SpendByPeriod"/>; see <c>BudgetGrain.RebaseAsync</c>.
     /// </summary>
     [Id(10)] public Dictionary<DateTimeOffset, decimal> BaseByPeriod { get; set; } = [];
+    /// <summary>
+    /// Transitions for the budget's owners (webhooks), stored in the same write as the transition and
+    /// kept until the org's webhooks grain has taken them (it ignores one taken before).
+    /// </summary>
+    [Id(11)] public List<BudgetNotification> Outbox { get; set; } = [];
 }

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using BudgetCluster.Grains.Abstractions.Budgets;
 using BudgetCluster.Grains.Abstractions.Definitions;
+using BudgetCluster.Grains.Abstractions.Notifications;
 using BudgetCluster.Grains.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -64,11 +65,13 @@ internal sealed partial class OrgGrain(
         }
 
         await ForgetDeletedEnvironmentsAsync();
+        var webhooks = await GrainFactory.GetGrain<IWebhooksGrain>(this.GetPrimaryKeyString()).ListWebhooksAsync();
         if (Remaining.Describe(
             $"org '{this.GetPrimaryKeyString()}'",
             ("environment", "environments", state.State.Environments),
             ("budget", "budgets", state.State.Budgets.Keys),
-            ("budget still being deleted", "budgets still being deleted", state.State.DeletingBudgets)) is { } remaining)
+            ("budget still being deleted", "budgets still being deleted", state.State.DeletingBudgets),
+            ("webhook", "webhooks", [.. webhooks.Select(endpoint => endpoint.Id)])) is { } remaining)
         {
             throw new DefinitionConflictException(remaining);
         }

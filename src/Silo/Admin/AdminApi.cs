@@ -9,6 +9,7 @@ using BudgetCluster.Silo.Admin.Reconciliation;
 using BudgetCluster.Silo.Admin.Rerate;
 using BudgetCluster.Silo.Admin.Statements;
 using BudgetCluster.Silo.Admin.Usage;
+using BudgetCluster.Silo.Admin.Webhooks;
 
 namespace BudgetCluster.Silo.Admin;
 
@@ -31,7 +32,8 @@ public static class AdminApi
             .MapExportApi()
             .MapUsageApi()
             .MapStatementsApi()
-            .MapRerateApi();
+            .MapRerateApi()
+            .MapWebhooksApi();
         app.MapGet("/healthz", () => TypedResults.Json(new HealthView("ok"), AdminJsonContext.Default.HealthView));
         app.MapOpenApi("/openapi/{documentName}.json");
         return app;

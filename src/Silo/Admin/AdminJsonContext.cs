@@ -10,6 +10,7 @@ using BudgetCluster.Silo.Admin.Reconciliation;
 using BudgetCluster.Silo.Admin.Rerate;
 using BudgetCluster.Silo.Admin.Statements;
 using BudgetCluster.Silo.Admin.Usage;
+using BudgetCluster.Silo.Admin.Webhooks;
 
 namespace BudgetCluster.Silo.Admin;
 
@@ -41,6 +42,11 @@ namespace BudgetCluster.Silo.Admin;
 [JsonSerializable(typeof(StatementListView))]
 [JsonSerializable(typeof(RerateBody))]
 [JsonSerializable(typeof(RerateView))]
+[JsonSerializable(typeof(WebhookEndpointBody))]
+[JsonSerializable(typeof(WebhookView))]
+[JsonSerializable(typeof(WebhookListView))]
+[JsonSerializable(typeof(WebhookDeliveriesView))]
+[JsonSerializable(typeof(WebhookTestView))]
 [JsonSerializable(typeof(ListView<OrgView>))]
 [JsonSerializable(typeof(ListView<EnvironmentView>))]
 [JsonSerializable(typeof(ListView<ModelView>))]

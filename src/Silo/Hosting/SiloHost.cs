@@ -8,6 +8,7 @@ using BudgetCluster.Grains.Storage;
 using BudgetCluster.Silo.Admin;
 using BudgetCluster.Silo.Admin.Statements;
 using BudgetCluster.Silo.Admin.Usage;
+using BudgetCluster.Silo.Notifications;
 using BudgetCluster.TelemetryIngress.Hosting;
 using BudgetCluster.TelemetryIngress.Security;
 using System.Data.Common;
@@ -100,6 +101,7 @@ public static partial class SiloHost
             .Validate(billing => billing.CloseCheckInterval > TimeSpan.Zero, "Billing:CloseCheckInterval must be positive")
             .ValidateOnStart();
         services.AddHostedService<StatementCloser>();
+        services.AddWebhooks(configuration);
         services.AddSingleton(authority);
         services.AddSingleton(new DataPlaneTls(authority, serverCertificate));
         services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>

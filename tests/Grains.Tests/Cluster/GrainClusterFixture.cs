@@ -1,6 +1,7 @@
 using BudgetCluster.Grains.Abstractions.Budgets;
 using BudgetCluster.Grains.Budgets;
 using BudgetCluster.Grains.Ledger;
+using BudgetCluster.Grains.Notifications;
 using BudgetCluster.Grains.Storage;
 using BudgetCluster.TestSupport;
 using Microsoft.Data.Sqlite;
@@ -46,6 +47,7 @@ public sealed class GrainClusterFixture : SiloClusterFixture<GrainClusterFixture
         siloBuilder.AddMemoryStreams(BudgetStreams.Provider, streams => streams.ConfigurePartitioning(BudgetStreams.Queues));
         siloBuilder.Services.AddSingleton(time);
         siloBuilder.Services.AddSingleton<IUsageLedger>(new SqliteUsageLedger(connectionString));
+        siloBuilder.Services.AddSingleton<IWebhookSender, NoWebhookSender>();
     }
 
     /// <summary>A budget's snapshot as the grain storage of <paramref name="cluster"/> holds it, read without calling the grain.</summary>
