@@ -111,6 +111,9 @@ internal sealed class FaultScenario : IAsyncDisposable
     public async Task<IReadOnlyCollection<string>> StreamAsync(TimeSpan faultAfter, Func<Task> fault)
     {
         var acknowledged = new ConcurrentDictionary<string, bool>();
+        // The fault comes after faultAfter or once half the events are acknowledged, whichever is
+        // first: on a fast machine the gateways could otherwise be done before it, testing nothing.
+        var halfway = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var streams = Enumerable.Range(0, Gateways).Select(g => Task.Run(async () =>
         {
             for (var b = 0; b < BatchesPerGateway; b++)
@@ -124,6 +127,11 @@ internal sealed class FaultScenario : IAsyncDisposable
                         if (response.IsSuccessStatusCode)
                         {
                             ids.ForEach(id => acknowledged[id] = true);
+                            if (acknowledged.Count >= Gateways * BatchesPerGateway * EventsPerBatch / 2)
+                            {
+                                halfway.TrySetResult();
+                            }
+
                             break;
                         }
 
@@ -144,7 +152,7 @@ internal sealed class FaultScenario : IAsyncDisposable
             }
         })).ToList();
 
-        await Task.Delay(faultAfter);
+        await Task.WhenAny(Task.Delay(faultAfter), halfway.Task);
         await fault();
         await Task.WhenAll(streams);
         return acknowledged.Keys.ToList();
