@@ -16,6 +16,10 @@ public sealed record BudgetStatus
     [Id(6)] public required DateTimeOffset PeriodResetsAt { get; init; }
     /// <summary>Increases by one with every transition; 0 before the first.</summary>
     [Id(7)] public required long Version { get; init; }
+    /// <summary>Spend per hour over the forecast window (API.md §4 v2); null before the period has begun.</summary>
+    [Id(8)] public decimal? BurnRateUsdPerHour { get; init; }
+    /// <summary>When the spend would reach the limit at that rate; null when not within this period.</summary>
+    [Id(9)] public DateTimeOffset? ProjectedExhaustionAt { get; init; }
 
     public decimal RemainingUsd => Math.Max(0m, Policy.LimitUsd - SpentUsd);
 }

@@ -212,6 +212,10 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
             foreach (var amount in usage.Amounts)
             {
                 Count(amount.PeriodStart, amount.AmountUsd);
+                if (amount.PeriodStart == S.PeriodStart)
+                {
+                    Applied(amount.AmountUsd);
+                }
             }
         }
 
@@ -225,8 +229,48 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
         }
 
         var evaluation = BudgetEvaluator.Evaluate(S.Policy!, Standing(), CurrentSpend());
-        await CommitAsync(evaluation, alwaysPersist: false);
+        var forecast = AnnounceForecastIfDue(evaluation);
+        await CommitAsync(evaluation, alwaysPersist: forecast);
         return evaluation.Transitions.IsEmpty ? null : Status();
+    }
+
+    /// <summary>Counts spend applied now toward the burn rate, forgetting hours older than the window.</summary>
+    private void Applied(decimal amountUsd)
+    {
+        var now = _time.GetUtcNow();
+        var hour = BudgetForecast.HourOf(now);
+        S.AppliedByHour[hour] = S.AppliedByHour.GetValueOrDefault(hour) + amountUsd;
+        var oldest = BudgetForecast.HourOf(now - _options.ForecastWindow);
+        foreach (var stale in S.AppliedByHour.Keys.Where(key => key < oldest).ToList())
+        {
+            S.AppliedByHour.Remove(stale);
+        }
+    }
+
+    private Forecast CurrentForecast() => BudgetForecast.Of(
+        CurrentSpend(), S.Policy!.LimitUsd, new PeriodWindow(S.PeriodStart, S.PeriodEnd), _time.GetUtcNow(), _options.ForecastWindow, S.AppliedByHour);
+
+    /// <summary>
+    /// Puts <c>budget.forecast</c> in the outbox when the projection reaches the limit this period
+    /// (once per period, never once exceeded): true when it did, so the commit stores it.
+    /// </summary>
+    private bool AnnounceForecastIfDue(BudgetEvaluation evaluation)
+    {
+        var exceeded = evaluation.Standing.NotifiedState == BudgetState.Exceeded;
+        var forecast = CurrentForecast();
+        if (!BudgetForecast.ShouldAnnounce(forecast, exceeded, S.ForecastAnnouncedFor == S.PeriodStart))
+        {
+            return false;
+        }
+
+        S.ForecastAnnouncedFor = S.PeriodStart;
+        S.Outbox.Add(new BudgetNotification(
+            FormattableString.Invariant($"evt_{this.GetPrimaryKeyString()}_forecast_{S.PeriodStart.ToUnixTimeSeconds()}"),
+            WebhookEventTypes.Forecast,
+            _time.GetUtcNow(),
+            Status(),
+            null));
+        return true;
     }
 
     /// <summary>
@@ -699,6 +743,8 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
             PeriodStart = S.PeriodStart,
             PeriodResetsAt = S.PeriodEnd,
             Version = S.Version,
+            BurnRateUsdPerHour = S.Deleted ? null : CurrentForecast().BurnRateUsdPerHour,
+            ProjectedExhaustionAt = S.Deleted ? null : CurrentForecast().ProjectedExhaustionAt,
         };
     }
 

@@ -22,4 +22,7 @@ public sealed class BudgetGrainOptions
     /// after the previous one): gateways that learn of the budget late store events it must count.
     /// </summary>
     public IReadOnlyList<TimeSpan> RebaseDelays { get; set; } = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(25)];
+
+    /// <summary>How far back a budget's burn rate looks (<see cref="BudgetForecast"/>).</summary>
+    public TimeSpan ForecastWindow { get; set; } = BudgetForecast.DefaultWindow;
 }

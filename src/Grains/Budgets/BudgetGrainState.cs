@@ -34,4 +34,8 @@ public sealed class BudgetGrainState
     /// kept until the org's webhooks grain has taken them (it ignores one taken before).
     /// </summary>
     [Id(11)] public List<BudgetNotification> Outbox { get; set; } = [];
+    /// <summary>Spend applied per UTC hour (its start) over the last forecast window: the burn rate's source.</summary>
+    [Id(12)] public Dictionary<DateTimeOffset, decimal> AppliedByHour { get; set; } = [];
+    /// <summary>The period whose <c>budget.forecast</c> was announced, so it is announced once per period.</summary>
+    [Id(13)] public DateTimeOffset? ForecastAnnouncedFor { get; set; }
 }

@@ -31,6 +31,7 @@ internal sealed partial class WebhooksGrain(
     public const int AttemptsKept = 100;
 
     private static readonly TimeSpan SecretOverlap = TimeSpan.FromHours(24);
+    private static readonly TimeSpan ForecastsKept = TimeSpan.FromDays(40);
     private static readonly TimeSpan Tick = TimeSpan.FromSeconds(1);
     private const int MostInFlight = 32;
 
@@ -128,15 +129,31 @@ internal sealed partial class WebhooksGrain(
     {
         var now = time.GetUtcNow();
         var changed = false;
+        foreach (var stale in S.Forecasts.Where(pair => pair.Value < now - ForecastsKept).Select(pair => pair.Key).ToList())
+        {
+            S.Forecasts.Remove(stale);
+        }
+
         foreach (var notification in notifications.OrderBy(n => n.Status.Version))
         {
             var budgetId = notification.Status.BudgetId;
-            if (notification.Status.Version <= S.BudgetVersions.GetValueOrDefault(budgetId))
+            if (notification.Type == WebhookEventTypes.Forecast)
+            {
+                // Not a transition: no version of its own, one per budget and period, by its id.
+                if (!S.Forecasts.TryAdd(notification.EventId, now))
+                {
+                    continue;
+                }
+            }
+            else if (notification.Status.Version <= S.BudgetVersions.GetValueOrDefault(budgetId))
             {
                 continue;
             }
+            else
+            {
+                S.BudgetVersions[budgetId] = notification.Status.Version;
+            }
 
-            S.BudgetVersions[budgetId] = notification.Status.Version;
             changed = true;
             var message = new WebhookMessage(notification.EventId, notification.Type, notification.OccurredAt, notification, null);
             foreach (var stored in S.Endpoints.Values.Where(stored => stored.Endpoint.Enabled && stored.Endpoint.Events.Contains(notification.Type)))

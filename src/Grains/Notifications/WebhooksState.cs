@@ -12,4 +12,6 @@ public sealed class WebhooksState
     [Id(2)] public Dictionary<string, long> BudgetVersions { get; set; } = new(StringComparer.Ordinal);
     /// <summary>Numbers the test events.</summary>
     [Id(3)] public long TestEvents { get; set; }
+    /// <summary>The <c>budget.forecast</c> events taken (one per budget and period, not versioned), with when: kept 40 days.</summary>
+    [Id(4)] public Dictionary<string, DateTimeOffset> Forecasts { get; set; } = new(StringComparer.Ordinal);
 }

@@ -120,6 +120,39 @@ public sealed class WebhookDeliveryTests(WebhookClockFixture silo) : IClassFixtu
         Assert.NotNull(shown["previous_secret_expires_at"]);
     }
 
+    [Fact]
+    public async Task SteadySpendReachingTheLimitAt80PercentOfTheDay_SendsOneForecast_ASlowerOneNever()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        using var world = await silo.OnboardAsync();
+        var secret = await CreateEndpointAsync(world, receiver, """["budget.forecast"]""");
+        // A fixed-offset zone where the day is about six hours old, so 80% of it is still ahead.
+        var offset = ((6 - silo.Clock.GetUtcNow().Hour + 36) % 24) - 12;
+        var zone = offset switch { 0 => "Etc/GMT", > 0 => $"Etc/GMT-{offset}", _ => $"Etc/GMT+{-offset}" };
+        var (fast, slow) = (await BudgetCheckTests.KeyAsync(world, "fast"), await BudgetCheckTests.KeyAsync(world, "slow"));
+        var fastBudget = await BudgetApiTests.CreateAsync(world, BudgetApiTests.Body(world, limit: "10", scope: "api_key", reference: fast, period: "day", timezone: zone));
+        var slowBudget = await BudgetApiTests.CreateAsync(world, BudgetApiTests.Body(world, limit: "10", scope: "api_key", reference: slow, period: "day", timezone: zone));
+        var start = DateTimeOffset.Parse((string)(await BudgetSpendTests.StatusAsync(world, fastBudget))["period_start"]!, CultureInfo.InvariantCulture);
+        var elapsedHours = (decimal)(silo.Clock.GetUtcNow() - start).TotalHours;
+
+        // Spend so far at which the rate reaches $10 at 80% (fast) or 120% (slow) of the 24 h day.
+        string Cost(decimal share) => Math.Round(10m * elapsedHours / (share * 24m), 6).ToString(CultureInfo.InvariantCulture);
+        await world.Gateway.PostTelemetryOkAsync(BudgetSpendTests.Batch("f", 1, Cost(0.8m), fast, silo.Clock.GetUtcNow()));
+        await world.Gateway.PostTelemetryOkAsync(BudgetSpendTests.Batch("s", 1, Cost(1.2m), slow, silo.Clock.GetUtcNow()));
+        var forecast = Verified(secret)(await receiver.NextAsync());
+        await world.Gateway.PostTelemetryOkAsync(BudgetSpendTests.Batch("f2", 1, "0.01", fast, silo.Clock.GetUtcNow()));
+        var fastStatus = await BudgetSpendTests.StatusAsync(world, fastBudget);
+        var slowStatus = await BudgetSpendTests.StatusAsync(world, slowBudget);
+
+        Assert.Equal(("budget.forecast", fastBudget), ((string)forecast["type"]!, (string)forecast["data"]!["budget_id"]!));
+        Assert.False(await receiver.AnyWithinAsync(TimeSpan.FromSeconds(1.5)));
+        var projected = DateTimeOffset.Parse((string)fastStatus["projected_exhaustion_at"]!, CultureInfo.InvariantCulture);
+        Assert.InRange(projected, start.AddHours((0.8 * 24) - 0.5), start.AddHours((0.8 * 24) + 0.5));
+        Assert.True(decimal.Parse((string)fastStatus["burn_rate_usd_per_hour"]!, CultureInfo.InvariantCulture) > 0m);
+        Assert.Null(slowStatus["projected_exhaustion_at"]);
+        Assert.NotNull(slowStatus["burn_rate_usd_per_hour"]);
+    }
+
     internal static async Task<string> CreateEndpointAsync(TestWorld world, WebhookReceiver receiver, string events)
     {
         using var response = await world.Admin.PutAsync(

@@ -10,4 +10,6 @@ public sealed record BudgetStatusView(
     string RemainingUsd,
     string PeriodStart,
     string PeriodResetsAt,
-    long Version);
+    long Version,
+    string? BurnRateUsdPerHour,
+    string? ProjectedExhaustionAt);

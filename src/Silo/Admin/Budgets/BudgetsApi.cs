@@ -292,5 +292,8 @@ public static class BudgetsApi
         WireFormat.Usd(status.RemainingUsd),
         WireFormat.Instant(status.PeriodStart),
         WireFormat.Instant(status.PeriodResetsAt),
-        status.Version);
+        status.Version,
+        // An estimate: to the micro-dollar per hour (a rate divides, so it has no exact finite form).
+        status.BurnRateUsdPerHour is { } rate ? WireFormat.Usd(Math.Round(rate, 6, MidpointRounding.AwayFromZero)) : null,
+        WireFormat.Instant(status.ProjectedExhaustionAt));
 }
