@@ -80,6 +80,19 @@ public interface IOrgGrain : IGrainWithStringKey
     [Alias("list-budgets")]
     Task<ImmutableArray<OrgBudget>> ListBudgetsAsync();
 
+    /// <summary>
+    /// Asks every budget whose period has ended since this org last asked (every budget, the first
+    /// time after this org's activation) for its status, which activates it and rolls it over: a
+    /// budget whose silo died clears at its period's end with no traffic. A silo's sweep calls it.
+    /// </summary>
+    /// <remarks>
+    /// Interleaves: it only reads the budget registry before it waits for the budgets, so a slow
+    /// budget never holds up the org's other calls.
+    /// </remarks>
+    [Alias("wake-budgets")]
+    [AlwaysInterleave]
+    Task WakeBudgetsAsync();
+
     /// <summary>The current settings (fail mode, budget index).</summary>
     [Alias("get-settings")]
     Task<OrgSettings> GetSettingsAsync();

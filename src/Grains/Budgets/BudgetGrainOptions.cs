@@ -23,6 +23,9 @@ public sealed class BudgetGrainOptions
     /// </summary>
     public IReadOnlyList<TimeSpan> RebaseDelays { get; set; } = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(25)];
 
+    /// <summary>How often each silo has every org wake its budgets whose period ended (after a silo died, nothing else would).</summary>
+    public TimeSpan WakeInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>How far back a budget's burn rate looks (<see cref="BudgetForecast"/>).</summary>
     public TimeSpan ForecastWindow { get; set; } = BudgetForecast.DefaultWindow;
 }

@@ -28,6 +28,8 @@ internal sealed partial class OrgGrain(
     private static readonly TimeSpan PendingRetryInterval = TimeSpan.FromSeconds(5);
 
     private IGrainTimer? _pendingTimer;
+    /// <summary>Per budget, the end of the period it was last seen in (memory only: a new activation asks every budget once).</summary>
+    private Dictionary<string, DateTimeOffset>? _periodEnds;
     private OrgSettings? _settings;
 
     private OrgSettings Settings => _settings ??= new OrgSettings
@@ -115,6 +117,23 @@ internal sealed partial class OrgGrain(
     public Task<OrgDefinition?> GetOrgAsync() => Task.FromResult(state.State.Definition);
 
     public Task<DateTimeOffset?> GetCreatedAtAsync() => Task.FromResult(state.State.CreatedAt);
+
+    public async Task WakeBudgetsAsync()
+    {
+        var now = time.GetUtcNow();
+        _periodEnds ??= new(StringComparer.Ordinal);
+        var due = state.State.Budgets.Keys
+            .Where(id => !_periodEnds.TryGetValue(id, out var end) || end <= now)
+            .ToList();
+        var statuses = await Task.WhenAll(due.Select(id => GrainFactory.GetGrain<IBudgetGrain>(id).GetBudgetStatusAsync()));
+        foreach (var (id, status) in due.Zip(statuses))
+        {
+            if (status is not null)
+            {
+                _periodEnds[id] = status.PeriodResetsAt;
+            }
+        }
+    }
 
     public async Task RegisterEnvironmentAsync(string environmentId)
     {

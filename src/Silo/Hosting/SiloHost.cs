@@ -6,6 +6,7 @@ using BudgetCluster.Grains.Gateways;
 using BudgetCluster.Grains.Ledger;
 using BudgetCluster.Grains.Storage;
 using BudgetCluster.Silo.Admin;
+using BudgetCluster.Silo.Admin.Budgets;
 using BudgetCluster.Silo.Admin.Statements;
 using BudgetCluster.Silo.Admin.Usage;
 using BudgetCluster.Silo.Notifications;
@@ -101,6 +102,7 @@ public static partial class SiloHost
             .Validate(billing => billing.CloseCheckInterval > TimeSpan.Zero, "Billing:CloseCheckInterval must be positive")
             .ValidateOnStart();
         services.AddHostedService<StatementCloser>();
+        services.AddHostedService<BudgetWaker>();
         services.AddWebhooks(configuration);
         services.AddSingleton(authority);
         services.AddSingleton(new DataPlaneTls(authority, serverCertificate));

@@ -58,6 +58,15 @@ public sealed class WebhookReceiver : IAsyncDisposable
         }
     }
 
+    /// <summary>Answers 200 from now on.</summary>
+    public void ClearPlan()
+    {
+        lock (_plan)
+        {
+            _plan.Clear();
+        }
+    }
+
     /// <summary>The next request, waiting up to <paramref name="timeout"/> (10 s by default).</summary>
     public async Task<Received> NextAsync(TimeSpan? timeout = null)
     {

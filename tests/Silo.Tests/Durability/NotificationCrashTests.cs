@@ -1,0 +1,112 @@
+using System.Globalization;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json.Nodes;
+using BudgetCluster.Silo.Tests.Infrastructure;
+using BudgetCluster.TelemetryIngress.Hosting;
+using BudgetCluster.TestSupport;
+
+namespace BudgetCluster.Silo.Tests.Durability;
+
+/// <summary>
+/// API.md §10 across SIGKILL (issue #13): a transition whose webhook was not yet delivered when the
+/// silo died is delivered after the restart, and a budget exceeded when its silo died clears at its
+/// period's end with nothing calling the silo (its webhook arrives; a subscriber then finds it not
+/// blocking; a subscriber connected at the period's end is sent <c>budget.cleared</c> by the rollover
+/// tests). The silos run as processes on clocks
+/// shifted back to the last minute of a UTC day (the first) and just after it (the second).
+/// </summary>
+public sealed class NotificationCrashTests : IDisposable
+{
+    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "bc-notify-" + Guid.NewGuid().ToString("N"));
+
+    [Fact]
+    public async Task KillDashNineBeforeDeliveryAndAtTheDaysEnd_ExceededIsDeliveredAfterRestart_AndClearedArrivesWithoutTraffic()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var testOffset = ShiftedClock.Parse(Environment.GetEnvironmentVariable("Testing__ClockOffset")).GetValueOrDefault();
+        var midnight = new DateTimeOffset(TestClock.Now.UtcDateTime.Date, TimeSpan.Zero);
+        // The first silo starts a minute before midnight; the second ten seconds after it.
+        var before = testOffset + (midnight.AddMinutes(-1) - TestClock.Now);
+        string[] hooks = ["--Webhooks:AllowHttp=true", "--Webhooks:AllowPrivateNetworks=true", "--Webhooks:WakeInterval=00:00:01", "--Budgets:WakeInterval=00:00:03"];
+        string budgetId;
+        // Every attempt before the kill fails: the delivery is still queued when the silo dies.
+        receiver.Plan(503, 503, 503, 503, 503, 503);
+        await using (var first = await SiloProcess.StartAsync(_dataDirectory, [.. hooks, Offset(before)]))
+        {
+            using var admin = new AdminClient(first.AdminUri, SiloFixture.Token);
+            await admin.PutOkAsync("/api/v1/orgs/acme", """{"name":"Acme"}""");
+            await admin.PutOkAsync("/api/v1/environments/prod", """{"org_id":"acme","name":"Prod"}""");
+            await admin.PutOkAsync("/api/v1/api-keys/k-1", """{"environment_id":"prod"}""");
+            await admin.PutOkAsync("/api/v1/orgs/acme/webhooks/ops", $$"""{"url":"{{receiver.Url}}","events":["budget.exceeded","budget.cleared"]}""");
+            budgetId = (string)(await admin.PostOkAsync("/api/v1/budgets", """
+                {"org_id":"acme","name":"daily","scope":{"type":"api_key","ref":"k-1"},"limit_usd":"1","period":"day","mode":"hard_stop"}
+                """))["id"]!;
+            var issued = await admin.PostOkAsync("/api/v1/environments/prod/gateway-certificates", """{"dp_id":"dp-1"}""");
+            await File.WriteAllTextAsync(Path.Combine(_dataDirectory, "gw.crt.pem"), (string)issued["certificate_pem"]!);
+            await File.WriteAllTextAsync(Path.Combine(_dataDirectory, "gw.key.pem"), (string)issued["private_key_pem"]!);
+            using var gateway = Gateway(first.DataPlaneUri);
+            await gateway.PostTelemetryOkAsync(UsageEvents.Body([UsageEvents.Event("over", TestClock.Now + before - testOffset, apiKeyId: "k-1", cost: "1.50")]));
+
+            var refused = await receiver.NextAsync();
+            Assert.Equal(503, refused.Status);
+            Assert.Equal("budget.exceeded", (string)JsonNode.Parse(refused.Body)!["type"]!);
+            var status = await admin.GetOkAsync($"/api/v1/budgets/{budgetId}/status");
+            Assert.True(DateTimeOffset.Parse((string)status["period_resets_at"]!, CultureInfo.InvariantCulture) == midnight,
+                "the budget's day must end at the midnight the second silo starts after");
+            await first.KillAsync();
+        }
+
+        receiver.ClearPlan();
+
+        var after = testOffset + (midnight.AddSeconds(10) - TestClock.Now);
+        // Nothing calls the second silo: no gateway, no admin call, no subscriber (a subscription
+        // would itself activate the org's budgets). Only the silo's own sweeps can wake them.
+        await using var second = await SiloProcess.StartAsync(_dataDirectory, [.. hooks, Offset(after)]);
+
+        var delivered = await NextOfTypeAsync(receiver, "budget.exceeded", status: 200);
+        var cleared = await NextOfTypeAsync(receiver, "budget.cleared", status: 200);
+        using var gatewayAgain = Gateway(second.DataPlaneUri);
+        await using var events = await SseClient.ConnectAsync(gatewayAgain);
+        var snapshot = await events.NextNamedAsync("snapshot");
+
+        Assert.Equal(budgetId, (string)JsonNode.Parse(delivered.Body)!["data"]!["budget_id"]!);
+        Assert.Equal(budgetId, (string)JsonNode.Parse(cleared.Body)!["data"]!["budget_id"]!);
+        Assert.Equal("0.00", (string)JsonNode.Parse(cleared.Body)!["data"]!["spent_usd"]!);
+        Assert.DoesNotContain(snapshot.Data["budgets"]!.AsArray(), b => (string)b!["budget_id"]! == budgetId && (bool)b["blocking"]!);
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_dataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static string Offset(TimeSpan offset) => $"--Testing:ClockOffset={offset.ToString("c", CultureInfo.InvariantCulture)}";
+
+    /// <summary>The next request of that type answered with that status; earlier attempts (failed retries) are passed over.</summary>
+    private static async Task<WebhookReceiver.Received> NextOfTypeAsync(WebhookReceiver receiver, string type, int status)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var received = await receiver.NextAsync(deadline - DateTime.UtcNow);
+            if ((string)JsonNode.Parse(received.Body)!["type"]! == type && received.Status == status)
+            {
+                return received;
+            }
+        }
+    }
+
+    private GatewayClient Gateway(Uri dataPlane)
+    {
+        var certificate = X509Certificate2.CreateFromPemFile(
+            Path.Combine(_dataDirectory, "gw.crt.pem"), Path.Combine(_dataDirectory, "gw.key.pem"));
+        var ca = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(_dataDirectory, "pki", "ca.crt.pem")));
+        return new GatewayClient(dataPlane, certificate, ca, "prod", "dp-1");
+    }
+}
