@@ -95,6 +95,59 @@ public sealed class WebhookDeliveryTests(WebhookClockFixture silo) : IClassFixtu
     }
 
     [Fact]
+    public async Task ReceiverFailingForThreeDays_IsTriedOnTheScheduleThenFailed_AndTheLogSaysSo()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        using var world = await silo.OnboardAsync();
+        await CreateEndpointAsync(world, receiver, """["budget.exceeded"]""");
+        receiver.Plan([.. Enumerable.Repeat(500, 40)]);
+        var deliveries = $"/api/v1/orgs/{world.OrgId}/webhooks/hook/deliveries";
+
+        await world.Admin.PostOkAsync($"/api/v1/orgs/{world.OrgId}/webhooks/hook/test", "");
+        var attempts = 0;
+        JsonNode last;
+        while (true)
+        {
+            await receiver.NextAsync();
+            attempts++;
+            last = await LatestAttemptAsync(attempts);
+            if (last["next_attempt_at"] is not { } next)
+            {
+                break;
+            }
+
+            // To the next attempt's time, from the silo's clock.
+            silo.Clock.Advance(DateTimeOffset.Parse((string)next!, CultureInfo.InvariantCulture) - silo.Clock.GetUtcNow() + TimeSpan.FromSeconds(1));
+        }
+
+        silo.Clock.Advance(TimeSpan.FromDays(1));
+        // The first and 16 retries: 8 on the backoff (7 h 42 min 35 s), then eight 8-hour waits within 3 days.
+        Assert.Equal(17, attempts);
+        Assert.Equal((17, 500), ((int)last["attempt"]!, (int)last["status_code"]!));
+        Assert.Null(last["delivered_at"]);
+        var first = (await world.Admin.GetOkAsync(deliveries))["data"]!.AsArray()[^1]!;
+        var span = DateTimeOffset.Parse((string)last["attempted_at"]!, CultureInfo.InvariantCulture)
+            - DateTimeOffset.Parse((string)first["attempted_at"]!, CultureInfo.InvariantCulture);
+        Assert.InRange(span, TimeSpan.FromDays(3) - TimeSpan.FromHours(8), TimeSpan.FromDays(3));
+        Assert.False(await receiver.AnyWithinAsync(TimeSpan.FromSeconds(1.5)));
+
+        async Task<JsonNode> LatestAttemptAsync(int count)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (true)
+            {
+                var entries = (await world.Admin.GetOkAsync(deliveries))["data"]!.AsArray();
+                if (entries.Count >= count || DateTime.UtcNow > deadline)
+                {
+                    return entries[0]!;
+                }
+
+                await Task.Delay(50);
+            }
+        }
+    }
+
+    [Fact]
     public async Task RotateSecret_BothSecretsSignFor24Hours_ThenOnlyTheNewOne()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
