@@ -30,4 +30,12 @@ public interface IBudgetGrain : IGrainWithStringKey
     /// </summary>
     [Alias("apply-usage")]
     Task<BudgetStatus?> ApplyUsageAsync(BudgetUsage usage);
+
+    /// <summary>
+    /// Hands the budget's stored notifications (its outbox) to its org's webhooks now; the budget's
+    /// version when none is left, null when some could not be handed over. What a silo's sweep asks
+    /// of a budget its org's webhooks expect notifications from (a deleted one too).
+    /// </summary>
+    [Alias("hand-over-notifications")]
+    Task<long?> HandOverNotificationsAsync();
 }

@@ -45,6 +45,23 @@ public interface IWebhooksGrain : IGrainWithStringKey
     [Alias("enqueue-budget-notifications")]
     Task EnqueueAsync(ImmutableArray<BudgetNotification> notifications);
 
+    /// <summary>
+    /// Records, durably, that a budget is about to store notifications up to <paramref name="version"/>
+    /// in its outbox; a budget calls it before that write, so a crash between the write and the
+    /// hand-over leaves a record that a silo's sweep follows (<see cref="ListExpectedAsync"/>).
+    /// Taking that budget's notifications up to the version clears it.
+    /// </summary>
+    [Alias("expect-budget-notifications")]
+    Task ExpectAsync(string budgetId, long version);
+
+    /// <summary>The budgets whose notifications are expected and not yet taken.</summary>
+    [Alias("list-expected-budgets")]
+    Task<ImmutableArray<string>> ListExpectedAsync();
+
+    /// <summary>Clears the record of a budget that has nothing left to hand over at <paramref name="version"/>.</summary>
+    [Alias("settle-expected-budget")]
+    Task SettleExpectedAsync(string budgetId, long version);
+
     /// <summary>Starts delivering what is due; a silo's sweep calls it so that a queue left by a dead silo resumes.</summary>
     [Alias("wake-webhooks")]
     Task WakeAsync();

@@ -182,6 +182,7 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
             Notify(Kind(announcements[i]), announcements[i].Threshold, firstVersion + i);
         }
 
+        await ExpectNotificationsAsync();
         await WriteSnapshotAsync();
         for (var i = 0; i < announcements.Length; i++)
         {
@@ -353,6 +354,7 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
             Notify(Kind(evaluation.Transitions[i]), evaluation.Transitions[i].Threshold, firstVersion + i);
         }
 
+        await ExpectNotificationsAsync();
         await WriteSnapshotAsync(resetOnFailure);
         for (var i = 0; i < evaluation.Transitions.Length; i++)
         {
@@ -391,9 +393,47 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
         }
     }
 
+    public async Task<long?> HandOverNotificationsAsync()
+    {
+        while (_handingOver)
+        {
+            await Task.Delay(10);
+        }
+
+        if (S.Policy is not null && S.Outbox.Count > 0)
+        {
+            await HandOverAsync();
+        }
+
+        return S.Outbox.Count == 0 ? S.Version : null;
+    }
+
+    /// <summary>
+    /// Before the write that stores new notifications: the org's webhooks record that this budget
+    /// has some, so a silo's sweep has it hand them over should this activation die before it does.
+    /// A failure is logged and the write goes on (the hand-over's own retries then cover this activation).
+    /// </summary>
+    private async Task ExpectNotificationsAsync()
+    {
+        if (S.Outbox.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await GrainFactory.GetGrain<IWebhooksGrain>(S.Policy!.OrgId).ExpectAsync(this.GetPrimaryKeyString(), S.Version);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogHandOverFailed(_logger, ex, this.GetPrimaryKeyString(), S.Outbox.Count);
+        }
+    }
+
     private async Task HandOverAsync()
     {
         _handingOver = true;
+        var handed = false;
         try
         {
             var batch = S.Outbox.ToImmutableArray();
@@ -402,8 +442,12 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
             S.Outbox.RemoveAll(notification => taken.Contains(notification.EventId));
             _dirty = true;
             ScheduleFlush();
-            _handOverRetry?.Dispose();
-            _handOverRetry = null;
+            handed = true;
+            if (S.Outbox.Count == 0)
+            {
+                _handOverRetry?.Dispose();
+                _handOverRetry = null;
+            }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -420,6 +464,12 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
         finally
         {
             _handingOver = false;
+        }
+
+        // Notifications stored while this hand-over was out go next.
+        if (handed && S.Outbox.Count > 0)
+        {
+            HandOver();
         }
     }
 

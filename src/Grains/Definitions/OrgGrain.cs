@@ -125,14 +125,21 @@ internal sealed partial class OrgGrain(
         var due = state.State.Budgets.Keys
             .Where(id => !_periodEnds.TryGetValue(id, out var end) || end <= now)
             .ToList();
-        var statuses = await Task.WhenAll(due.Select(id => GrainFactory.GetGrain<IBudgetGrain>(id).GetBudgetStatusAsync()));
-        foreach (var (id, status) in due.Zip(statuses))
+        await Task.WhenAll(due.Select(async id =>
         {
-            if (status is not null)
+            try
             {
-                _periodEnds[id] = status.PeriodResetsAt;
+                if (await GrainFactory.GetGrain<IBudgetGrain>(id).GetBudgetStatusAsync() is { } status)
+                {
+                    _periodEnds[id] = status.PeriodResetsAt;
+                }
             }
-        }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // One budget's failure costs only itself: it is asked again at the next sweep.
+                LogWakeFailed(logger, ex, id);
+            }
+        }));
     }
 
     public async Task RegisterEnvironmentAsync(string environmentId)
@@ -179,6 +186,8 @@ internal sealed partial class OrgGrain(
 
     public async Task DefineBudgetAsync(string budgetId, BudgetPolicy policy)
     {
+        // Its period may have changed: the next sweep asks it again.
+        _periodEnds?.Remove(budgetId);
         ArgumentNullException.ThrowIfNull(policy);
         var budget = GrainFactory.GetGrain<IBudgetGrain>(budgetId);
         if (!state.State.Budgets.ContainsKey(budgetId) && await budget.GetBudgetAsync() is { } existing && existing.OrgId != policy.OrgId)
@@ -207,6 +216,7 @@ internal sealed partial class OrgGrain(
 
     public async Task<bool> DeleteBudgetAsync(string budgetId)
     {
+        _periodEnds?.Remove(budgetId);
         var known = state.State.Budgets.Remove(budgetId);
         if (!known && !state.State.DeletingBudgets.Contains(budgetId))
         {
@@ -300,6 +310,9 @@ internal sealed partial class OrgGrain(
             static (grain, _) => grain.CompletePendingAsync(),
             this,
             new GrainTimerCreationOptions(PendingRetryInterval, PendingRetryInterval));
+
+    [LoggerMessage(5103, LogLevel.Warning, "Budget {BudgetId} could not be woken at its period's end; will try again")]
+    private static partial void LogWakeFailed(ILogger logger, Exception exception, string budgetId);
 
     [LoggerMessage(5102, LogLevel.Warning, "Org {OrgId} could not add itself to the org directory; its next PUT will")]
     private static partial void LogListingFailed(ILogger logger, Exception exception, string orgId);

@@ -41,6 +41,9 @@ public static class NetworkGuard
     ];
 
     private static readonly (IPAddress Network, int Bits) Nat64 = (IPAddress.Parse("64:ff9b::"), 96);
+    private static readonly (IPAddress Network, int Bits) LocalNat64 = (IPAddress.Parse("64:ff9b:1::"), 48);
+    private static readonly (IPAddress Network, int Bits) SixToFour = (IPAddress.Parse("2002::"), 16);
+    private static readonly (IPAddress Network, int Bits) Compatible = (IPAddress.Parse("::"), 96);
 
     /// <summary>Whether <paramref name="address"/> is in a range a webhook is never sent to unless private networks are allowed.</summary>
     public static bool IsPrivate(IPAddress address)
@@ -56,9 +59,22 @@ public static class NetworkGuard
             return BlockedV4.Any(range => InRange(address, range));
         }
 
-        if (InRange(address, Nat64))
+        var bytes = address.GetAddressBytes();
+        if (InRange(address, LocalNat64))
         {
-            return IsPrivate(new IPAddress(address.GetAddressBytes()[12..]));
+            // Translated by a network's own NAT64: never a public destination.
+            return true;
+        }
+
+        if (InRange(address, Nat64) || (InRange(address, Compatible) && !address.Equals(IPAddress.IPv6Any) && !address.Equals(IPAddress.IPv6Loopback)))
+        {
+            // An IPv4 address in its last 32 bits: judged as that address.
+            return IsPrivate(new IPAddress(bytes[12..]));
+        }
+
+        if (InRange(address, SixToFour))
+        {
+            return IsPrivate(new IPAddress(bytes[2..6]));
         }
 
         return BlockedV6.Any(range => InRange(address, range));

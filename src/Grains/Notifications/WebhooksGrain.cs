@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using BudgetCluster.Grains.Abstractions.Definitions;
 using BudgetCluster.Grains.Abstractions.Notifications;
 using BudgetCluster.Grains.Storage;
 using Microsoft.Extensions.Logging;
@@ -30,6 +31,9 @@ internal sealed partial class WebhooksGrain(
     /// <summary>Attempts kept per endpoint for <c>/deliveries</c>.</summary>
     public const int AttemptsKept = 100;
 
+    /// <summary>Endpoints an org may have: every transition is queued once for each.</summary>
+    public const int MaxEndpoints = 20;
+
     private static readonly TimeSpan SecretOverlap = TimeSpan.FromHours(24);
     private static readonly TimeSpan ForecastsKept = TimeSpan.FromDays(40);
     private static readonly TimeSpan Tick = TimeSpan.FromSeconds(1);
@@ -53,6 +57,12 @@ internal sealed partial class WebhooksGrain(
         ArgumentNullException.ThrowIfNull(put);
         var events = put.Events.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToImmutableArray();
         string? secret = null;
+        if (!S.Endpoints.ContainsKey(webhookId) && S.Endpoints.Count >= MaxEndpoints)
+        {
+            throw new DefinitionConflictException(
+                $"the org has {S.Endpoints.Count} webhook endpoints, the most it may have: every event goes to each of them");
+        }
+
         if (S.Endpoints.TryGetValue(webhookId, out var stored))
         {
             stored.Endpoint = stored.Endpoint with { Url = put.Url, Events = events, Enabled = put.Enabled };
@@ -69,14 +79,26 @@ internal sealed partial class WebhooksGrain(
         }
 
         await WriteAsync();
-        return new WebhookPutResult(stored.Endpoint, secret);
+        return new WebhookPutResult(Current(stored), secret);
     }
 
     public Task<WebhookEndpoint?> GetWebhookAsync(string webhookId) =>
-        Task.FromResult(S.Endpoints.GetValueOrDefault(webhookId)?.Endpoint);
+        Task.FromResult(S.Endpoints.TryGetValue(webhookId, out var stored) ? Current(stored) : null);
 
     public Task<ImmutableArray<WebhookEndpoint>> ListWebhooksAsync() =>
-        Task.FromResult(S.Endpoints.Values.Select(stored => stored.Endpoint).ToImmutableArray());
+        Task.FromResult(S.Endpoints.Values.Select(Current).ToImmutableArray());
+
+    /// <summary>The endpoint, with the previous secret forgotten once its 24 h are over (stored with the next write).</summary>
+    private WebhookEndpoint Current(StoredEndpoint stored)
+    {
+        if (stored.Endpoint.PreviousSecretExpiresAt is { } expires && expires <= time.GetUtcNow())
+        {
+            stored.PreviousSecret = null;
+            stored.Endpoint = stored.Endpoint with { PreviousSecretExpiresAt = null };
+        }
+
+        return stored.Endpoint;
+    }
 
     public async Task<bool> DeleteWebhookAsync(string webhookId)
     {
@@ -162,10 +184,39 @@ internal sealed partial class WebhooksGrain(
             }
         }
 
+        foreach (var (budgetId, version) in notifications.GroupBy(n => n.Status.BudgetId).Select(g => (g.Key, g.Max(n => n.Status.Version))))
+        {
+            if (S.Expected.TryGetValue(budgetId, out var expected) && expected <= version)
+            {
+                S.Expected.Remove(budgetId);
+                changed = true;
+            }
+        }
+
         if (changed)
         {
             await WriteAsync();
             ArmTimer();
+        }
+    }
+
+    public async Task ExpectAsync(string budgetId, long version)
+    {
+        if (S.Expected.GetValueOrDefault(budgetId, long.MinValue) < version)
+        {
+            S.Expected[budgetId] = version;
+            await WriteAsync();
+        }
+    }
+
+    public Task<ImmutableArray<string>> ListExpectedAsync() => Task.FromResult(S.Expected.Keys.Order(StringComparer.Ordinal).ToImmutableArray());
+
+    public async Task SettleExpectedAsync(string budgetId, long version)
+    {
+        if (S.Expected.TryGetValue(budgetId, out var expected) && expected <= version)
+        {
+            S.Expected.Remove(budgetId);
+            await WriteAsync();
         }
     }
 
@@ -214,11 +265,20 @@ internal sealed partial class WebhooksGrain(
                 return;
             }
 
-            var outcomes = await Task.WhenAll(due.Select(async delivery => (delivery, await SendAsync(delivery, cancellationToken))));
-            var finished = time.GetUtcNow();
-            foreach (var (delivery, outcome) in outcomes)
+            var outcomes = await Task.WhenAll(due.Select(async delivery =>
             {
-                Record(delivery, outcome, finished);
+                var outcome = await SendAsync(delivery, cancellationToken);
+                return (delivery, outcome, At: time.GetUtcNow());
+            }));
+            if (cancellationToken.IsCancellationRequested)
+            {
+                // The grain is going away: what was cut short is no attempt; the next activation sends it again.
+                return;
+            }
+
+            foreach (var (delivery, outcome, at) in outcomes)
+            {
+                Record(delivery, outcome, at);
             }
 
             await WriteAsync();
@@ -235,6 +295,10 @@ internal sealed partial class WebhooksGrain(
     /// </summary>
     private List<PendingDelivery> Due(DateTimeOffset now)
     {
+        // An endpoint disabled or no longer subscribed to a type since it was queued gets no more of it.
+        S.Queue.RemoveAll(delivery => delivery.Message.Type != WebhookEventTypes.Test
+            && (!S.Endpoints.TryGetValue(delivery.EndpointId, out var stored)
+                || !stored.Endpoint.Enabled || !stored.Endpoint.Events.Contains(delivery.Message.Type)));
         var blocked = new HashSet<(string Endpoint, string Budget)>();
         var due = new List<PendingDelivery>();
         foreach (var delivery in S.Queue.OrderBy(d => d.Message.Budget?.Status.Version ?? 0))
@@ -261,7 +325,8 @@ internal sealed partial class WebhooksGrain(
         }
 
         List<byte[]> keys = [WebhookSecret.Key(stored.Secret)];
-        if (stored.PreviousSecret is { } previous && stored.Endpoint.PreviousSecretExpiresAt > time.GetUtcNow())
+        Current(stored);
+        if (stored.PreviousSecret is { } previous)
         {
             keys.Add(WebhookSecret.Key(previous));
         }

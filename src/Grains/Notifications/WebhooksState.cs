@@ -14,4 +14,6 @@ public sealed class WebhooksState
     [Id(3)] public long TestEvents { get; set; }
     /// <summary>The <c>budget.forecast</c> events taken (one per budget and period, not versioned), with when: kept 40 days.</summary>
     [Id(4)] public Dictionary<string, DateTimeOffset> Forecasts { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>Per budget, the version up to which it announced notifications not yet taken (see <c>ExpectAsync</c>).</summary>
+    [Id(5)] public Dictionary<string, long> Expected { get; set; } = new(StringComparer.Ordinal);
 }

@@ -43,7 +43,7 @@ internal abstract partial class OrgSweep(IGrainFactory grains, TimeProvider time
             {
                 page = await directory.ListAsync(after, PageSize);
             }
-            catch (Exception error) when (error is not OperationCanceledException)
+            catch (Exception error) when (!stoppingToken.IsCancellationRequested)
             {
                 LogListFailed(logger, error, GetType().Name);
                 return;
@@ -55,7 +55,7 @@ internal abstract partial class OrgSweep(IGrainFactory grains, TimeProvider time
                 {
                     await VisitAsync(grains, entry.Id);
                 }
-                catch (Exception error) when (error is not OperationCanceledException)
+                catch (Exception error) when (!stoppingToken.IsCancellationRequested)
                 {
                     LogVisitFailed(logger, error, GetType().Name, entry.Id);
                 }

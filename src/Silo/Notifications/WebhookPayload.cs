@@ -62,5 +62,11 @@ public static class WebhookPayload
         {
             json.WriteNumber("threshold", threshold);
         }
+
+        if (budget.Type == WebhookEventTypes.Forecast)
+        {
+            json.WriteString("burn_rate_usd_per_hour", status.BurnRateUsdPerHour is { } rate ? WireFormat.Usd(Math.Round(rate, 6, MidpointRounding.AwayFromZero)) : null);
+            json.WriteString("projected_exhaustion_at", WireFormat.Instant(status.ProjectedExhaustionAt));
+        }
     }
 }

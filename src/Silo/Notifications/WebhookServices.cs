@@ -21,11 +21,17 @@ public static class WebhookServices
                 return new SocketsHttpHandler
                 {
                     AllowAutoRedirect = false,
+                    // Through a proxy the connect callback would check the proxy's address, not the endpoint's.
+                    UseProxy = false,
+                    // One handler serves every org's endpoints: no cookie may pass between them.
+                    UseCookies = false,
                     ConnectCallback = (context, cancellation) => WebhookSender.ConnectAsync(context, allowPrivate, cancellation),
                     // A name's addresses are checked per connection: connections do not live long.
                     PooledConnectionLifetime = TimeSpan.FromMinutes(1),
                 };
             })
+            // Endpoint URLs may carry secrets in their paths: the client logs nothing per request.
+            .RemoveAllLoggers()
             // The per-attempt policy: a timeout. Retries are the webhooks grain's durable schedule.
             .AddResilienceHandler("webhook-attempt", (pipeline, context) =>
                 pipeline.AddTimeout(context.ServiceProvider.GetRequiredService<IOptions<WebhookOptions>>().Value.AttemptTimeout));

@@ -1,3 +1,4 @@
+using BudgetCluster.Grains.Abstractions.Budgets;
 using BudgetCluster.Grains.Abstractions.Notifications;
 using BudgetCluster.Silo.Hosting;
 using Microsoft.Extensions.Options;
@@ -13,5 +14,18 @@ internal sealed class WebhookWaker(IGrainFactory grains, IOptions<WebhookOptions
 {
     protected override TimeSpan Interval => options.Value.WakeInterval;
 
-    protected override Task VisitAsync(IGrainFactory grains, string orgId) => grains.GetGrain<IWebhooksGrain>(orgId).WakeAsync();
+    protected override async Task VisitAsync(IGrainFactory grains, string orgId)
+    {
+        var webhooks = grains.GetGrain<IWebhooksGrain>(orgId);
+        await webhooks.WakeAsync();
+        // Budgets that announced notifications not taken yet (their silo may have died between
+        // storing and handing them over): each hands over what it holds, then the record is cleared.
+        foreach (var budgetId in await webhooks.ListExpectedAsync())
+        {
+            if (await grains.GetGrain<IBudgetGrain>(budgetId).HandOverNotificationsAsync() is { } version)
+            {
+                await webhooks.SettleExpectedAsync(budgetId, version);
+            }
+        }
+    }
 }

@@ -25,6 +25,10 @@ public sealed class NetworkGuardTests
     [InlineData("::ffff:127.0.0.1")]
     [InlineData("::ffff:169.254.169.254")]
     [InlineData("64:ff9b::a00:1")]
+    [InlineData("64:ff9b:1::808:808")]
+    [InlineData("2002:7f00:1::")]
+    [InlineData("2002:a9fe:a9fe::1")]
+    [InlineData("::7f00:1")]
     public void IsPrivate_LoopbackPrivateLinkLocalAndTheirDisguises_AreBlocked(string address) =>
         Assert.True(NetworkGuard.IsPrivate(IPAddress.Parse(address)));
 
@@ -37,6 +41,7 @@ public sealed class NetworkGuardTests
     [InlineData("2606:4700:4700::1111")]
     [InlineData("::ffff:8.8.8.8")]
     [InlineData("64:ff9b::808:808")]
+    [InlineData("2002:808:808::1")]
     public void IsPrivate_PublicAddresses_AreAllowed(string address) =>
         Assert.False(NetworkGuard.IsPrivate(IPAddress.Parse(address)));
 }

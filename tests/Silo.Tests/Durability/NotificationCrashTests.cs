@@ -118,7 +118,8 @@ public sealed class NotificationCrashTests : IDisposable
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
         {
-            var received = await receiver.NextAsync(deadline - DateTime.UtcNow);
+            var left = deadline - DateTime.UtcNow;
+            var received = await receiver.NextAsync(left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1));
             if ((string)JsonNode.Parse(received.Body)!["type"]! == type && received.Status == status)
             {
                 return received;

@@ -170,7 +170,8 @@ public sealed class WebhookDeliveryTests(WebhookClockFixture silo) : IClassFixtu
         Assert.Equal(Expected(old, during), signatures[1]);
         Assert.Equal(Expected(current, after), after.Headers["webhook-signature"]);
         Assert.Null(shown["secret"]);
-        Assert.NotNull(shown["previous_secret_expires_at"]);
+        // The 24 h are over: the previous secret is gone.
+        Assert.Null(shown["previous_secret_expires_at"]);
     }
 
     [Fact]
@@ -198,6 +199,8 @@ public sealed class WebhookDeliveryTests(WebhookClockFixture silo) : IClassFixtu
         var slowStatus = await BudgetSpendTests.StatusAsync(world, slowBudget);
 
         Assert.Equal(("budget.forecast", fastBudget), ((string)forecast["type"]!, (string)forecast["data"]!["budget_id"]!));
+        Assert.NotNull(forecast["data"]!["projected_exhaustion_at"]);
+        Assert.True(decimal.Parse((string)forecast["data"]!["burn_rate_usd_per_hour"]!, CultureInfo.InvariantCulture) > 0m);
         Assert.False(await receiver.AnyWithinAsync(TimeSpan.FromSeconds(1.5)));
         var projected = DateTimeOffset.Parse((string)fastStatus["projected_exhaustion_at"]!, CultureInfo.InvariantCulture);
         Assert.InRange(projected, start.AddHours((0.8 * 24) - 0.5), start.AddHours((0.8 * 24) + 0.5));
