@@ -782,6 +782,7 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
     {
         var policy = S.Policy!;
         var spent = CurrentSpend();
+        var forecast = S.Deleted ? default : CurrentForecast();
         return new BudgetStatus
         {
             BudgetId = this.GetPrimaryKeyString(),
@@ -793,8 +794,8 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
             PeriodStart = S.PeriodStart,
             PeriodResetsAt = S.PeriodEnd,
             Version = S.Version,
-            BurnRateUsdPerHour = S.Deleted ? null : CurrentForecast().BurnRateUsdPerHour,
-            ProjectedExhaustionAt = S.Deleted ? null : CurrentForecast().ProjectedExhaustionAt,
+            BurnRateUsdPerHour = forecast.BurnRateUsdPerHour,
+            ProjectedExhaustionAt = forecast.ProjectedExhaustionAt,
         };
     }
 
