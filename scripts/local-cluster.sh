@@ -58,7 +58,7 @@ for i in $(seq 0 $((silos - 1))); do
     --DataPlane:Enabled=false >"$run/silo-$i.log" 2>&1 &
   pids+=($!)
   # One at a time: the first start creates the CA and the admin token the others then share.
-  wait_for "http://127.0.0.1:$((8080 + i))/healthz"
+  wait_for "http://127.0.0.1:$((8080 + i))/readyz"
   echo "silo $i: admin http://127.0.0.1:$((8080 + i)), silo port $((11111 + i)), gateway port $((30000 + i)) (pid ${pids[-1]})"
 done
 

@@ -45,6 +45,8 @@ internal sealed class PerBatchLedger(string connectionString) : IUsageLedger, IA
     public Task<IReadOnlyList<RollupRow>> ReadRollupsAsync(RollupQuery query, CancellationToken cancellationToken = default) =>
         _ledger.ReadRollupsAsync(query, cancellationToken);
 
+    public Task ProbeWriteAsync(CancellationToken cancellationToken = default) => _ledger.ProbeWriteAsync(cancellationToken);
+
     public Task<IReadOnlyList<TokenSums>> SumTokensAsync(
         IReadOnlyList<string> environmentIds, DateTimeOffset occurredFrom, DateTimeOffset occurredBefore, CancellationToken cancellationToken = default) =>
         _ledger.SumTokensAsync(environmentIds, occurredFrom, occurredBefore, cancellationToken);

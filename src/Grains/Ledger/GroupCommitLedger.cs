@@ -186,6 +186,8 @@ public abstract class GroupCommitLedger : IUsageLedger, IAsyncDisposable
 
     public abstract Task<IReadOnlyList<RollupRow>> ReadRollupsAsync(RollupQuery query, CancellationToken cancellationToken = default);
 
+    public abstract Task ProbeWriteAsync(CancellationToken cancellationToken = default);
+
     public abstract Task<IReadOnlyList<TokenSums>> SumTokensAsync(
         IReadOnlyList<string> environmentIds, DateTimeOffset occurredFrom, DateTimeOffset occurredBefore, CancellationToken cancellationToken = default);
 

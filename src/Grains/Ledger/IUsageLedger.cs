@@ -42,6 +42,13 @@ public interface IUsageLedger
     Task<IReadOnlyList<RollupRow>> ReadRollupsAsync(RollupQuery query, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Takes and gives back what an append needs to write (SQLite: the file's write lock; PostgreSQL:
+    /// a transaction id) without writing anything: whether the ledger could take an append now.
+    /// Throws when it could not.
+    /// </summary>
+    Task ProbeWriteAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// The events of the environments that occurred in [<paramref name="occurredFrom"/>, <paramref name="occurredBefore"/>),
     /// summed per model, price version and cache hit (<see cref="TokenSums"/>), in no particular order.
     /// Reads the ledger rows themselves: the rollups do not keep price versions.

@@ -188,6 +188,16 @@ public sealed partial class PostgresUsageLedger(NpgsqlDataSource dataSource, Tim
             ("to", occurredBefore.ToUniversalTime()));
     }
 
+    /// <remarks>A transaction that takes a transaction id (only a writable server gives one) and rolls back.</remarks>
+    public override async Task ProbeWriteAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var probe = await connection.BeginTransactionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("SELECT pg_current_xact_id()", connection, probe);
+        await command.ExecuteScalarAsync(cancellationToken);
+        await probe.RollbackAsync(cancellationToken);
+    }
+
     public override async Task<(long Events, decimal SpendUsd)> SumGatewayAsync(string environmentId, string dpId, CancellationToken cancellationToken = default)
     {
         var sums = await QueryAsync(

@@ -161,6 +161,14 @@ public sealed partial class SqliteUsageLedger(string connectionString, TimeSpan?
         SpendUsd = a.SpendUsd + b.SpendUsd,
     };
 
+    /// <remarks>BEGIN IMMEDIATE takes the write lock an append needs (waiting out the busy timeout), then gives it back.</remarks>
+    public override async Task ProbeWriteAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var probe = connection.BeginTransaction(deferred: false);
+        await probe.RollbackAsync(cancellationToken);
+    }
+
     public override async Task<(long Events, decimal SpendUsd)> SumGatewayAsync(string environmentId, string dpId, CancellationToken cancellationToken = default)
     {
         var costs = await QueryAsync(

@@ -3,7 +3,7 @@ using BudgetCluster.TelemetryIngress.Hosting;
 namespace BudgetCluster.Silo.Admin;
 
 /// <summary>
-/// Requires the admin token everywhere on the admin listener except <c>/healthz</c>, <c>/metrics</c>,
+/// Requires the admin token everywhere on the admin listener except <c>/healthz</c>, <c>/readyz</c>, <c>/metrics</c>,
 /// <c>/openapi</c> and <c>/login</c>: <c>Authorization: Bearer …</c>, or, on <c>/dashboard</c>
 /// only, the <see cref="CookieName"/> cookie that <c>/login</c> sets for browsers (a
 /// <see cref="DashboardSessions"/> session, not the token). A browser (<c>Accept: text/html</c>)
@@ -13,7 +13,7 @@ public static class AdminAuthentication
 {
     public const string CookieName = "budgetcluster_admin";
 
-    private static readonly PathString[] OpenPaths = ["/healthz", "/metrics", "/openapi", "/login", "/logout"];
+    private static readonly PathString[] OpenPaths = ["/healthz", "/readyz", "/metrics", "/openapi", "/login", "/logout"];
 
     public static IApplicationBuilder UseAdminAuthentication(this IApplicationBuilder app) =>
         app.Use(async (context, next) =>

@@ -31,6 +31,7 @@ namespace BudgetCluster.Silo.Admin;
 [JsonSerializable(typeof(GatewayView))]
 [JsonSerializable(typeof(IReadOnlyList<GatewayView>))]
 [JsonSerializable(typeof(HealthView))]
+[JsonSerializable(typeof(BudgetCluster.Silo.Health.ReadinessView))]
 [JsonSerializable(typeof(BudgetBody))]
 [JsonSerializable(typeof(BudgetView))]
 [JsonSerializable(typeof(IReadOnlyList<BudgetView>))]

@@ -9,6 +9,7 @@ using BudgetCluster.Silo.Admin;
 using BudgetCluster.Silo.Admin.Budgets;
 using BudgetCluster.Silo.Admin.Statements;
 using BudgetCluster.Silo.Admin.Usage;
+using BudgetCluster.Silo.Health;
 using BudgetCluster.Silo.Notifications;
 using BudgetCluster.TelemetryIngress.Hosting;
 using BudgetCluster.TelemetryIngress.Security;
@@ -64,6 +65,7 @@ public static partial class SiloHost
         app.UseStatusCodePages();
         app.UseAdminAuthentication();
         app.MapAdminApi();
+        app.MapReadiness();
         app.MapOrleansDashboard(routePrefix: "/dashboard");
         app.MapDashboardLogin();
         app.MapPrometheusScrapingEndpoint("/metrics");
@@ -104,6 +106,7 @@ public static partial class SiloHost
         services.AddHostedService<StatementCloser>();
         services.AddHostedService<BudgetWaker>();
         services.AddWebhooks(configuration);
+        services.AddReadiness();
         services.AddSingleton(authority);
         services.AddSingleton(new DataPlaneTls(authority, serverCertificate));
         services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
