@@ -258,8 +258,9 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
     private bool AnnounceForecastIfDue(BudgetEvaluation evaluation)
     {
         var exceeded = evaluation.Standing.NotifiedState == BudgetState.Exceeded;
-        var forecast = CurrentForecast();
-        if (!BudgetForecast.ShouldAnnounce(forecast, exceeded, S.ForecastAnnouncedFor == S.PeriodStart))
+        var announced = S.ForecastAnnouncedFor == S.PeriodStart;
+        // Most deltas come after the announcement or past the limit: the projection is not computed for them.
+        if (exceeded || announced || !BudgetForecast.ShouldAnnounce(CurrentForecast(), exceeded, announced))
         {
             return false;
         }
