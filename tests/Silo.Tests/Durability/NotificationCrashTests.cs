@@ -27,7 +27,7 @@ public sealed class NotificationCrashTests : IDisposable
 
         // Nothing calls the second silo: no gateway, no admin call, no subscriber (a subscription
         // would itself activate the org's budgets). Only the silo's own sweeps can wake them.
-        await using var second = await SiloProcess.StartAsync(_dataDirectory, [.. Settings, ClockAt(midnight.AddSeconds(10))]);
+        await using var second = await SiloProcess.StartAsync(_dataDirectory, [.. Settings, ProcessClock.At(midnight.AddSeconds(10))]);
 
         var delivered = await NextOfTypeAsync(receiver, "budget.exceeded", status: 200);
         var cleared = await NextOfTypeAsync(receiver, "budget.cleared", status: 200);
@@ -48,7 +48,7 @@ public sealed class NotificationCrashTests : IDisposable
         var (budgetId, midnight) = await ExceedAMinuteBeforeMidnightAndKillAsync(receiver);
 
         // The second silo starts a few seconds before midnight; a gateway subscribes and sends nothing.
-        await using var second = await SiloProcess.StartAsync(_dataDirectory, [.. Settings, ClockAt(midnight.AddSeconds(-10))]);
+        await using var second = await SiloProcess.StartAsync(_dataDirectory, [.. Settings, ProcessClock.At(midnight.AddSeconds(-10))]);
         using var gateway = Gateway(second.DataPlaneUri);
         await using var events = await SseClient.ConnectAsync(gateway);
 
@@ -75,7 +75,7 @@ public sealed class NotificationCrashTests : IDisposable
         var midnight = new DateTimeOffset(TestClock.Now.UtcDateTime.Date, TimeSpan.Zero);
         receiver.Plan([.. Enumerable.Repeat(503, 10)]);
         string budgetId;
-        await using (var first = await SiloProcess.StartAsync(_dataDirectory, [.. Settings, ClockAt(midnight.AddMinutes(-1))]))
+        await using (var first = await SiloProcess.StartAsync(_dataDirectory, [.. Settings, ProcessClock.At(midnight.AddMinutes(-1))]))
         {
             using var admin = new AdminClient(first.AdminUri, SiloFixture.Token);
             await admin.PutOkAsync("/api/v1/orgs/acme", """{"name":"Acme"}""");
@@ -102,14 +102,6 @@ public sealed class NotificationCrashTests : IDisposable
 
         receiver.ClearPlan();
         return (budgetId, midnight);
-    }
-
-    /// <summary>A process clock that reads <paramref name="instant"/> now (shifted back from the test's clock).</summary>
-    private static string ClockAt(DateTimeOffset instant)
-    {
-        var testOffset = ShiftedClock.Parse(Environment.GetEnvironmentVariable("Testing__ClockOffset")).GetValueOrDefault();
-        var offset = testOffset + (instant - TestClock.Now);
-        return $"--Testing:ClockOffset={offset.ToString("c", CultureInfo.InvariantCulture)}";
     }
 
     /// <summary>The next request of that type answered with that status; earlier attempts (failed retries) are passed over.</summary>

@@ -20,31 +20,9 @@ public sealed class StatementCrashTests : IDisposable
     [Fact]
     public async Task ClosedStatement_KillDashNineAndRestart_SameBytesAndHash()
     {
-        await TestClock.AwayFromPeriodBoundaryAsync(TimeSpan.FromMinutes(1));
-        // The org and its usage come from a silo whose clock is in the last hour of the previous month
-        // (shifted back: Orleans' membership declares a silo shifted ahead by weeks dead), so that
-        // month has ended for the silos after it, which run on the test's clock.
-        var month = StatementPeriod.Containing(TestClock.Now, TimeZoneInfo.Utc).Previous;
-        var back = month.Window(TimeZoneInfo.Utc).End.AddHours(-1) - TestClock.Now;
-        var offset = ShiftedClock.Parse(Environment.GetEnvironmentVariable("Testing__ClockOffset")).GetValueOrDefault() + back;
-        await using (var first = await SiloProcess.StartAsync(_dataDirectory, $"--Testing:ClockOffset={offset.ToString("c", CultureInfo.InvariantCulture)}"))
-        {
-            using var admin = new AdminClient(first.AdminUri, SiloFixture.Token);
-            await admin.PutOkAsync("/api/v1/orgs/acme", """{"name":"Acme"}""");
-            await admin.PutOkAsync("/api/v1/environments/prod", """{"org_id":"acme","name":"Prod"}""");
-            await admin.PutOkAsync("/api/v1/models/m-1", """{"environment_id":"prod","name":"m","pricing":{"input_per_mtok":"0.15","output_per_mtok":"0.60"}}""");
-            var issued = await admin.PostOkAsync("/api/v1/environments/prod/gateway-certificates", """{"dp_id":"dp-1"}""");
-            using var gateway = new GatewayClient(
-                first.DataPlaneUri,
-                X509Certificate2.CreateFromPem((string)issued["certificate_pem"]!, (string)issued["private_key_pem"]!),
-                X509Certificate2.CreateFromPem((string)issued["ca_pem"]!),
-                "prod",
-                "dp-1");
-            var then = TestClock.Now + back;
-            await gateway.PostTelemetryOkAsync(UsageEvents.Body(Enumerable.Range(0, 30).Select(i =>
-                UsageEvents.Event($"r{i}", then, "m-1", promptTokens: 1000 + i, completionTokens: 10 * i))));
-            await first.KillAsync();
-        }
+        // The org and its usage come from a silo on a clock in the last hour of the previous month,
+        // so that month has ended for the silos after it, which run on the test's clock.
+        var month = await PreviousMonthUsage.PostAsync(_dataDirectory, [], events: 30);
 
         byte[] closed;
         await using (var second = await SiloProcess.StartAsync(_dataDirectory))

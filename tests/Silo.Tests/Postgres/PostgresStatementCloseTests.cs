@@ -22,32 +22,8 @@ public sealed class PostgresStatementCloseTests : IDisposable
     {
         var connectionString = await PostgresServer.Instance.CreateDatabaseAsync("statement_silos");
         string[] storage = ["--Storage:Provider=PostgreSql", $"--ConnectionStrings:PostgreSql={connectionString}"];
-        await TestClock.AwayFromPeriodBoundaryAsync(TimeSpan.FromMinutes(1));
-        // The org is created, and its usage posted, by a silo whose clock is in the last hour of the
-        // previous month (a clock shifted back: Orleans' membership takes that, not one shifted ahead).
-        var month = StatementPeriod.Containing(TestClock.Now, TimeZoneInfo.Utc).Previous;
-        var back = month.Window(TimeZoneInfo.Utc).End.AddHours(-1) - TestClock.Now;
-        var offset = ShiftedClock.Parse(Environment.GetEnvironmentVariable("Testing__ClockOffset")).GetValueOrDefault() + back;
-        await using (var first = await SiloProcess.StartAsync(
-            _dataDirectory,
-            [.. storage, $"--Orleans:ClusterId=c-{Guid.NewGuid():N}", $"--Testing:ClockOffset={offset.ToString("c", CultureInfo.InvariantCulture)}"]))
-        {
-            using var admin = new AdminClient(first.AdminUri, SiloFixture.Token);
-            await admin.PutOkAsync("/api/v1/orgs/acme", """{"name":"Acme"}""");
-            await admin.PutOkAsync("/api/v1/environments/prod", """{"org_id":"acme","name":"Prod"}""");
-            await admin.PutOkAsync("/api/v1/models/m-1", """{"environment_id":"prod","name":"m","pricing":{"input_per_mtok":"0.15","output_per_mtok":"0.60"}}""");
-            var issued = await admin.PostOkAsync("/api/v1/environments/prod/gateway-certificates", """{"dp_id":"dp-1"}""");
-            using var gateway = new GatewayClient(
-                first.DataPlaneUri,
-                X509Certificate2.CreateFromPem((string)issued["certificate_pem"]!, (string)issued["private_key_pem"]!),
-                X509Certificate2.CreateFromPem((string)issued["ca_pem"]!),
-                "prod",
-                "dp-1");
-            var then = TestClock.Now + back;
-            await gateway.PostTelemetryOkAsync(UsageEvents.Body(Enumerable.Range(0, 20).Select(i =>
-                UsageEvents.Event($"r{i}", then, "m-1", promptTokens: 1000 + i, completionTokens: 10 * i))));
-            await first.KillAsync();
-        }
+        // The org is created, and its usage posted, by a silo on a clock in the last hour of the previous month.
+        var month = await PreviousMonthUsage.PostAsync(_dataDirectory, [.. storage, $"--Orleans:ClusterId=c-{Guid.NewGuid():N}"], events: 20);
 
         // Two silos on the test's clock, in a cluster of their own (the same service: the same grain
         // state and ledger), both asking every 200 ms for the statements due since the month ended.
