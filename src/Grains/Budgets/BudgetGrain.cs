@@ -240,7 +240,14 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
     {
         var now = _time.GetUtcNow();
         var hour = BudgetForecast.HourOf(now);
-        S.AppliedByHour[hour] = S.AppliedByHour.GetValueOrDefault(hour) + amountUsd;
+        if (S.AppliedByHour.TryGetValue(hour, out var applied))
+        {
+            S.AppliedByHour[hour] = applied + amountUsd;
+            return;
+        }
+
+        // A new hour: the hours that left the window go (once an hour, not on every delta).
+        S.AppliedByHour[hour] = amountUsd;
         var oldest = BudgetForecast.HourOf(now - _options.ForecastWindow);
         foreach (var stale in S.AppliedByHour.Keys.Where(key => key < oldest).ToList())
         {
