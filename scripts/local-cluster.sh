@@ -2,7 +2,7 @@
 # A local production-like cluster on loopback: a throwaway PostgreSQL, two silos and one separate
 # ingress process. Ctrl+C stops everything. State lives under .cluster/ (delete it to start over).
 #
-#   scripts/local-cluster.sh            # PostgreSQL :55432, silos admin :8080 and :8081, ingress :7944
+#   scripts/local-cluster.sh            # PostgreSQL :55432, silos admin :8080 and :8081, ingress :7944 (health and metrics :9464)
 #   SILOS=3 scripts/local-cluster.sh    # more silos: admin :8082..., silo :11113..., gateway :30002...
 set -euo pipefail
 
@@ -63,9 +63,9 @@ for i in $(seq 0 $((silos - 1))); do
 done
 
 dotnet "$root/src/TelemetryIngress/bin/Release/net10.0/BudgetCluster.TelemetryIngress.dll" \
-  --DataPlane:Url=https://127.0.0.1:7944 >"$run/ingress.log" 2>&1 &
+  --DataPlane:Url=https://127.0.0.1:7944 --Urls=http://127.0.0.1:9464 >"$run/ingress.log" 2>&1 &
 pids+=($!)
-until (exec 3<>/dev/tcp/127.0.0.1/7944) 2>/dev/null; do sleep 0.3; done
-echo "ingress: https://127.0.0.1:7944 (pid ${pids[-1]})"
+wait_for "http://127.0.0.1:9464/readyz"
+echo "ingress: https://127.0.0.1:7944, health and metrics http://127.0.0.1:9464 (pid ${pids[-1]})"
 echo "admin token: $run/data/admin-token; logs: $run/*.log; Ctrl+C stops the cluster"
 wait

@@ -106,7 +106,8 @@ internal sealed class Cluster : IAsyncDisposable
 
         if (Store == "postgres")
         {
-            Launch("TelemetryIngress", "BudgetCluster.TelemetryIngress.dll", "ingress", [.. shared, $"--DataPlane:Url={DataPlaneUri}"]);
+            Launch("TelemetryIngress", "BudgetCluster.TelemetryIngress.dll", "ingress",
+                [.. shared, $"--DataPlane:Url={DataPlaneUri}", $"--Urls=http://127.0.0.1:{LocalEndpoints.FreePort()}"]);
             await WaitUntilAsync(() => LocalEndpoints.AcceptsConnectionsAsync(dataPlanePort));
         }
     }

@@ -1,5 +1,4 @@
 using BudgetCluster.TelemetryIngress.Hosting;
-using Microsoft.Extensions.Hosting;
 
-var host = IngressHost.Build(args);
-await host.RunAsync();
+var app = IngressHost.Build(args);
+await app.RunAsync();

@@ -193,8 +193,8 @@ public sealed class PostgresServer : IDisposable
         var data = Path.Combine(directory, "data");
         Directory.CreateDirectory(data);
         File.WriteAllText(Path.Combine(directory, OwnerFile), Owner());
-        Run("chown", "-R", "postgres", directory);
-        Run("runuser", "-u", "postgres", "--", Path.Combine(bin, "initdb"), "-D", data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8");
+        Commands.RunChecked("chown", "-R", "postgres", directory);
+        Commands.RunChecked("runuser", "-u", "postgres", "--", Path.Combine(bin, "initdb"), "-D", data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8");
         return new PostgresServer(bin, directory, LocalEndpoints.FreePort());
     }
 
@@ -263,26 +263,7 @@ public sealed class PostgresServer : IDisposable
 
     private static string InstallAndFindBinaries()
     {
-        Run("apt-get", "update", "-q");
-        Run("env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-q", "postgresql");
+        Commands.AptInstall("postgresql");
         return FindBinaries() ?? throw new InvalidOperationException("postgresql was installed but its server binaries were not found under /usr/lib/postgresql");
-    }
-
-    private static void Run(string command, params string[] args)
-    {
-        var start = new ProcessStartInfo(command) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{command} {string.Join(' ', args)} exited with {process.ExitCode}: {error.Result}{output.Result}");
-        }
     }
 }

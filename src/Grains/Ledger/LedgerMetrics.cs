@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using BudgetCluster.Grains.Abstractions.Diagnostics;
 
 namespace BudgetCluster.Grains.Ledger;
 
@@ -9,18 +10,20 @@ public static class LedgerMetrics
 
     private static readonly Meter Meter = new(MeterName);
 
-    private static readonly Histogram<double> CommitDuration = Meter.CreateHistogram<double>(
-        "budgetcluster.ledger.commit.duration", "ms", "Time of one group commit, inserts and fsync included.");
+    private static readonly Histogram<double> CommitDuration = Meter.CreateHistogram(
+        "budgetcluster.ledger.commit.duration", "s", "Time of one group commit, inserts, rollups and fsync included.",
+        advice: DurationHistogram.Seconds);
 
-    private static readonly Histogram<long> CommitBatches = Meter.CreateHistogram<long>(
-        "budgetcluster.ledger.commit.batches", "{batch}", "Appends that shared one commit.");
+    private static readonly Histogram<long> CommitBatches = Meter.CreateHistogram(
+        "budgetcluster.ledger.commit.batches", "{batch}", "Appends that shared one commit (the group size).",
+        advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128] });
 
     private static readonly Counter<long> Rows = Meter.CreateCounter<long>(
         "budgetcluster.ledger.rows", "{row}", "Rows offered to the ledger by outcome: inserted, duplicate, failed.");
 
     internal static void Committed(int batches, int inserted, int duplicates, TimeSpan duration)
     {
-        CommitDuration.Record(duration.TotalMilliseconds);
+        CommitDuration.Record(duration.TotalSeconds);
         CommitBatches.Record(batches);
         Rows.Add(inserted, new KeyValuePair<string, object?>("outcome", "inserted"));
         Rows.Add(duplicates, new KeyValuePair<string, object?>("outcome", "duplicate"));
@@ -32,13 +35,14 @@ public static class LedgerMetrics
     private static readonly Counter<long> FoldFailures = Meter.CreateCounter<long>(
         "budgetcluster.ledger.rollup.fold_failures", "{fold}", "Rollup folds that failed (the rows are folded by a later one).");
 
-    private static readonly Histogram<double> FoldDuration = Meter.CreateHistogram<double>(
-        "budgetcluster.ledger.rollup.fold.duration", "ms", "Time of one rollup fold transaction, reading the rows included.");
+    private static readonly Histogram<double> FoldDuration = Meter.CreateHistogram(
+        "budgetcluster.ledger.rollup.fold.duration", "s", "Time of one rollup fold transaction, reading the rows included.",
+        advice: DurationHistogram.Seconds);
 
     internal static void Folded(int rows, TimeSpan duration)
     {
         FoldedRows.Add(rows);
-        FoldDuration.Record(duration.TotalMilliseconds);
+        FoldDuration.Record(duration.TotalSeconds);
     }
 
     internal static void FoldFailed() => FoldFailures.Add(1);

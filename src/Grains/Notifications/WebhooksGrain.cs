@@ -357,15 +357,18 @@ internal sealed partial class WebhooksGrain(
         if (outcome.Delivered)
         {
             S.Queue.RemoveAt(index);
+            NotificationMetrics.Attempted(NotificationMetrics.Delivered);
         }
         else if (DeliverySchedule.Next(first, attempt, at) is { } retry)
         {
             next = retry;
             S.Queue[index] = delivery with { FailedAttempts = attempt, FirstAttemptAt = first, NextAttemptAt = retry };
+            NotificationMetrics.Attempted(NotificationMetrics.Retrying);
         }
         else
         {
             S.Queue.RemoveAt(index);
+            NotificationMetrics.Attempted(NotificationMetrics.Failed);
             LogFailed(logger, this.GetPrimaryKeyString(), delivery.EndpointId, delivery.Message.EventId, attempt, outcome.Error ?? $"HTTP {outcome.StatusCode}");
         }
 

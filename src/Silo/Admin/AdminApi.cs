@@ -13,7 +13,7 @@ using BudgetCluster.Silo.Admin.Webhooks;
 
 namespace BudgetCluster.Silo.Admin;
 
-/// <summary>The admin surface on the admin listener: <c>/api/v1</c>, <c>/healthz</c>, the OpenAPI document.</summary>
+/// <summary>The admin surface on the admin listener: <c>/api/v1</c> and the OpenAPI document.</summary>
 public static class AdminApi
 {
     public static WebApplication MapAdminApi(this WebApplication app)
@@ -34,7 +34,6 @@ public static class AdminApi
             .MapStatementsApi()
             .MapRerateApi()
             .MapWebhooksApi();
-        app.MapGet("/healthz", () => TypedResults.Json(new HealthView("ok"), AdminJsonContext.Default.HealthView));
         app.MapOpenApi("/openapi/{documentName}.json");
         return app;
     }

@@ -30,8 +30,6 @@ namespace BudgetCluster.Silo.Admin;
 [JsonSerializable(typeof(IReadOnlyList<CertificateListItemView>))]
 [JsonSerializable(typeof(GatewayView))]
 [JsonSerializable(typeof(IReadOnlyList<GatewayView>))]
-[JsonSerializable(typeof(HealthView))]
-[JsonSerializable(typeof(BudgetCluster.Silo.Health.ReadinessView))]
 [JsonSerializable(typeof(BudgetBody))]
 [JsonSerializable(typeof(BudgetView))]
 [JsonSerializable(typeof(IReadOnlyList<BudgetView>))]

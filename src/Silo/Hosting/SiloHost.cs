@@ -22,7 +22,8 @@ using Orleans.Configuration;
 using Orleans.Runtime.Providers;
 using Orleans.Dashboard;
 using Orleans.Serialization;
-using OpenTelemetry.Metrics;
+using BudgetCluster.Grains.Notifications;
+using BudgetCluster.TelemetryIngress.Health;
 using Orleans.Storage;
 
 namespace BudgetCluster.Silo.Hosting;
@@ -65,7 +66,7 @@ public static partial class SiloHost
         app.UseStatusCodePages();
         app.UseAdminAuthentication();
         app.MapAdminApi();
-        app.MapReadiness();
+        app.MapHealth();
         app.MapOrleansDashboard(routePrefix: "/dashboard");
         app.MapDashboardLogin();
         app.MapPrometheusScrapingEndpoint("/metrics");
@@ -106,7 +107,7 @@ public static partial class SiloHost
         services.AddHostedService<StatementCloser>();
         services.AddHostedService<BudgetWaker>();
         services.AddWebhooks(configuration);
-        services.AddReadiness();
+        services.AddSiloReadiness();
         services.AddSingleton(authority);
         services.AddSingleton(new DataPlaneTls(authority, serverCertificate));
         services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
@@ -118,9 +119,7 @@ public static partial class SiloHost
             }
         });
         services.AddOpenApi();
-        services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter(IngressMetrics.MeterName, LedgerMetrics.MeterName)
-            .AddPrometheusExporter());
+        services.AddObservability(configuration, "budgetcluster-silo", LedgerMetrics.MeterName, NotificationMetrics.MeterName);
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, AdminJsonContext.Default));
 
         var clusterTls = ClusterTls.FromConfiguration(configuration, time);
@@ -157,6 +156,8 @@ public static partial class SiloHost
             });
             storage.ConfigureStreamSubscriptions(silo);
             silo.AddDashboard();
+            // A batch's trace goes on through the grains (gateway, ledger, budgets) it reaches.
+            silo.AddActivityPropagation();
         });
 
         // After the silo, so the data plane starts once grains can be called and stops first.

@@ -15,8 +15,10 @@ internal static partial class BudgetCheckEndpoint
         BudgetDecisions decisions,
         IOptions<DataPlaneOptions> options,
         TimeProvider time,
+        IngressMetrics metrics,
         ILoggerFactory loggers)
     {
+        var started = time.GetTimestamp();
         var identity = context.GetGatewayIdentity();
         var apiKeyId = context.Request.Query["api_key_id"].ToString();
         if (apiKeyId.Length == 0)
@@ -47,6 +49,7 @@ internal static partial class BudgetCheckEndpoint
             BudgetWire.FailMode(decision.FailMode),
             decision.Reason is { } reason ? Reason(reason, now) : null,
             decision.Tightest is { } budget ? Figures(budget, now) : null);
+        metrics.Decided(decision.Allow, time.GetElapsedTime(started));
         return TypedResults.Json(response, DataPlaneJsonContext.Default.BudgetCheckResponse);
     }
 

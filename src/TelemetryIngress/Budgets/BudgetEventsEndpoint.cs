@@ -23,6 +23,7 @@ internal static partial class BudgetEventsEndpoint
         GatewayStreams streams,
         IOptions<DataPlaneOptions> options,
         TimeProvider time,
+        IngressMetrics metrics,
         ILoggerFactory loggers)
     {
         var identity = context.GetGatewayIdentity();
@@ -58,6 +59,7 @@ internal static partial class BudgetEventsEndpoint
 
         var writer = new ServerSentEventWriter(context.Response, context.RequestAborted);
         using var subscription = view.Subscribe(ResumePoint(context.Request, decisions.InstanceId));
+        metrics.StreamOpened();
         try
         {
             await writer.StartAsync();
@@ -70,13 +72,20 @@ internal static partial class BudgetEventsEndpoint
             {
                 while (subscription.Transitions.TryRead(out var next))
                 {
-                    await WriteTransitionAsync(writer, decisions, identity.EnvironmentId, next.Sequence, next.Event, time);
+                    if (await WriteTransitionAsync(writer, decisions, identity.EnvironmentId, next.Sequence, next.Event, time))
+                    {
+                        metrics.Propagated("sse", next.Event.OccurredAt, time.GetUtcNow());
+                    }
                 }
             }
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
             // The gateway went away.
+        }
+        finally
+        {
+            metrics.StreamClosed();
         }
     }
 
@@ -88,18 +97,20 @@ internal static partial class BudgetEventsEndpoint
         return writer.WriteAsync(Id(decisions, sequence), "snapshot", JsonSerializer.Serialize(data, DataPlaneJsonContext.Default.BudgetSnapshotData));
     }
 
-    private static async Task WriteTransitionAsync(
+    /// <summary>Writes a transition that concerns this gateway's environment; false when it does not.</summary>
+    private static async Task<bool> WriteTransitionAsync(
         ServerSentEventWriter writer, BudgetDecisions decisions, string environmentId, long sequence, BudgetEvent item, TimeProvider time)
     {
         // Keys and models come and go: judge each event by the catalog as it is now.
         var catalog = await decisions.CatalogOfAsync(environmentId);
         if (!EnvironmentBudgetFilter.Concerns(item.Status.Policy.Scope, environmentId, catalog))
         {
-            return;
+            return false;
         }
 
         var data = Data(item.Status, item.Threshold, item.OccurredAt, time.GetUtcNow());
         await writer.WriteAsync(Id(decisions, sequence), EventName(item.Kind), JsonSerializer.Serialize(data, DataPlaneJsonContext.Default.BudgetEventData));
+        return true;
     }
 
     private static long? ResumePoint(HttpRequest request, string instanceId)

@@ -28,11 +28,16 @@ internal sealed class OrgBudgetView : IAsyncObserver<BudgetEvent>
     private readonly Queue<(long Sequence, BudgetEvent Event)> _log = new();
     private readonly List<Channel<(long Sequence, BudgetEvent Event)>> _subscribers = [];
     private readonly Func<long> _nextSequence;
+    private readonly Action<DateTimeOffset>? _transitionArrived;
 
-    public OrgBudgetView(string orgId, Func<long> nextSequence)
+    /// <param name="orgId">The organization whose budgets this view holds.</param>
+    /// <param name="nextSequence">Numbers transitions for SSE ids, across this process's views.</param>
+    /// <param name="transitionArrived">Told when each transition was stored, as it arrives (the propagation lag).</param>
+    public OrgBudgetView(string orgId, Func<long> nextSequence, Action<DateTimeOffset>? transitionArrived = null)
     {
         OrgId = orgId;
         _nextSequence = nextSequence;
+        _transitionArrived = transitionArrived;
     }
 
     public string OrgId { get; }
@@ -124,6 +129,7 @@ internal sealed class OrgBudgetView : IAsyncObserver<BudgetEvent>
             if (item.IsTransition && item.Status.Version > _lastTransition.GetValueOrDefault(item.Status.BudgetId))
             {
                 _lastTransition[item.Status.BudgetId] = item.Status.Version;
+                _transitionArrived?.Invoke(item.OccurredAt);
                 var entry = (_nextSequence(), item);
                 _log.Enqueue(entry);
                 if (_log.Count > LogCapacity)

@@ -1,5 +1,6 @@
 using BudgetCluster.Grains.Abstractions.Budgets;
 using BudgetCluster.Grains.Abstractions.Definitions;
+using BudgetCluster.TelemetryIngress.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace BudgetCluster.TelemetryIngress.Budgets;
@@ -12,13 +13,17 @@ namespace BudgetCluster.TelemetryIngress.Budgets;
 public sealed partial class OrgBudgetViews
 {
     private readonly IClusterClient _client;
+    private readonly IngressMetrics _metrics;
+    private readonly TimeProvider _time;
     private readonly ILogger<OrgBudgetViews> _logger;
     private readonly KeyedLoader<OrgBudgetView> _views;
     private long _sequence;
 
-    public OrgBudgetViews(IClusterClient client, ILogger<OrgBudgetViews> logger)
+    public OrgBudgetViews(IClusterClient client, IngressMetrics metrics, TimeProvider time, ILogger<OrgBudgetViews> logger)
     {
         _client = client;
+        _metrics = metrics;
+        _time = time;
         _logger = logger;
         _views = new KeyedLoader<OrgBudgetView>(LoadAsync);
     }
@@ -51,7 +56,7 @@ public sealed partial class OrgBudgetViews
     /// <summary>Subscribes first, then reads every budget's status, so no transition falls between the two.</summary>
     private async Task<OrgBudgetView> LoadAsync(string orgId)
     {
-        var view = new OrgBudgetView(orgId, NextSequence);
+        var view = new OrgBudgetView(orgId, NextSequence, storedAt => _metrics.Propagated("view", storedAt, _time.GetUtcNow()));
         var stream = _client.GetStreamProvider(BudgetStreams.Provider)
             .GetStream<BudgetEvent>(StreamId.Create(BudgetStreams.Namespace, orgId));
         view.Subscription = await stream.SubscribeAsync(view);

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using BudgetCluster.TelemetryIngress.Budgets;
+using BudgetCluster.TelemetryIngress.Health;
 using BudgetCluster.TelemetryIngress.Heartbeats;
 using BudgetCluster.TelemetryIngress.Telemetry;
 
@@ -19,4 +20,6 @@ namespace BudgetCluster.TelemetryIngress.Hosting;
 [JsonSerializable(typeof(BudgetCheckResponse))]
 [JsonSerializable(typeof(BudgetEventData))]
 [JsonSerializable(typeof(BudgetSnapshotData))]
+[JsonSerializable(typeof(HealthView))]
+[JsonSerializable(typeof(ReadinessView))]
 internal sealed partial class DataPlaneJsonContext : JsonSerializerContext;

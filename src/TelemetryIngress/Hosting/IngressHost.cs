@@ -1,6 +1,8 @@
 using System.Net;
 using BudgetCluster.Grains.Abstractions.Budgets;
+using BudgetCluster.TelemetryIngress.Health;
 using BudgetCluster.TelemetryIngress.Security;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
@@ -16,12 +18,14 @@ namespace BudgetCluster.TelemetryIngress.Hosting;
 /// (<c>Orleans:GatewayPort</c>). Several may run side by side on different <c>DataPlane:Url</c>s.
 /// The CA certificate (never its key) and the server certificate come from <c>DataPlane:*Path</c>
 /// or from the data directory a silo created them in (<c>Storage:DataDirectory</c>); an ingress
-/// creates neither.
+/// creates neither. Its operations listener (<c>Urls</c>, plain HTTP, loopback by default) serves
+/// <c>/healthz</c>, <c>/readyz</c> and <c>/metrics</c>, apart from the gateways' port.
 /// </summary>
 public static class IngressHost
 {
     private static readonly Dictionary<string, string?> Defaults = new(StringComparer.OrdinalIgnoreCase)
     {
+        ["Urls"] = "http://127.0.0.1:9464",
         ["Storage:Provider"] = "Sqlite",
         ["Storage:DataDirectory"] = "data",
         ["Orleans:GatewayPort"] = "30000",
@@ -34,9 +38,9 @@ public static class IngressHost
         ["Logging:LogLevel:Polly"] = "Warning",
     };
 
-    public static IHost Build(string[] args)
+    public static WebApplication Build(string[] args)
     {
-        var builder = Host.CreateApplicationBuilder(args);
+        var builder = WebApplication.CreateSlimBuilder(args);
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = Defaults });
         var configuration = builder.Configuration;
         var dataPlane = configuration.GetSection(DataPlaneOptions.SectionName).Get<DataPlaneOptions>() ?? new DataPlaneOptions();
@@ -84,8 +88,16 @@ public static class IngressHost
             // A request in flight to a silo that dies fails after this, as a 503 the gateway retries;
             // 10 s matches the gateway's own request timeout.
             client.Configure<ClientMessagingOptions>(messaging => messaging.ResponseTimeout = TimeSpan.FromSeconds(10));
+            // A batch's trace goes on from this process into the grains it calls.
+            client.AddActivityPropagation();
         });
         builder.Services.AddDataPlane(configuration);
-        return builder.Build();
+        builder.Services.AddReadiness().AddCheck<ClusterReachableCheck>("cluster", timeout: Readiness.CheckTimeout);
+        builder.Services.AddObservability(configuration, "budgetcluster-ingress");
+
+        var app = builder.Build();
+        app.MapHealth();
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        return app;
     }
 }

@@ -118,7 +118,7 @@ internal static partial class TelemetryEndpoint
         }
 
         decisions.Observe(result.Transitioned);
-        metrics.Recorded(result.Accepted, result.Duplicates, rejected.Count, time.GetElapsedTime(started));
+        metrics.Recorded(result.Accepted, result.Duplicates, rejected.CountBy(r => r.Reason), time.GetElapsedTime(started));
         return TypedResults.Json(
             new TelemetryResponse(result.Accepted, result.Duplicates, rejected),
             DataPlaneJsonContext.Default.TelemetryResponse);

@@ -96,13 +96,7 @@ public sealed class GatewayHealthTests(SiloFixture silo) : IClassFixture<SiloFix
                 using var admin = new AdminClient(first.AdminUri, SiloFixture.Token);
                 await admin.PutOkAsync("/api/v1/orgs/acme", """{"name":"Acme"}""");
                 await admin.PutOkAsync("/api/v1/environments/prod", """{"org_id":"acme","name":"Prod"}""");
-                var issued = await admin.PostOkAsync("/api/v1/environments/prod/gateway-certificates", """{"dp_id":"dp-1"}""");
-                using var gateway = new GatewayClient(
-                    first.DataPlaneUri,
-                    X509Certificate2.CreateFromPem((string)issued["certificate_pem"]!, (string)issued["private_key_pem"]!),
-                    X509Certificate2.CreateFromPem((string)issued["ca_pem"]!),
-                    "prod",
-                    "dp-1");
+                using var gateway = await GatewayClient.IssueAsync(admin, first.DataPlaneUri, "prod", "dp-1");
                 await gateway.PostTelemetryOkAsync(UsageEvents.Body([
                     Event("ok-1"), Failed("denied-1", 429, "billing_error"), Without(Event("no-key"), "api_key_id"),
                     With(Event("old"), "occurred_at", UsageEvents.Timestamp(TestClock.Now.AddDays(-40)))]));

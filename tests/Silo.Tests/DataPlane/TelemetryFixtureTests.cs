@@ -72,7 +72,7 @@ public sealed class TelemetryFixtureTests(SiloFixture silo) : IClassFixture<Silo
             line.StartsWith("budgetcluster_telemetry_events_total{", StringComparison.Ordinal)
             && line.Contains("outcome=\"accepted\"", StringComparison.Ordinal));
         Assert.True(long.Parse(accepted[(accepted.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture) >= 2, accepted);
-        Assert.Contains("budgetcluster_ledger_commit_duration_milliseconds_bucket", text, StringComparison.Ordinal);
+        Assert.Contains("budgetcluster_ledger_commit_duration_seconds_bucket", text, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -32,12 +32,7 @@ internal sealed class FaultScenario : IAsyncDisposable
         _connectionString = connectionString;
         _dataDirectory = dataDirectory;
         IngressPort = LocalEndpoints.FreePort();
-        _clientArguments =
-        [
-            "--Storage:Provider=PostgreSql",
-            $"--ConnectionStrings:PostgreSql={connectionString}",
-            $"--Orleans:ClusterId=c-{Guid.NewGuid():N}",
-        ];
+        _clientArguments = PostgresCluster.Arguments(connectionString);
     }
 
     public SiloProcess Survivor { get; private set; } = null!;
@@ -220,13 +215,7 @@ internal sealed class FaultScenario : IAsyncDisposable
             """))["id"]!;
         for (var g = 0; g < Gateways; g++)
         {
-            var issued = await _admin.PostOkAsync("/api/v1/environments/prod/gateway-certificates", $$"""{"dp_id":"dp-{{g}}"}""");
-            _gateways.Add(new GatewayClient(
-                new Uri($"https://127.0.0.1:{IngressPort}"),
-                X509Certificate2.CreateFromPem((string)issued["certificate_pem"]!, (string)issued["private_key_pem"]!),
-                X509Certificate2.CreateFromPem((string)issued["ca_pem"]!),
-                "prod",
-                $"dp-{g}"));
+            _gateways.Add(await GatewayClient.IssueAsync(_admin, new Uri($"https://127.0.0.1:{IngressPort}"), "prod", $"dp-{g}"));
         }
     }
 

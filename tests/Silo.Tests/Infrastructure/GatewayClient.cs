@@ -30,6 +30,20 @@ public sealed class GatewayClient : IDisposable
         _http = new HttpClient(handler) { BaseAddress = dataPlane, Timeout = TimeSpan.FromSeconds(60) };
     }
 
+    /// <summary>A gateway with a certificate the admin API issues for it (<c>POST /environments/{env}/gateway-certificates</c>).</summary>
+    public static async Task<GatewayClient> IssueAsync(AdminClient admin, Uri dataPlane, string environmentId, string dpId)
+    {
+        ArgumentNullException.ThrowIfNull(admin);
+        var issued = await admin.PostOkAsync(
+            $"/api/v1/environments/{environmentId}/gateway-certificates", new JsonObject { ["dp_id"] = dpId }.ToJsonString());
+        return new GatewayClient(
+            dataPlane,
+            X509Certificate2.CreateFromPem((string)issued["certificate_pem"]!, (string)issued["private_key_pem"]!),
+            X509Certificate2.CreateFromPem((string)issued["ca_pem"]!),
+            environmentId,
+            dpId);
+    }
+
     public string EnvironmentId { get; }
 
     public string DpId { get; }

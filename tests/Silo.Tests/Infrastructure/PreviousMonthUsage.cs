@@ -22,13 +22,7 @@ public static class PreviousMonthUsage
         await admin.PutOkAsync("/api/v1/orgs/acme", """{"name":"Acme"}""");
         await admin.PutOkAsync("/api/v1/environments/prod", """{"org_id":"acme","name":"Prod"}""");
         await admin.PutOkAsync("/api/v1/models/m-1", """{"environment_id":"prod","name":"m","pricing":{"input_per_mtok":"0.15","output_per_mtok":"0.60"}}""");
-        var issued = await admin.PostOkAsync("/api/v1/environments/prod/gateway-certificates", """{"dp_id":"dp-1"}""");
-        using var gateway = new GatewayClient(
-            silo.DataPlaneUri,
-            X509Certificate2.CreateFromPem((string)issued["certificate_pem"]!, (string)issued["private_key_pem"]!),
-            X509Certificate2.CreateFromPem((string)issued["ca_pem"]!),
-            "prod",
-            "dp-1");
+        using var gateway = await GatewayClient.IssueAsync(admin, silo.DataPlaneUri, "prod", "dp-1");
         await gateway.PostTelemetryOkAsync(UsageEvents.Body(Enumerable.Range(0, events).Select(i =>
             UsageEvents.Event($"r{i}", then, "m-1", promptTokens: 1000 + i, completionTokens: 10 * i))));
         await silo.KillAsync();

@@ -59,11 +59,16 @@ public sealed class SiloProcess : IAsyncDisposable
     public static Task<SiloProcess> StartIngressAsync(string dataDirectory, params string[] extraArgs) =>
         StartIngressAsync(dataDirectory, LocalEndpoints.FreePort(), extraArgs);
 
-    /// <summary>A separate ingress on the given data plane port (a restarted ingress keeps its address).</summary>
+    /// <summary>
+    /// A separate ingress on the given data plane port (a restarted ingress keeps its address); its
+    /// operations listener (<c>/healthz</c>, <c>/readyz</c>, <c>/metrics</c>) is <see cref="AdminUri"/>.
+    /// </summary>
     public static async Task<SiloProcess> StartIngressAsync(string dataDirectory, int dataPlanePort, params string[] extraArgs)
     {
-        var ingress = Launch("TelemetryIngress", "BudgetCluster.TelemetryIngress.dll", dataDirectory, 0, dataPlanePort,
+        var operationsPort = LocalEndpoints.FreePort();
+        var ingress = Launch("TelemetryIngress", "BudgetCluster.TelemetryIngress.dll", dataDirectory, operationsPort, dataPlanePort,
         [
+            $"--Urls=http://127.0.0.1:{operationsPort}",
             $"--DataPlane:Url=https://127.0.0.1:{dataPlanePort}",
             $"--Storage:DataDirectory={dataDirectory}",
             .. extraArgs,

@@ -12,7 +12,7 @@ public sealed class ClusterTlsJoinTests : IDisposable
     public async Task Silo_WithACertificateOfAnotherCa_CannotJoin_AndTheClusterGoesOn()
     {
         var connectionString = await PostgresServer.Instance.CreateDatabaseAsync("tls_join");
-        string[] cluster = ["--Storage:Provider=PostgreSql", $"--ConnectionStrings:PostgreSql={connectionString}", $"--Orleans:ClusterId=c-{Guid.NewGuid():N}"];
+        var cluster = PostgresCluster.Arguments(connectionString);
         var ours = new ClusterPki(Path.Combine(_dataDirectory, "cluster-pki"));
         var theirs = new ClusterPki(Path.Combine(_dataDirectory, "other-pki"), "other");
         await using var member = await SiloProcess.StartAsync(_dataDirectory, [.. cluster, .. ours.Arguments("silo-1")]);

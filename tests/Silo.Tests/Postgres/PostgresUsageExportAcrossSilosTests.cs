@@ -64,13 +64,7 @@ public sealed class PostgresUsageExportAcrossSilosTests : IAsyncLifetime
         var gateways = new List<GatewayClient>();
         foreach (var (silo, dpId) in new[] { (first, "dp-1a"), (first, "dp-1b"), (second, "dp-2a"), (second, "dp-2b") })
         {
-            var issued = await admin.PostOkAsync("/api/v1/environments/prod/gateway-certificates", $$"""{"dp_id":"{{dpId}}"}""");
-            gateways.Add(new GatewayClient(
-                silo.DataPlaneUri,
-                X509Certificate2.CreateFromPem((string)issued["certificate_pem"]!, (string)issued["private_key_pem"]!),
-                X509Certificate2.CreateFromPem((string)issued["ca_pem"]!),
-                "prod",
-                dpId));
+            gateways.Add(await GatewayClient.IssueAsync(admin, silo.DataPlaneUri, "prod", dpId));
         }
 
         try

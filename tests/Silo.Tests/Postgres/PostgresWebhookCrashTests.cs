@@ -41,13 +41,7 @@ public sealed class PostgresWebhookCrashTests : IDisposable
             budgetId = (string)(await admin.PostOkAsync("/api/v1/budgets", """
                 {"org_id":"acme","name":"monthly","scope":{"type":"api_key","ref":"k-1"},"limit_usd":"1","period":"month","mode":"hard_stop"}
                 """))["id"]!;
-            var issued = await admin.PostOkAsync("/api/v1/environments/prod/gateway-certificates", """{"dp_id":"dp-1"}""");
-            using var gateway = new GatewayClient(
-                two.DataPlaneUri,
-                X509Certificate2.CreateFromPem((string)issued["certificate_pem"]!, (string)issued["private_key_pem"]!),
-                X509Certificate2.CreateFromPem((string)issued["ca_pem"]!),
-                "prod",
-                "dp-1");
+            using var gateway = await GatewayClient.IssueAsync(admin, two.DataPlaneUri, "prod", "dp-1");
             await gateway.PostTelemetryOkAsync(UsageEvents.Body([UsageEvents.Event("over", apiKeyId: "k-1", cost: "1.50")]));
             var refused = await receiver.NextAsync(TimeSpan.FromSeconds(20));
             Assert.Equal(503, refused.Status);

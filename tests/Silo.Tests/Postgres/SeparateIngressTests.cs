@@ -20,12 +20,7 @@ public sealed class SeparateIngressTests : IDisposable
     public async Task Ingress_AsAnOrleansClient_ServesTelemetryAndBudgetDecisions()
     {
         var connectionString = await PostgresServer.Instance.CreateDatabaseAsync("ingress");
-        string[] cluster =
-        [
-            "--Storage:Provider=PostgreSql",
-            $"--ConnectionStrings:PostgreSql={connectionString}",
-            $"--Orleans:ClusterId=c-{Guid.NewGuid():N}",
-        ];
+        var cluster = PostgresCluster.Arguments(connectionString);
         var clusterPki = new ClusterPki(_clusterPkiDirectory);
         await using var silo = await SiloProcess.StartAsync(_dataDirectory, [.. cluster, .. clusterPki.Arguments("silo-1"), "--DataPlane:Enabled=false"]);
         CopyPki(_dataDirectory, _ingressDirectory, "ca.crt.pem", "server.crt.pem", "server.key.pem");
@@ -37,13 +32,7 @@ public sealed class SeparateIngressTests : IDisposable
         await admin.PostOkAsync("/api/v1/budgets", """
             {"org_id":"acme","name":"all","scope":{"type":"org","ref":"acme"},"limit_usd":"1","period":"month","mode":"hard_stop"}
             """);
-        var issued = await admin.PostOkAsync("/api/v1/environments/prod/gateway-certificates", """{"dp_id":"dp-1"}""");
-        using var gateway = new GatewayClient(
-            ingress.DataPlaneUri,
-            X509Certificate2.CreateFromPem((string)issued["certificate_pem"]!, (string)issued["private_key_pem"]!),
-            X509Certificate2.CreateFromPem((string)issued["ca_pem"]!),
-            "prod",
-            "dp-1");
+        using var gateway = await GatewayClient.IssueAsync(admin, ingress.DataPlaneUri, "prod", "dp-1");
         await using var events = await SseClient.ConnectAsync(gateway);
         await events.NextAsync();
 

@@ -1,7 +1,8 @@
 using BudgetCluster.TelemetryIngress.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
-namespace BudgetCluster.Silo.Health;
+namespace BudgetCluster.TelemetryIngress.Health;
 
 /// <summary>Ready only when this process's data plane listens (a silo run with <c>DataPlane:Enabled=false</c> has none to wait for).</summary>
 internal sealed class DataPlaneListeningCheck(IServiceProvider services) : IHealthCheck

@@ -1,4 +1,4 @@
-namespace BudgetCluster.Silo.Admin;
+namespace BudgetCluster.TelemetryIngress.Health;
 
 /// <summary><c>GET /healthz</c>.</summary>
 public sealed record HealthView(string Status);

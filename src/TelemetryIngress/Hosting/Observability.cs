@@ -1,0 +1,58 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace BudgetCluster.TelemetryIngress.Hosting;
+
+/// <summary>
+/// OpenTelemetry for every BudgetCluster process, the same way: the service's name and instance;
+/// ASP.NET Core, Kestrel, HttpClient and .NET runtime instrumentation; Orleans' own meters (through
+/// <see cref="OrleansMetricsMirror"/>) and activity sources; ours. Metrics are scraped at <c>/metrics</c> (Prometheus); metrics and traces
+/// also go to an OTLP collector when the standard <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set (with
+/// the standard <c>OTEL_*</c> variables for protocol, headers and service name).
+/// </summary>
+public static class Observability
+{
+    /// <summary>Our spans: a telemetry batch's ledger append, its budget fan-out.</summary>
+    public const string ActivitySourceName = "BudgetCluster";
+
+    public static readonly ActivitySource Source = new(ActivitySourceName);
+
+    /// <summary>Registers the process's metrics and traces, named <paramref name="serviceName"/> unless <c>OTEL_SERVICE_NAME</c> says otherwise.</summary>
+    /// <param name="services">The process's services.</param>
+    /// <param name="configuration">Where the standard <c>OTEL_*</c> variables are read.</param>
+    /// <param name="serviceName">The default <c>service.name</c>.</param>
+    /// <param name="meters">Our meters this process records on, besides the data plane's.</param>
+    public static IServiceCollection AddObservability(
+        this IServiceCollection services, IConfiguration configuration, string serviceName, params string[] meters)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddHostedService<OrleansMetricsMirror>();
+        var telemetry = services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(
+                configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } configured ? configured : serviceName,
+                serviceVersion: typeof(Observability).Assembly.GetName().Version?.ToString(),
+                serviceInstanceId: $"{Environment.MachineName}/{Environment.ProcessId}"))
+            .WithMetrics(metrics => metrics
+                .AddMeter([.. meters, IngressMetrics.MeterName, "Microsoft.AspNetCore.Server.Kestrel"])
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddRuntimeInstrumentation()
+                .AddPrometheusConventions()
+                .AddPrometheusExporter())
+            .WithTracing(tracing => tracing
+                .AddSource(ActivitySourceName, "Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application")
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation());
+        if (!string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            telemetry.UseOtlpExporter();
+        }
+
+        return services;
+    }
+}
