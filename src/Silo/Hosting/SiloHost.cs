@@ -70,12 +70,19 @@ public static partial class SiloHost
         app.MapOrleansDashboard(routePrefix: "/dashboard");
         app.MapDashboardLogin();
         app.MapPrometheusScrapingEndpoint("/metrics");
-        app.Lifetime.ApplicationStarted.Register(() => LogStarted(
-            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SiloHost)),
-            string.Join(", ", app.Urls),
-            app.Services.GetRequiredService<AdminToken>().FilePath ?? "configuration Admin:Token"));
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            // One line per listener (the data plane logs its own), and where the admin token is.
+            var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SiloHost));
+            var silo = app.Services.GetRequiredService<ILocalSiloDetails>();
+            LogOrleansListening(logger, silo.SiloAddress.Endpoint.ToString(), silo.GatewayAddress?.Endpoint.ToString() ?? "none");
+            LogStarted(logger, string.Join(", ", app.Urls), app.Services.GetRequiredService<AdminToken>().FilePath ?? "configuration Admin:Token");
+        });
         return app;
     }
+
+    [LoggerMessage(3002, LogLevel.Information, "Orleans silo listening on {SiloEndpoint}, gateway (for ingress processes) on {GatewayEndpoint}")]
+    private static partial void LogOrleansListening(ILogger logger, string siloEndpoint, string gatewayEndpoint);
 
     private static void AddBudgetCluster(this WebApplicationBuilder builder, TimeProvider time)
     {
@@ -91,6 +98,8 @@ public static partial class SiloHost
 
         var services = builder.Services;
         services.AddSingleton(time);
+        // Orleans' membership and watchdog on real time counted from now (MembershipClock says why).
+        services.AddKeyedSingleton<TimeProvider>(TimeProviderNames.Membership, new MembershipClock());
         services.AddSingleton(AdminToken.Resolve(configuration["Admin:Token"], dataDirectory));
         services.AddSingleton<DashboardSessions>();
         services.AddSingleton(storage.Ledger);
@@ -167,7 +176,7 @@ public static partial class SiloHost
         }
     }
 
-    [LoggerMessage(3001, LogLevel.Information, "BudgetCluster admin API and dashboard on {Urls}; admin token from {TokenSource}")]
+    [LoggerMessage(3001, LogLevel.Information, "Admin API, dashboard, health and metrics on {Urls}; admin token from {TokenSource}")]
     private static partial void LogStarted(ILogger logger, string urls, string tokenSource);
 
     private static async Task WriteUnhandledProblemAsync(HttpContext context)

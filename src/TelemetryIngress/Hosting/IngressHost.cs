@@ -7,6 +7,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 
 namespace BudgetCluster.TelemetryIngress.Hosting;
@@ -21,7 +22,7 @@ namespace BudgetCluster.TelemetryIngress.Hosting;
 /// creates neither. Its operations listener (<c>Urls</c>, plain HTTP, loopback by default) serves
 /// <c>/healthz</c>, <c>/readyz</c> and <c>/metrics</c>, apart from the gateways' port.
 /// </summary>
-public static class IngressHost
+public static partial class IngressHost
 {
     private static readonly Dictionary<string, string?> Defaults = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -98,6 +99,11 @@ public static class IngressHost
         var app = builder.Build();
         app.MapHealth();
         app.MapPrometheusScrapingEndpoint("/metrics");
+        app.Lifetime.ApplicationStarted.Register(() => LogOperationsListening(
+            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(IngressHost)), string.Join(", ", app.Urls)));
         return app;
     }
+
+    [LoggerMessage(2202, LogLevel.Information, "Health and metrics on {Urls}")]
+    private static partial void LogOperationsListening(ILogger logger, string urls);
 }
