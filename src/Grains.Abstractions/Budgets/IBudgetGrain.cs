@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+
 namespace BudgetCluster.Grains.Abstractions.Budgets;
 
 /// <summary>
@@ -38,4 +40,14 @@ public interface IBudgetGrain : IGrainWithStringKey
     /// </summary>
     [Alias("hand-over-notifications")]
     Task<long?> HandOverNotificationsAsync();
+
+    /// <summary>
+    /// The budget's stored transitions with a version above <paramref name="version"/>, oldest first
+    /// (the last few only): what a data plane asks for when a status shows it a version whose
+    /// transition its stream never brought (a memory stream queue loses what it held when Orleans
+    /// moves it off a dead silo).
+    /// </summary>
+    [Alias("get-transitions-after")]
+    [Orleans.Concurrency.ReadOnly]
+    Task<ImmutableArray<BudgetEvent>> GetTransitionsAfterAsync(long version);
 }

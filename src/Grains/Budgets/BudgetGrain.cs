@@ -40,6 +40,9 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
     private readonly BudgetGrainOptions _options;
     private readonly ILogger<BudgetGrain> _logger;
     private static readonly TimeSpan PublishRetryInterval = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Transitions kept for data planes that missed them on the stream (<see cref="GetTransitionsAfterAsync"/>).</summary>
+    public const int TransitionsKept = 16;
     private static readonly TimeSpan HandOverRetryInterval = TimeSpan.FromSeconds(5);
     private IGrainTimer? _handOverRetry;
     private bool _handingOver;
@@ -177,16 +180,18 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
         S.Deleted = true;
         S.NotifiedState = BudgetState.Ok;
         S.NotifiedBlocking = false;
+        var transitions = new BudgetEvent[announcements.Length];
         for (var i = 0; i < announcements.Length; i++)
         {
             Notify(Kind(announcements[i]), announcements[i].Threshold, firstVersion + i);
+            transitions[i] = Remember(Kind(announcements[i]), announcements[i].Threshold, firstVersion + i);
         }
 
         await ExpectNotificationsAsync();
         await WriteSnapshotAsync();
-        for (var i = 0; i < announcements.Length; i++)
+        foreach (var transition in transitions)
         {
-            await PublishAsync(Kind(announcements[i]), announcements[i].Threshold, firstVersion + i);
+            await PublishAsync(transition);
         }
 
         await PublishAsync(BudgetEventKind.Deleted, null);
@@ -357,17 +362,18 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
 
         var firstVersion = S.Version + 1;
         S.Version += evaluation.Transitions.Length;
+        var transitions = new BudgetEvent[evaluation.Transitions.Length];
         for (var i = 0; i < evaluation.Transitions.Length; i++)
         {
             Notify(Kind(evaluation.Transitions[i]), evaluation.Transitions[i].Threshold, firstVersion + i);
+            transitions[i] = Remember(Kind(evaluation.Transitions[i]), evaluation.Transitions[i].Threshold, firstVersion + i);
         }
 
         await ExpectNotificationsAsync();
         await WriteSnapshotAsync(resetOnFailure);
-        for (var i = 0; i < evaluation.Transitions.Length; i++)
+        foreach (var transition in transitions)
         {
-            var announcement = evaluation.Transitions[i];
-            await PublishAsync(Kind(announcement), announcement.Threshold, firstVersion + i);
+            await PublishAsync(transition);
         }
 
         await PublishAsync(BudgetEventKind.Status, null);
@@ -715,17 +721,42 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
         _lastSnapshot = _time.GetUtcNow();
     }
 
-    private async Task PublishAsync(BudgetEventKind kind, decimal? threshold, long? version = null)
+    /// <summary>
+    /// The stream item of a transition, kept with the state (the last <see cref="TransitionsKept"/>)
+    /// so that it is stored by the write that stores the transition, before it is published.
+    /// </summary>
+    private BudgetEvent Remember(BudgetEventKind kind, decimal? threshold, long version)
     {
-        _stream ??= this.GetStreamProvider(BudgetStreams.Provider)
-            .GetStream<BudgetEvent>(StreamId.Create(BudgetStreams.Namespace, S.Policy!.OrgId));
+        var item = Item(kind, threshold, version);
+        S.RecentTransitions.Add(item);
+        if (S.RecentTransitions.Count > TransitionsKept)
+        {
+            S.RecentTransitions.RemoveRange(0, S.RecentTransitions.Count - TransitionsKept);
+        }
+
+        return item;
+    }
+
+    public Task<ImmutableArray<BudgetEvent>> GetTransitionsAfterAsync(long version) =>
+        Task.FromResult(S.RecentTransitions.Where(item => item.Status.Version > version).ToImmutableArray());
+
+    private BudgetEvent Item(BudgetEventKind kind, decimal? threshold, long? version)
+    {
         var status = Status();
         if (version is { } v)
         {
             status = status with { Version = v };
         }
 
-        var item = new BudgetEvent { Kind = kind, Status = status, Threshold = threshold, OccurredAt = _time.GetUtcNow() };
+        return new BudgetEvent { Kind = kind, Status = status, Threshold = threshold, OccurredAt = _time.GetUtcNow() };
+    }
+
+    private Task PublishAsync(BudgetEventKind kind, decimal? threshold) => PublishAsync(Item(kind, threshold, null));
+
+    private async Task PublishAsync(BudgetEvent item)
+    {
+        _stream ??= this.GetStreamProvider(BudgetStreams.Provider)
+            .GetStream<BudgetEvent>(StreamId.Create(BudgetStreams.Namespace, S.Policy!.OrgId));
         if (_unpublished.Count > 0)
         {
             // Behind an event that could not be published: keep the order, the retry sends both.
@@ -741,7 +772,7 @@ internal sealed partial class BudgetGrain : Grain, IBudgetGrain
         {
             // The state is persisted; the event is sent again (a stream queue on a silo that just
             // died, or a publish that did not complete within BoundedPublish.Timeout), so subscribers still see every transition while this activation lives.
-            LogPublishFailed(_logger, ex, this.GetPrimaryKeyString(), kind);
+            LogPublishFailed(_logger, ex, this.GetPrimaryKeyString(), item.Kind);
             Hold(item);
         }
     }

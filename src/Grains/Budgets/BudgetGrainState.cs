@@ -38,4 +38,9 @@ public sealed class BudgetGrainState
     [Id(12)] public Dictionary<DateTimeOffset, decimal> AppliedByHour { get; set; } = [];
     /// <summary>The period whose <c>budget.forecast</c> was announced, so it is announced once per period.</summary>
     [Id(13)] public DateTimeOffset? ForecastAnnouncedFor { get; set; }
+    /// <summary>
+    /// The last transitions published on the org's stream (at most <see cref="BudgetGrain.TransitionsKept"/>),
+    /// stored in the same write as the transition: a data plane that missed one on the stream asks for it.
+    /// </summary>
+    [Id(14)] public List<BudgetEvent> RecentTransitions { get; set; } = [];
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using BudgetCluster.Grains.Abstractions.Budgets;
 using Orleans.Streams;
 using System.Threading.Channels;
@@ -25,6 +26,10 @@ internal sealed class OrgBudgetView : IAsyncObserver<BudgetEvent>
     private readonly Dictionary<string, long> _tombstones = new(StringComparer.Ordinal);
     // Per budget, the version of the last transition told to subscribers.
     private readonly Dictionary<string, long> _lastTransition = new(StringComparer.Ordinal);
+    // Per budget, the version up to which its grain (or the initial load) has answered for its transitions.
+    private readonly Dictionary<string, long> _verified = new(StringComparer.Ordinal);
+    // Budgets whose status showed a version past both, and since when (timestamp): see DueForCatchUp.
+    private readonly Dictionary<string, (long Version, long Since)> _unverified = new(StringComparer.Ordinal);
     private readonly Queue<(long Sequence, BudgetEvent Event)> _log = new();
     private readonly List<Channel<(long Sequence, BudgetEvent Event)>> _subscribers = [];
     private readonly Func<long> _nextSequence;
@@ -44,12 +49,66 @@ internal sealed class OrgBudgetView : IAsyncObserver<BudgetEvent>
 
     public StreamSubscriptionHandle<BudgetEvent>? Subscription { get; set; }
 
-    /// <summary>Adopts a status fetched from a budget grain (the initial load).</summary>
+    /// <summary>Adopts a status fetched from a budget grain (the initial load): the snapshot stands for its transitions.</summary>
     public void Load(BudgetStatus status)
     {
         lock (_gate)
         {
             Adopt(status);
+            _verified[status.BudgetId] = Math.Max(status.Version, _verified.GetValueOrDefault(status.BudgetId));
+        }
+    }
+
+    /// <summary>
+    /// Adopts a status learnt outside the stream (a telemetry answer) and, when it is ahead of the
+    /// last transition this view told, marks the budget for <see cref="DueForCatchUp"/>.
+    /// </summary>
+    public void Observe(BudgetStatus status)
+    {
+        lock (_gate)
+        {
+            Adopt(status);
+            MarkIfAhead(status);
+        }
+    }
+
+    /// <summary>
+    /// Budgets marked at least <paramref name="age"/> ago whose transitions the stream has still not brought, each with the last version told: ask
+    /// the budget grain for what came after and give it to <see cref="OnNextAsync"/>. A budget the
+    /// stream caught up with meanwhile is dropped from the marks.
+    /// </summary>
+    public List<(string BudgetId, long After, long UpTo)> DueForCatchUp(TimeSpan age)
+    {
+        var due = new List<(string, long, long)>();
+        lock (_gate)
+        {
+            foreach (var (budgetId, (version, since)) in _unverified.ToList())
+            {
+                var told = Math.Max(_lastTransition.GetValueOrDefault(budgetId), _verified.GetValueOrDefault(budgetId));
+                if (told >= version || _tombstones.ContainsKey(budgetId))
+                {
+                    _unverified.Remove(budgetId);
+                }
+                else if (Stopwatch.GetElapsedTime(since) >= age)
+                {
+                    due.Add((budgetId, told, version));
+                }
+            }
+        }
+
+        return due;
+    }
+
+    /// <summary>The budget grain answered for everything up to <paramref name="version"/>.</summary>
+    public void CaughtUp(string budgetId, long version)
+    {
+        lock (_gate)
+        {
+            _verified[budgetId] = Math.Max(version, _verified.GetValueOrDefault(budgetId));
+            if (_unverified.TryGetValue(budgetId, out var mark) && mark.Version <= version)
+            {
+                _unverified.Remove(budgetId);
+            }
         }
     }
 
@@ -122,6 +181,10 @@ internal sealed class OrgBudgetView : IAsyncObserver<BudgetEvent>
             else
             {
                 Adopt(item.Status);
+                if (item.Kind == BudgetEventKind.Status)
+                {
+                    MarkIfAhead(item.Status);
+                }
             }
 
             // A budget sends a transition again when its publish failed, so one may come twice:
@@ -190,6 +253,16 @@ internal sealed class OrgBudgetView : IAsyncObserver<BudgetEvent>
         }
 
         budgets[status.BudgetId] = status;
+    }
+
+    /// <summary>Marks a budget whose status is ahead of both its last told transition and what its grain last answered for.</summary>
+    private void MarkIfAhead(BudgetStatus status)
+    {
+        var known = Math.Max(_lastTransition.GetValueOrDefault(status.BudgetId), _verified.GetValueOrDefault(status.BudgetId));
+        if (status.Version > known && !(_unverified.TryGetValue(status.BudgetId, out var mark) && mark.Version >= status.Version))
+        {
+            _unverified[status.BudgetId] = (status.Version, mark.Version > 0 ? mark.Since : Stopwatch.GetTimestamp());
+        }
     }
 
     /// <summary>Removes a deleted budget and remembers its deletion, unless a newer re-definition is already here.</summary>

@@ -46,7 +46,38 @@ public sealed partial class OrgBudgetViews
         {
             if (_views.TryGetLoaded(status.Policy.OrgId, out var view))
             {
-                view.Load(status);
+                view.Observe(status);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Gives every loaded view the transitions its stream has not brought a second after a status
+    /// showed their version, asked of their budget grains (<see cref="IBudgetGrain.GetTransitionsAfterAsync"/>).
+    /// A memory stream queue drops what it holds when Orleans moves it off a silo that died; this
+    /// is how the SSE streams of this process still tell every transition. A failed ask is asked again next time.
+    /// </summary>
+    internal async Task CatchUpAsync()
+    {
+        foreach (var (orgId, view) in _views.Loaded())
+        {
+            foreach (var (budgetId, after, upTo) in view.DueForCatchUp(CatchUpAfter))
+            {
+                try
+                {
+                    var missed = await _client.GetGrain<IBudgetGrain>(budgetId).GetTransitionsAfterAsync(after);
+                    foreach (var item in missed)
+                    {
+                        LogCaughtUp(_logger, orgId, budgetId, item.Kind, item.Status.Version);
+                        await view.OnNextAsync(item);
+                    }
+
+                    view.CaughtUp(budgetId, Math.Max(upTo, missed.IsEmpty ? after : missed[^1].Status.Version));
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    LogCatchUpFailed(_logger, ex, orgId, budgetId);
+                }
             }
         }
     }
@@ -73,6 +104,15 @@ public sealed partial class OrgBudgetViews
         LogOrgLoaded(_logger, orgId, budgets.Length);
         return view;
     }
+
+    /// <summary>How long a view waits for its stream before it asks a budget grain for a transition.</summary>
+    internal static readonly TimeSpan CatchUpAfter = TimeSpan.FromSeconds(1);
+
+    [LoggerMessage(2304, LogLevel.Warning, "Budget {BudgetId} of org {OrgId}: transition {Kind} v{Version} never came on the stream; taken from the budget")]
+    private static partial void LogCaughtUp(ILogger logger, string orgId, string budgetId, BudgetEventKind kind, long version);
+
+    [LoggerMessage(2305, LogLevel.Warning, "Budget {BudgetId} of org {OrgId}: could not ask for missed transitions; asking again")]
+    private static partial void LogCatchUpFailed(ILogger logger, Exception exception, string orgId, string budgetId);
 
     [LoggerMessage(2301, LogLevel.Information, "Budget view of org {OrgId} loaded with {Count} budgets")]
     private static partial void LogOrgLoaded(ILogger logger, string orgId, int count);

@@ -21,6 +21,7 @@ public static class DataPlaneServiceCollectionExtensions
         services.AddSingleton<GatewayConnections>();
         services.AddSingleton<TelemetryInFlight>();
         services.AddSingleton<OrgBudgetViews>();
+        services.AddHostedService<TransitionCatchUp>();
         services.AddSingleton<BudgetDecisions>();
         services.AddSingleton<DataPlaneServer>();
         services.AddHostedService(provider => provider.GetRequiredService<DataPlaneServer>());

@@ -82,6 +82,29 @@ public sealed class BudgetRecoveryTests(GrainClusterFixture cluster)
         Assert.Equal(0.50m, (await budget.GetBudgetStatusAsync())!.SpentUsd);
     }
 
+    [Fact]
+    public async Task GetTransitionsAfter_ReturnsTheStoredTransitionsPastAVersion_AfterReactivation()
+    {
+        await TestClock.AwayFromPeriodBoundaryAsync();
+        var (budget, id) = await DefineAsync(BudgetPeriod.Month);
+        var month = PeriodCalendar.Containing(TestClock.Now, BudgetPeriod.Month, TimeZoneInfo.Utc).Start;
+        var gateway = "env-" + id + "/dp";
+        await budget.ApplyUsageAsync(new BudgetUsage { Gateway = gateway, FromSequence = 1, ToSequence = 1, Amounts = [new PeriodAmount(month, 85m)] });
+        await budget.ApplyUsageAsync(new BudgetUsage { Gateway = gateway, FromSequence = 2, ToSequence = 2, Amounts = [new PeriodAmount(month, 20m)] });
+
+        await DeactivateAndWaitAsync(budget);
+        var all = await budget.GetTransitionsAfterAsync(0);
+        var afterThreshold = await budget.GetTransitionsAfterAsync(all[0].Status.Version);
+        var afterLast = await budget.GetTransitionsAfterAsync(all[^1].Status.Version);
+
+        Assert.Equal([BudgetEventKind.Threshold, BudgetEventKind.Exceeded], all.Select(item => item.Kind));
+        Assert.Equal(0.8m, all[0].Threshold);
+        Assert.Equal(105m, all[1].Status.SpentUsd);
+        Assert.True(all[0].Status.Version < all[1].Status.Version);
+        Assert.Equal([BudgetEventKind.Exceeded], afterThreshold.Select(item => item.Kind));
+        Assert.Empty(afterLast);
+    }
+
     private async Task<(IBudgetGrain Budget, string Id)> DefineAsync(BudgetPeriod period)
     {
         var id = "b-" + Guid.NewGuid().ToString("N")[..12];

@@ -84,11 +84,20 @@ internal sealed class FaultScenario : IAsyncDisposable
     {
         var scenario = new FaultScenario(connectionString, dataDirectory);
         string[] silo = [.. scenario._clientArguments, "--DataPlane:Enabled=false"];
-        scenario.Survivor = await SiloProcess.StartAsync(dataDirectory, silo);
-        scenario.Victim = await SiloProcess.StartAsync(dataDirectory, silo);
-        scenario.Ingress = await scenario.StartIngressAsync();
-        await scenario.OnboardAsync();
-        return scenario;
+        try
+        {
+            scenario.Survivor = await SiloProcess.StartAsync(dataDirectory, silo);
+            scenario.Victim = await SiloProcess.StartAsync(dataDirectory, silo);
+            scenario.Ingress = await scenario.StartIngressAsync();
+            await scenario.OnboardAsync();
+            return scenario;
+        }
+        catch
+        {
+            // No process outlives a scenario that could not start.
+            await scenario.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>A (new) ingress on the scenario's fixed port, as a restarted process would be.</summary>
@@ -197,9 +206,14 @@ internal sealed class FaultScenario : IAsyncDisposable
     {
         _gateways.ForEach(g => g.Dispose());
         _admin?.Dispose();
-        await Ingress.DisposeAsync();
-        await Victim.DisposeAsync();
-        await Survivor.DisposeAsync();
+        // Any of them may be missing when the scenario failed to start.
+        foreach (var process in new SiloProcess?[] { Ingress, Victim, Survivor })
+        {
+            if (process is not null)
+            {
+                await process.DisposeAsync();
+            }
+        }
     }
 
     private async Task OnboardAsync()
@@ -207,15 +221,33 @@ internal sealed class FaultScenario : IAsyncDisposable
         // The scenario checks a monthly budget against every acknowledged event: one period throughout.
         await TestClock.AwayFromPeriodBoundaryAsync(TimeSpan.FromMinutes(2));
         _admin = new AdminClient(Survivor.AdminUri, SiloFixture.Token);
-        await _admin.PutOkAsync("/api/v1/orgs/acme", """{"name":"Acme"}""");
-        await _admin.PutOkAsync("/api/v1/environments/prod", """{"org_id":"acme","name":"Prod"}""");
-        await _admin.PutOkAsync("/api/v1/api-keys/k", """{"environment_id":"prod"}""");
+        // A silo start that lost its admin port to another process (SiloProcess starts it again)
+        // may have joined the cluster first: until it is voted out, calls to grains it took answer 503.
+        await UntilAvailableAsync(() => _admin.PutAsync("/api/v1/orgs/acme", """{"name":"Acme"}"""));
+        await UntilAvailableAsync(() => _admin.PutAsync("/api/v1/environments/prod", """{"org_id":"acme","name":"Prod"}"""));
+        await UntilAvailableAsync(() => _admin.PutAsync("/api/v1/api-keys/k", """{"environment_id":"prod"}"""));
         _budgetId = (string)(await _admin.PostOkAsync("/api/v1/budgets", """
             {"org_id":"acme","name":"all","scope":{"type":"org","ref":"acme"},"limit_usd":"1000","period":"month","mode":"hard_stop"}
             """))["id"]!;
         for (var g = 0; g < Gateways; g++)
         {
             _gateways.Add(await GatewayClient.IssueAsync(_admin, new Uri($"https://127.0.0.1:{IngressPort}"), "prod", $"dp-{g}"));
+        }
+    }
+
+    private static async Task UntilAvailableAsync(Func<Task<HttpResponseMessage>> send)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            using var response = await send();
+            if (response.StatusCode != System.Net.HttpStatusCode.ServiceUnavailable || DateTime.UtcNow > deadline)
+            {
+                await Http.ReadOkAsync(response);
+                return;
+            }
+
+            await Task.Delay(500);
         }
     }
 
