@@ -6,10 +6,15 @@ namespace BudgetCluster.TestSupport;
 public static class Commands
 {
     /// <summary>Runs <paramref name="command"/>, feeding it <paramref name="input"/>; its exit code and what it wrote to stdout and stderr.</summary>
-    public static (int ExitCode, string Output) Run(string command, string? input, params string[] args)
+    public static (int ExitCode, string Output) Run(string command, string? input, params string[] args) =>
+        RunIn(Environment.CurrentDirectory, command, input, args);
+
+    /// <summary>Runs <paramref name="command"/> in <paramref name="directory"/>, feeding it <paramref name="input"/>; its exit code and output.</summary>
+    public static (int ExitCode, string Output) RunIn(string directory, string command, string? input, params string[] args)
     {
         var start = new ProcessStartInfo(command)
         {
+            WorkingDirectory = directory,
             RedirectStandardInput = input is not null,
             RedirectStandardOutput = true,
             RedirectStandardError = true,

@@ -11,9 +11,11 @@ using BudgetCluster.Silo.Admin.Statements;
 using BudgetCluster.Silo.Admin.Usage;
 using BudgetCluster.Silo.Admin.Webhooks;
 
+using Scalar.AspNetCore;
+
 namespace BudgetCluster.Silo.Admin;
 
-/// <summary>The admin surface on the admin listener: <c>/api/v1</c> and the OpenAPI document.</summary>
+/// <summary>The admin surface on the admin listener: <c>/api/v1</c>, the OpenAPI document and its reference page <c>/docs</c>.</summary>
 public static class AdminApi
 {
     public static WebApplication MapAdminApi(this WebApplication app)
@@ -35,6 +37,10 @@ public static class AdminApi
             .MapRerateApi()
             .MapWebhooksApi();
         app.MapOpenApi("/openapi/{documentName}.json");
+        // The API reference, a page for browsers: behind the dashboard's login like the dashboard.
+        app.MapScalarApiReference("/docs", scalar => scalar
+            .WithTitle("BudgetCluster admin API")
+            .WithOpenApiRoutePattern("/openapi/{documentName}.json"));
         return app;
     }
 }

@@ -5,15 +5,18 @@ namespace BudgetCluster.Silo.Admin;
 /// <summary>
 /// Requires the admin token everywhere on the admin listener except <c>/healthz</c>, <c>/readyz</c>, <c>/metrics</c>,
 /// <c>/openapi</c> and <c>/login</c>: <c>Authorization: Bearer …</c>, or, on <c>/dashboard</c>
-/// only, the <see cref="CookieName"/> cookie that <c>/login</c> sets for browsers (a
+/// and <c>/docs</c> only, the <see cref="CookieName"/> cookie that <c>/login</c> sets for browsers (a
 /// <see cref="DashboardSessions"/> session, not the token). A browser (<c>Accept: text/html</c>)
-/// that opens the dashboard without either is sent to <c>/login</c>.
+/// that opens one of those pages without either is sent to <c>/login</c>.
 /// </summary>
 public static class AdminAuthentication
 {
     public const string CookieName = "budgetcluster_admin";
 
     private static readonly PathString[] OpenPaths = ["/healthz", "/readyz", "/metrics", "/openapi", "/login", "/logout"];
+
+    /// <summary>Pages for browsers, where the login session's cookie is accepted (and nowhere else).</summary>
+    private static readonly PathString[] BrowserPages = ["/dashboard", "/docs"];
 
     public static IApplicationBuilder UseAdminAuthentication(this IApplicationBuilder app) =>
         app.Use(async (context, next) =>
@@ -27,8 +30,8 @@ public static class AdminAuthentication
             }
 
             var token = context.RequestServices.GetRequiredService<AdminToken>();
-            // The cookie is for browsers on the dashboard only, so no other page can ride on it.
-            var dashboard = path.StartsWithSegments("/dashboard", StringComparison.OrdinalIgnoreCase);
+            // The cookie is for browsers on their pages only, so no API call can ride on it.
+            var dashboard = BrowserPages.Any(page => path.StartsWithSegments(page, StringComparison.OrdinalIgnoreCase));
             var presented = BearerToken(context.Request);
             var session = presented is null && dashboard ? context.Request.Cookies[CookieName] : null;
             if (token.Matches(presented)

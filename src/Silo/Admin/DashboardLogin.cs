@@ -5,7 +5,7 @@ namespace BudgetCluster.Silo.Admin;
 /// <summary>
 /// <c>/login</c>: a form where an operator pastes the admin token once; the answer sets the
 /// dashboard cookie to a <see cref="DashboardSessions"/> session (HttpOnly, SameSite=Strict, path
-/// <c>/dashboard</c>, Max-Age its lifetime, Secure behind TLS) and goes to the dashboard.
+/// <c>/</c> but honoured on <c>/dashboard</c> and <c>/docs</c> only, Max-Age its lifetime, Secure behind TLS) and goes to the dashboard.
 /// <c>POST /logout</c> removes the cookie. Bodies over <see cref="MaxBodyBytes"/> are refused (413).
 /// </summary>
 public static class DashboardLogin
@@ -71,7 +71,8 @@ public static class DashboardLogin
             {
                 HttpOnly = true,
                 SameSite = SameSiteMode.Strict,
-                Path = "/dashboard",
+                // Sent to every page; accepted by AdminAuthentication on the browser pages only.
+                Path = "/",
                 Secure = context.Request.IsHttps,
                 MaxAge = DashboardSessions.Lifetime,
             });
@@ -79,7 +80,7 @@ public static class DashboardLogin
         }).DisableAntiforgery().ExcludeFromDescription();
         app.MapPost("/logout", (HttpContext context) =>
         {
-            context.Response.Cookies.Delete(AdminAuthentication.CookieName, new CookieOptions { Path = "/dashboard" });
+            context.Response.Cookies.Delete(AdminAuthentication.CookieName, new CookieOptions { Path = "/" });
             return Results.Redirect("/login");
         }).DisableAntiforgery().ExcludeFromDescription();
         return app;

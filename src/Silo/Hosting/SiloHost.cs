@@ -7,6 +7,7 @@ using BudgetCluster.Grains.Ledger;
 using BudgetCluster.Grains.Storage;
 using BudgetCluster.Silo.Admin;
 using BudgetCluster.Silo.Admin.Budgets;
+using BudgetCluster.Silo.Admin.OpenApi;
 using BudgetCluster.Silo.Admin.Statements;
 using BudgetCluster.Silo.Admin.Usage;
 using BudgetCluster.Silo.Health;
@@ -127,7 +128,7 @@ public static partial class SiloHost
                 context.ProblemDetails.Detail = "admin request bodies must be JSON: send 'Content-Type: application/json'";
             }
         });
-        services.AddOpenApi();
+        services.AddAdminOpenApi();
         services.AddObservability(configuration, "budgetcluster-silo", LedgerMetrics.MeterName, NotificationMetrics.MeterName);
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, AdminJsonContext.Default));
 

@@ -68,7 +68,7 @@ public sealed class AdminApiTests(SiloFixture silo) : IClassFixture<SiloFixture>
         Assert.StartsWith("budgetcluster_admin=", cookie, StringComparison.Ordinal);
         Assert.DoesNotContain(SiloFixture.Token, cookie, StringComparison.Ordinal);
         Assert.Contains("max-age=43200", cookie, StringComparison.OrdinalIgnoreCase);
-        Assert.Contains("path=/dashboard", cookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("path=/;", cookie + ";", StringComparison.OrdinalIgnoreCase);
         Assert.Contains("samesite=strict", cookie, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("httponly", cookie, StringComparison.OrdinalIgnoreCase);
         Assert.Equal(HttpStatusCode.Unauthorized, bad.StatusCode);
@@ -92,6 +92,32 @@ public sealed class AdminApiTests(SiloFixture silo) : IClassFixture<SiloFixture>
         Assert.Equal(
             "the dashboard session is not valid or has expired: log in again at /login",
             await Http.ReadProblemAsync(forged, HttpStatusCode.Unauthorized));
+    }
+
+    [Fact]
+    public async Task ApiReference_AtDocs_IsBehindTheSameLogin_AndServesItsScriptFromHere()
+    {
+        using var browser = Browser();
+        using var page = new HttpRequestMessage(HttpMethod.Get, "/docs/");
+        page.Headers.Add("Accept", "text/html");
+        using var anonymous = await browser.SendAsync(page);
+        var session = await LoginAsync(browser);
+
+        using var withSession = await GetWithCookieAsync(browser, "/docs/", session);
+        using var script = await GetWithCookieAsync(browser, "/docs/scalar.js", session);
+        using var document = await silo.Admin(null).GetAsync("/openapi/v1.json");
+
+        Assert.Equal(HttpStatusCode.Redirect, anonymous.StatusCode);
+        Assert.Equal("/login", anonymous.Headers.Location?.ToString());
+        Assert.Equal(HttpStatusCode.OK, withSession.StatusCode);
+        var html = await withSession.Content.ReadAsStringAsync();
+        Assert.Contains("<script src=\"scalar.js\"></script>", html, StringComparison.Ordinal);
+        Assert.Contains("openapi/v1.json", html, StringComparison.Ordinal);
+        // No CDN: the page's script is served by the silo itself.
+        Assert.DoesNotContain("https://", html, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, script.StatusCode);
+        Assert.True((await script.Content.ReadAsByteArrayAsync()).Length > 100_000);
+        Assert.Equal(HttpStatusCode.OK, document.StatusCode);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using BudgetCluster.Grains.Abstractions.Definitions;
 using BudgetCluster.TelemetryIngress.Hosting;
 using Microsoft.AspNetCore.Mvc;
+using BudgetCluster.Silo.Admin.OpenApi;
 
 namespace BudgetCluster.Silo.Admin.ApiKeys;
 
@@ -19,6 +20,7 @@ public static class ApiKeysApi
             .Produces<ApiKeyView>()
             .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapGet("/api-keys", ListAsync)
+            .WithQuery([new("environment_id", "The environment whose API keys are listed.", Required: true), .. AdminOpenApi.Paging])
             .Produces<ListView<ApiKeyView>>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);

@@ -1,6 +1,7 @@
 using BudgetCluster.Grains.Abstractions.Definitions;
 using BudgetCluster.TelemetryIngress.Hosting;
 using Microsoft.AspNetCore.Mvc;
+using BudgetCluster.Silo.Admin.OpenApi;
 
 namespace BudgetCluster.Silo.Admin.Environments;
 
@@ -19,6 +20,7 @@ public static class EnvironmentsApi
             .Produces<EnvironmentView>()
             .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapGet("/environments", ListAsync)
+            .WithQuery([new("org_id", "The org whose environments are listed.", Required: true), .. AdminOpenApi.Paging])
             .Produces<ListView<EnvironmentView>>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);

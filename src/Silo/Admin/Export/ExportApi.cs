@@ -3,6 +3,7 @@ using BudgetCluster.Grains.Abstractions.Definitions;
 using BudgetCluster.Grains.Ledger;
 using BudgetCluster.Grains.Usage;
 using Microsoft.AspNetCore.Mvc;
+using BudgetCluster.Silo.Admin.OpenApi;
 
 namespace BudgetCluster.Silo.Admin.Export;
 
@@ -20,6 +21,10 @@ public static class ExportApi
     public static RouteGroupBuilder MapExportApi(this RouteGroupBuilder api)
     {
         api.MapGet("/orgs/{org_id}/usage-events", ExportAsync)
+            .WithQuery(
+                new("after", "The `next_cursor` of the previous page; absent or empty: from the org's first event."),
+                new("limit", $"Events per page, 1 to {ExportQuery.MaxLimit} (default {ExportQuery.DefaultLimit}).", Numeric: true),
+                new("environment_id", "Only these environments (repeatable or comma-separated); absent: all of the org's.", Repeatable: true))
             // NDJSON is the same page, one event a line: described by the JSON page's schema.
             .Produces<ExportPageView>(StatusCodes.Status200OK, "application/json", NdjsonExportResult.MediaType)
             .ProducesProblem(StatusCodes.Status400BadRequest)

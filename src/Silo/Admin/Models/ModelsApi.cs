@@ -2,6 +2,7 @@ using BudgetCluster.Grains.Abstractions.Definitions;
 using BudgetCluster.Grains.Pricing;
 using BudgetCluster.TelemetryIngress.Hosting;
 using Microsoft.AspNetCore.Mvc;
+using BudgetCluster.Silo.Admin.OpenApi;
 
 namespace BudgetCluster.Silo.Admin.Models;
 
@@ -26,6 +27,7 @@ public static class ModelsApi
             .Produces<IReadOnlyList<ModelPriceView>>()
             .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapGet("/models", ListAsync)
+            .WithQuery([new("environment_id", "The environment whose models are listed.", Required: true), .. AdminOpenApi.Paging])
             .Produces<ListView<ModelView>>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);

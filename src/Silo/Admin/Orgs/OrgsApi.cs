@@ -2,6 +2,7 @@ using BudgetCluster.Grains.Abstractions.Definitions;
 using BudgetCluster.TelemetryIngress.Budgets;
 using BudgetCluster.TelemetryIngress.Hosting;
 using Microsoft.AspNetCore.Mvc;
+using BudgetCluster.Silo.Admin.OpenApi;
 
 namespace BudgetCluster.Silo.Admin.Orgs;
 
@@ -18,6 +19,7 @@ public static class OrgsApi
             .Produces<OrgView>()
             .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapGet("/orgs", ListAsync)
+            .WithQuery(AdminOpenApi.Paging)
             .Produces<ListView<OrgView>>()
             .ProducesProblem(StatusCodes.Status400BadRequest);
         api.MapDelete("/orgs/{org_id}", DeleteAsync)

@@ -3,6 +3,7 @@ using BudgetCluster.Grains.Usage;
 using BudgetCluster.TelemetryIngress.Hosting;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using BudgetCluster.Silo.Admin.OpenApi;
 
 namespace BudgetCluster.Silo.Admin.Usage;
 
@@ -25,6 +26,7 @@ public static class UsageApi
     public static RouteGroupBuilder MapUsageApi(this RouteGroupBuilder api)
     {
         api.MapGet("/orgs/{org_id}/usage", UsageAsync)
+            .WithQuery([.. UsageQuery.Documentation])
             // CSV is the same page, one row per (bucket, result): described by the JSON's schema.
             .Produces<UsageView>(StatusCodes.Status200OK, "application/json", UsageCsvResult.MediaType)
             .ProducesProblem(StatusCodes.Status400BadRequest)

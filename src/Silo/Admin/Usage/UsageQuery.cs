@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Text;
 using BudgetCluster.Grains.Usage;
+using BudgetCluster.Silo.Admin.OpenApi;
 using BudgetCluster.TelemetryIngress.Hosting;
 
 namespace BudgetCluster.Silo.Admin.Usage;
@@ -23,6 +24,20 @@ public sealed record UsageQuery
 
     private static readonly HashSet<string> KnownParameters = new HashSet<string>(
         [.. SingleParameters, "group_by", .. UsageDimensions.Filterable.Select(UsageDimensions.FieldName)], StringComparer.Ordinal);
+
+    /// <summary>Every parameter the usage view takes, for the OpenAPI document.</summary>
+    public static IReadOnlyList<QueryParameterDoc> Documentation { get; } =
+    [
+        new("starting_at", "Start of the first bucket, RFC 3339, on a bucket boundary of time_zone.", Required: true),
+        new("ending_at", "End of the range (exclusive), RFC 3339, on a bucket boundary; default: the end of the bucket holding now."),
+        new("bucket_width", $"1m, 1h, 1d, 1w (from Monday) or 1mo (default 1d), at most {MaxBuckets} buckets; days, weeks and months start at local midnight of time_zone."),
+        new("time_zone", "IANA time zone of the buckets (default UTC)."),
+        new("limit", $"Results per page, 1 to {MaxLimit} (default {DefaultLimit})", Numeric: true),
+        new("page", "The `next_page` token of the previous page of the same query."),
+        new("group_by", "Dimensions to group by (repeatable or comma-separated): " + string.Join(", ", UsageDimensions.All.Select(UsageDimensions.GroupName)) + ".", Repeatable: true),
+        .. UsageDimensions.Filterable.Select(dimension => new QueryParameterDoc(
+            UsageDimensions.FieldName(dimension), $"Only events whose {UsageDimensions.FieldName(dimension)} is one of these (repeatable or comma-separated).", Repeatable: true)),
+    ];
 
     public required DateTimeOffset StartingAt { get; init; }
     public required DateTimeOffset EndingAt { get; init; }
