@@ -145,6 +145,8 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
         }
 
         bool[] inserted;
+        using var append = LedgerTracing.Source.StartActivity("ledger append");
+        append?.SetTag("budgetcluster.ledger.rows", entries.Count);
         try
         {
             inserted = await _ledger.AppendAsync(entries);

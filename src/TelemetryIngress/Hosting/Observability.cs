@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry;
@@ -17,10 +16,8 @@ namespace BudgetCluster.TelemetryIngress.Hosting;
 /// </summary>
 public static class Observability
 {
-    /// <summary>Our spans: a telemetry batch's ledger append, its budget fan-out.</summary>
+    /// <summary>Our activity sources: this one and every <c>BudgetCluster.*</c> (the ledger's append).</summary>
     public const string ActivitySourceName = "BudgetCluster";
-
-    public static readonly ActivitySource Source = new(ActivitySourceName);
 
     /// <summary>Registers the process's metrics and traces, named <paramref name="serviceName"/> unless <c>OTEL_SERVICE_NAME</c> says otherwise.</summary>
     /// <param name="services">The process's services.</param>
@@ -45,7 +42,7 @@ public static class Observability
                 .AddPrometheusConventions()
                 .AddPrometheusExporter())
             .WithTracing(tracing => tracing
-                .AddSource(ActivitySourceName, "Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application")
+                .AddSource(ActivitySourceName, ActivitySourceName + ".*", "Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application")
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation());
         if (!string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))

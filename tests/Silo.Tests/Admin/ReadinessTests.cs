@@ -38,12 +38,12 @@ public sealed class PostgresReadinessTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/readyz")).StatusCode);
 
         postgres.Kill();
-        var (down, downBody) = await UntilAsync(client, HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(5));
+        var (down, downBody) = await Readyz.UntilAsync(client, HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(5));
         using var live = await client.GetAsync("/healthz");
         // As the fault tests do: the killed server's processes are gone before it starts again.
         await Task.Delay(TimeSpan.FromSeconds(3));
         postgres.Restart();
-        var (up, upBody) = await UntilAsync(client, HttpStatusCode.OK, TimeSpan.FromSeconds(30));
+        var (up, upBody) = await Readyz.UntilAsync(client, HttpStatusCode.OK, TimeSpan.FromSeconds(30));
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, down);
         Assert.Equal("not_ready", (string)downBody["status"]!);
@@ -61,22 +61,6 @@ public sealed class PostgresReadinessTests : IDisposable
         }
         catch (IOException)
         {
-        }
-    }
-
-    private static async Task<(HttpStatusCode Status, JsonNode Body)> UntilAsync(AdminClient client, HttpStatusCode wanted, TimeSpan within)
-    {
-        var deadline = DateTime.UtcNow + within;
-        while (true)
-        {
-            using var response = await client.GetAsync("/readyz");
-            var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
-            if (response.StatusCode == wanted || DateTime.UtcNow > deadline)
-            {
-                return (response.StatusCode, body);
-            }
-
-            await Task.Delay(200);
         }
     }
 }

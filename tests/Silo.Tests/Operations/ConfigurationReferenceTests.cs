@@ -40,13 +40,13 @@ public sealed partial class ConfigurationReferenceTests
             ? key.StartsWith(pattern[..^1], StringComparison.OrdinalIgnoreCase)
             : string.Equals(pattern, key, StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>The backticked keys of the first column of the table under "## Configuration".</summary>
+    /// <summary>The backticked keys of the first column of the first table under "## Configuration" (the second is of settings fixed in code).</summary>
     private static List<string> DocumentedKeys()
     {
         var readme = File.ReadAllText(Path.Combine(RepositoryPrograms.Root, "README.md"));
         var section = readme[readme.IndexOf("\n## Configuration", StringComparison.Ordinal)..];
-        section = section[..section.IndexOf("\n## ", 1, StringComparison.Ordinal)];
-        return [.. section.Split('\n')
+        var table = section.Split('\n').SkipWhile(line => !line.StartsWith('|')).TakeWhile(line => line.StartsWith('|'));
+        return [.. table
             .Where(line => line.StartsWith("| `", StringComparison.Ordinal))
             .SelectMany(line => Backticked().Matches(line.Split('|')[1]).Select(match => match.Groups[1].Value))];
     }
