@@ -10,9 +10,10 @@ namespace BudgetCluster.TelemetryIngress.Hosting;
 /// <summary>
 /// OpenTelemetry for every BudgetCluster process, the same way: the service's name and instance;
 /// ASP.NET Core, Kestrel, HttpClient and .NET runtime instrumentation; Orleans' own meters (through
-/// <see cref="OrleansMetricsMirror"/>) and activity sources; ours. Metrics are scraped at <c>/metrics</c> (Prometheus); metrics and traces
-/// also go to an OTLP collector when the standard <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set (with
-/// the standard <c>OTEL_*</c> variables for protocol, headers and service name).
+/// <see cref="OrleansMetricsMirror"/>) and activity sources; ours. Metrics are scraped at
+/// <c>/metrics</c> (Prometheus). When the standard <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set,
+/// metrics and traces also go to that OTLP collector (with the standard <c>OTEL_*</c> variables for
+/// protocol, headers and service name); without it no span is recorded.
 /// </summary>
 public static class Observability
 {
@@ -40,14 +41,17 @@ public static class Observability
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
                 .AddPrometheusConventions()
-                .AddPrometheusExporter())
-            .WithTracing(tracing => tracing
-                .AddSource(ActivitySourceName, ActivitySourceName + ".*", "Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application")
-                .AddAspNetCoreInstrumentation()
-                .AddHttpClientInstrumentation());
+                .AddPrometheusExporter());
         if (!string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
-            telemetry.UseOtlpExporter();
+            // Spans only when they go somewhere: a listener makes Orleans and ASP.NET Core create
+            // an activity for every grain call and request, which costs CPU for nothing unexported.
+            telemetry
+                .WithTracing(tracing => tracing
+                    .AddSource(ActivitySourceName, ActivitySourceName + ".*", "Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application")
+                    .AddAspNetCoreInstrumentation()
+                    .AddHttpClientInstrumentation())
+                .UseOtlpExporter();
         }
 
         return services;
