@@ -4,8 +4,8 @@ namespace BudgetCluster.Silo.Admin;
 
 /// <summary>
 /// Requires the admin token everywhere on the admin listener except <c>/healthz</c>, <c>/readyz</c>, <c>/metrics</c>,
-/// <c>/openapi</c> and <c>/login</c>: <c>Authorization: Bearer …</c>, or, on <c>/dashboard</c>
-/// and <c>/docs</c> only, the <see cref="CookieName"/> cookie that <c>/login</c> sets for browsers (a
+/// <c>/openapi</c> and <c>/login</c>: <c>Authorization: Bearer …</c>, or, on <c>/dashboard</c>,
+/// <c>/docs</c> and <c>/console</c> only, the <see cref="CookieName"/> cookie that <c>/login</c> sets for browsers (a
 /// <see cref="DashboardSessions"/> session, not the token). A browser (<c>Accept: text/html</c>)
 /// that opens one of those pages without either is sent to <c>/login</c>.
 /// </summary>
@@ -16,14 +16,15 @@ public static class AdminAuthentication
     private static readonly PathString[] OpenPaths = ["/healthz", "/readyz", "/metrics", "/openapi", "/login", "/logout"];
 
     /// <summary>Pages for browsers, where the login session's cookie is accepted (and nowhere else).</summary>
-    private static readonly PathString[] BrowserPages = ["/dashboard", "/docs"];
+    private static readonly PathString[] BrowserPages = ["/dashboard", "/docs", "/console"];
 
     public static IApplicationBuilder UseAdminAuthentication(this IApplicationBuilder app) =>
         app.Use(async (context, next) =>
         {
             // Deny by default: only the listed paths are open. Routing ignores case, so must this.
             var path = context.Request.Path;
-            if (OpenPaths.Any(open => path.StartsWithSegments(open, StringComparison.OrdinalIgnoreCase)))
+            // "/" only sends a browser on to the console (which asks for the login).
+            if (path == "/" || OpenPaths.Any(open => path.StartsWithSegments(open, StringComparison.OrdinalIgnoreCase)))
             {
                 await next(context);
                 return;

@@ -5,20 +5,21 @@ namespace BudgetCluster.Silo.Admin;
 /// <summary>
 /// <c>/login</c>: a form where an operator pastes the admin token once; the answer sets the
 /// dashboard cookie to a <see cref="DashboardSessions"/> session (HttpOnly, SameSite=Strict, path
-/// <c>/</c> but honoured on <c>/dashboard</c> and <c>/docs</c> only, Max-Age its lifetime, Secure behind TLS) and goes to the dashboard.
+/// <c>/</c> but honoured on the browser pages only: <c>/console</c>, <c>/dashboard</c>, <c>/docs</c>; Max-Age its lifetime, Secure behind TLS) and goes to the console.
 /// <c>POST /logout</c> removes the cookie. Bodies over <see cref="MaxBodyBytes"/> are refused (413).
 /// </summary>
 public static class DashboardLogin
 {
     private const string Form = """
         <!doctype html>
-        <html lang="en"><head><meta charset="utf-8"><title>BudgetCluster dashboard login</title></head>
+        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>BudgetCluster login</title></head>
         <body style="font-family: sans-serif; max-width: 32rem; margin: 4rem auto">
         <h1>BudgetCluster</h1>
         <p>Paste the admin token (configuration <code>Admin:Token</code>, or the file <code>admin-token</code> in the data directory).</p>
         <form method="post" action="/login">
-          <input type="password" name="token" autocomplete="off" style="width: 100%" autofocus>
-          <p><button type="submit">Open the dashboard</button></p>
+          <label for="token">Admin token</label>
+          <input id="token" type="password" name="token" autocomplete="off" style="width: 100%" autofocus>
+          <p><button type="submit">Log in</button></p>
         </form>
         <!--message-->
         </body></html>
@@ -76,7 +77,7 @@ public static class DashboardLogin
                 Secure = context.Request.IsHttps,
                 MaxAge = DashboardSessions.Lifetime,
             });
-            return Results.Redirect("/dashboard/");
+            return Results.Redirect("/console");
         }).DisableAntiforgery().ExcludeFromDescription();
         app.MapPost("/logout", (HttpContext context) =>
         {

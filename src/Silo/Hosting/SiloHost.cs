@@ -10,12 +10,14 @@ using BudgetCluster.Silo.Admin.Budgets;
 using BudgetCluster.Silo.Admin.OpenApi;
 using BudgetCluster.Silo.Admin.Statements;
 using BudgetCluster.Silo.Admin.Usage;
+using BudgetCluster.Silo.Console;
 using BudgetCluster.Silo.Health;
 using BudgetCluster.Silo.Notifications;
 using BudgetCluster.TelemetryIngress.Hosting;
 using BudgetCluster.TelemetryIngress.Security;
 using System.Data.Common;
 using BudgetCluster.Grains.Abstractions.Gateways;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Configuration.Memory;
@@ -46,6 +48,9 @@ public static partial class SiloHost
         ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
         ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
         ["Logging:LogLevel:Polly"] = "Warning",
+        // "No XML encryptor configured" on the first start: the keys sit in the private data
+        // directory, as the admin token does, where an encryptor with a key beside it adds nothing.
+        ["Logging:LogLevel:Microsoft.AspNetCore.DataProtection"] = "Error",
     };
 
     /// <param name="args">Command-line configuration.</param>
@@ -70,6 +75,9 @@ public static partial class SiloHost
         app.MapHealth();
         app.MapOrleansDashboard(routePrefix: "/dashboard");
         app.MapDashboardLogin();
+        app.UseAntiforgery();
+        app.MapGet("/", () => Results.Redirect("/console")).ExcludeFromDescription();
+        app.MapRazorComponents<ConsoleApp>();
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.Lifetime.ApplicationStarted.Register(() =>
         {
@@ -129,6 +137,12 @@ public static partial class SiloHost
             }
         });
         services.AddAdminOpenApi();
+        services.AddRazorComponents();
+        // The console's form tokens: keys in the data directory (private, shared by the silos like
+        // the PKI), so every silo accepts a form another one rendered, and a restart keeps them.
+        var keys = Path.Combine(dataDirectory, "data-protection");
+        PrivateFiles.CreateDirectory(keys);
+        services.AddDataProtection().SetApplicationName("budgetcluster").PersistKeysToFileSystem(new DirectoryInfo(keys));
         services.AddObservability(configuration, "budgetcluster-silo", LedgerMetrics.MeterName, NotificationMetrics.MeterName);
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, AdminJsonContext.Default));
 

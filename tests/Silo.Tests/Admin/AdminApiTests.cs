@@ -63,7 +63,7 @@ public sealed class AdminApiTests(SiloFixture silo) : IClassFixture<SiloFixture>
 
         Assert.Equal(HttpStatusCode.OK, form.StatusCode);
         Assert.Equal(HttpStatusCode.Redirect, good.StatusCode);
-        Assert.Equal("/dashboard/", good.Headers.Location?.ToString());
+        Assert.Equal("/console", good.Headers.Location?.ToString());
         var cookie = good.Headers.GetValues("Set-Cookie").Single();
         Assert.StartsWith("budgetcluster_admin=", cookie, StringComparison.Ordinal);
         Assert.DoesNotContain(SiloFixture.Token, cookie, StringComparison.Ordinal);
@@ -448,17 +448,9 @@ public sealed class AdminApiTests(SiloFixture silo) : IClassFixture<SiloFixture>
 
     private static string NewId(string prefix) => $"{prefix}-{Guid.NewGuid().ToString("N")[..10]}";
 
-    private HttpClient Browser() =>
-        new(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }, disposeHandler: true) { BaseAddress = silo.AdminUri };
+    private HttpClient Browser() => BrowserSession.Open(silo.AdminUri);
 
-    /// <summary>Logs in with the token; the session the cookie holds.</summary>
-    private static async Task<string> LoginAsync(HttpClient browser)
-    {
-        using var login = await browser.PostAsync("/login", new FormUrlEncodedContent([new("token", SiloFixture.Token)]));
-        Assert.Equal(HttpStatusCode.Redirect, login.StatusCode);
-        var cookie = login.Headers.GetValues("Set-Cookie").Single();
-        return cookie["budgetcluster_admin=".Length..cookie.IndexOf(';', StringComparison.Ordinal)];
-    }
+    private static Task<string> LoginAsync(HttpClient browser) => BrowserSession.LoginAsync(browser);
 
     private static async Task<HttpStatusCode> DashboardStatusAsync(HttpClient browser, string cookie)
     {
@@ -466,10 +458,6 @@ public sealed class AdminApiTests(SiloFixture silo) : IClassFixture<SiloFixture>
         return response.StatusCode;
     }
 
-    private static async Task<HttpResponseMessage> GetWithCookieAsync(HttpClient browser, string path, string cookie)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, path);
-        request.Headers.Add("Cookie", $"budgetcluster_admin={cookie}");
-        return await browser.SendAsync(request);
-    }
+    private static Task<HttpResponseMessage> GetWithCookieAsync(HttpClient browser, string path, string cookie) =>
+        BrowserSession.GetWithCookieAsync(browser, path, cookie);
 }

@@ -272,7 +272,7 @@ public static class BudgetsApi
 
     private static IResult NotFound(string budgetId) => Problems.NotFound($"budget '{budgetId}' not found");
 
-    private static BudgetView View(string budgetId, BudgetPolicy policy) => new(
+    internal static BudgetView View(string budgetId, BudgetPolicy policy) => new(
         budgetId,
         policy.OrgId,
         policy.Name,
@@ -283,7 +283,7 @@ public static class BudgetsApi
         policy.TimeZone,
         policy.Thresholds);
 
-    private static BudgetStatusView StatusView(BudgetStatus status) => new(
+    internal static BudgetStatusView StatusView(BudgetStatus status) => new(
         status.BudgetId,
         BudgetWire.State(status.State),
         status.Blocking,
