@@ -76,8 +76,7 @@ public static partial class SiloHost
         app.MapOrleansDashboard(routePrefix: "/dashboard");
         app.MapDashboardLogin();
         app.UseAntiforgery();
-        app.MapGet("/", () => Results.Redirect("/console")).ExcludeFromDescription();
-        app.MapRazorComponents<ConsoleApp>();
+        app.MapConsole();
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.Lifetime.ApplicationStarted.Register(() =>
         {

@@ -47,17 +47,34 @@ public static class UsageApi
             return badId;
         }
 
-        var asOf = time.GetUtcNow();
-        var (query, problem) = UsageQuery.Parse(orgId, request.Query, asOf);
+        var (query, view, problem) = await ReadAsync(orgId, request.Query, grains, ledger, time.GetUtcNow(), options.Value.SettleAfter, request.HttpContext.RequestAborted);
         if (problem is not null)
         {
             return problem;
         }
 
+        return QueryParameters.Accepts(request, UsageCsvResult.MediaType)
+            ? new UsageCsvResult(view!, query!.GroupBy)
+            : TypedResults.Json(view!, AdminJsonContext.Default.UsageView);
+    }
+
+    /// <summary>
+    /// The usage view of <paramref name="parameters"/> (API.md §6), or the 400/404 that refuses
+    /// them: the one path the API and the console both read usage through.
+    /// </summary>
+    internal static async Task<(UsageQuery? Query, UsageView? View, IResult? Problem)> ReadAsync(
+        string orgId, IQueryCollection parameters, IGrainFactory grains, IUsageLedger ledger, DateTimeOffset asOf, TimeSpan settleAfter, CancellationToken cancellationToken)
+    {
+        var (query, problem) = UsageQuery.Parse(orgId, parameters, asOf);
+        if (problem is not null)
+        {
+            return (null, null, problem);
+        }
+
         var (environments, missing) = await Lookups.OrgEnvironmentsAsync(grains, orgId, query!.EnvironmentIds);
         if (missing is not null)
         {
-            return missing;
+            return (null, null, missing);
         }
 
         var rows = await ledger.ReadRollupsAsync(
@@ -68,12 +85,9 @@ public static class UsageApi
                 Filters = query.Filters,
                 GroupBy = query.GroupBy,
             },
-            request.HttpContext.RequestAborted);
+            cancellationToken);
         var page = UsageReport.Build(query.Boundaries, rows, query.GroupBy, query.Position, query.Limit);
-        var view = View(orgId, query, page, asOf, options.Value.SettleAfter);
-        return QueryParameters.Accepts(request, UsageCsvResult.MediaType)
-            ? new UsageCsvResult(view, query.GroupBy)
-            : TypedResults.Json(view, AdminJsonContext.Default.UsageView);
+        return (query, View(orgId, query, page, asOf, settleAfter), null);
     }
 
     private static UsageView View(string orgId, UsageQuery query, UsagePage page, DateTimeOffset asOf, TimeSpan settleAfter) => new(

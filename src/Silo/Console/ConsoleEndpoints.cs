@@ -1,0 +1,33 @@
+using BudgetCluster.Grains.Ledger;
+using BudgetCluster.Silo.Admin.Usage;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace BudgetCluster.Silo.Console;
+
+/// <summary>The console on the admin listener: <c>/</c> sends to it, its pages, and the usage CSV its pages link to.</summary>
+public static class ConsoleEndpoints
+{
+    public static WebApplication MapConsole(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapGet("/", () => Results.Redirect("/console")).ExcludeFromDescription();
+        // The usage API's CSV, for the console's session: the API itself takes only the bearer token.
+        app.MapGet("/console/orgs/{org_id}/usage.csv", UsageCsvAsync).ExcludeFromDescription();
+        app.MapRazorComponents<ConsoleApp>();
+        return app;
+    }
+
+    private static async Task<IResult> UsageCsvAsync(
+        [FromRoute(Name = "org_id")] string orgId,
+        HttpRequest request,
+        IGrainFactory grains,
+        IUsageLedger ledger,
+        TimeProvider time,
+        IOptions<UsageOptions> options)
+    {
+        var (query, view, problem) = await UsageApi.ReadAsync(
+            orgId, request.Query, grains, ledger, time.GetUtcNow(), options.Value.SettleAfter, request.HttpContext.RequestAborted);
+        return problem ?? new UsageCsvResult(view!, query!.GroupBy);
+    }
+}
