@@ -1,4 +1,5 @@
 using BudgetCluster.Grains.Ledger;
+using BudgetCluster.Silo.Admin.Statements;
 using BudgetCluster.Silo.Admin.Usage;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -14,6 +15,8 @@ public static class ConsoleEndpoints
         app.MapGet("/", () => Results.Redirect("/console")).ExcludeFromDescription();
         // The usage API's CSV, for the console's session: the API itself takes only the bearer token.
         app.MapGet("/console/orgs/{org_id}/usage.csv", UsageCsvAsync).ExcludeFromDescription();
+        // A statement's JSON as the API serves it, byte for byte.
+        app.MapGet("/console/orgs/{org_id}/statements/{period}.json", StatementsApi.GetAsync).ExcludeFromDescription();
         app.MapRazorComponents<ConsoleApp>();
         return app;
     }

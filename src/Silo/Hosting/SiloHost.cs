@@ -137,6 +137,9 @@ public static partial class SiloHost
         });
         services.AddAdminOpenApi();
         services.AddRazorComponents();
+        services.AddOptions<ConsoleOptions>().Bind(configuration.GetSection(ConsoleOptions.SectionName))
+            .Validate(console => console.HeartbeatInterval > TimeSpan.Zero, "Console:HeartbeatInterval must be positive")
+            .ValidateOnStart();
         // The console's form tokens: keys in the data directory (private, shared by the silos like
         // the PKI), so every silo accepts a form another one rendered, and a restart keeps them.
         var keys = Path.Combine(dataDirectory, "data-protection");

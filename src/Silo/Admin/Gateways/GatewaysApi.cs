@@ -67,7 +67,7 @@ public static class GatewaysApi
         return TypedResults.Json(View(detail), AdminJsonContext.Default.GatewayView);
     }
 
-    private static GatewayView View(GatewayDetail detail) => new(
+    internal static GatewayView View(GatewayDetail detail) => new(
         detail.DpId,
         detail.Instances.Select(i => new GatewayInstanceView(i.InstanceId, i.Hostname, i.Version, WireFormat.Instant(i.LastHeartbeatAt))).ToList(),
         new GatewayTelemetryView(

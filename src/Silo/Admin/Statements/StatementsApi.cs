@@ -46,18 +46,20 @@ public static class StatementsApi
         }
 
         var statements = await grains.GetGrain<IStatementsGrain>(orgId).ListStatementsAsync();
-        var views = statements.Select(statement => new StatementSummaryView(
-            statement.Period,
-            statement.Closed ? "closed" : "open",
-            WireFormat.Instant(statement.StartingAt),
-            WireFormat.Instant(statement.EndingAt),
-            WireFormat.Instant(statement.ClosedAt),
-            WireFormat.Usd(statement.TotalUsd),
-            statement.ContentSha256)).ToList();
+        var views = statements.Select(Summary).ToList();
         return TypedResults.Json(new StatementListView(orgId, org.BillingTimeZone ?? "UTC", views), AdminJsonContext.Default.StatementListView);
     }
 
-    private static Task<IResult> GetAsync([FromRoute(Name = "org_id")] string orgId, [FromRoute(Name = "period")] string period, IGrainFactory grains) =>
+    internal static StatementSummaryView Summary(StatementSummary statement) => new(
+        statement.Period,
+        statement.Closed ? "closed" : "open",
+        WireFormat.Instant(statement.StartingAt),
+        WireFormat.Instant(statement.EndingAt),
+        WireFormat.Instant(statement.ClosedAt),
+        WireFormat.Usd(statement.TotalUsd),
+        statement.ContentSha256);
+
+    internal static Task<IResult> GetAsync([FromRoute(Name = "org_id")] string orgId, [FromRoute(Name = "period")] string period, IGrainFactory grains) =>
         AnswerAsync(orgId, period, grains, (statements, month) => statements.GetStatementAsync(month));
 
     private static Task<IResult> CloseAsync([FromRoute(Name = "org_id")] string orgId, [FromRoute(Name = "period")] string period, IGrainFactory grains) =>
