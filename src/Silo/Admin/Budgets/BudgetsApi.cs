@@ -59,7 +59,7 @@ public static class BudgetsApi
             return invalid;
         }
 
-        var budgetId = "b-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+        var budgetId = NewBudgetId();
         await grains.GetGrain<IOrgGrain>(policy!.OrgId).DefineBudgetAsync(budgetId, policy);
         return TypedResults.Json(View(budgetId, policy), AdminJsonContext.Default.BudgetView, statusCode: StatusCodes.Status201Created);
     }
@@ -152,7 +152,11 @@ public static class BudgetsApi
     }
 
     /// <summary>Every rule of a budget body; the org and an environment scope must exist.</summary>
-    private static async Task<(BudgetPolicy? Policy, IResult? Problem)> ToPolicyAsync(BudgetBody body, IGrainFactory grains)
+    /// <summary>A new budget's id: <c>b-</c> and 16 random hex digits.</summary>
+    internal static string NewBudgetId() => "b-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+
+    /// <summary>The policy a body asks for, or the 400/404 that refuses it, naming the field: the API's and the console's one check.</summary>
+    internal static async Task<(BudgetPolicy? Policy, IResult? Problem)> ToPolicyAsync(BudgetBody body, IGrainFactory grains)
     {
         if ((Text.RequiredId(body.OrgId, "org_id") ?? Text.RequiredName(body.Name, "name")) is { } invalid)
         {
