@@ -12,7 +12,7 @@ public static class DashboardLogin
 {
     private const string Form = """
         <!doctype html>
-        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>BudgetCluster login</title></head>
+        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,"><title>BudgetCluster login</title></head>
         <body style="font-family: sans-serif; max-width: 32rem; margin: 4rem auto">
         <h1>BudgetCluster</h1>
         <p>Paste the admin token (configuration <code>Admin:Token</code>, or the file <code>admin-token</code> in the data directory).</p>

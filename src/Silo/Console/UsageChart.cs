@@ -63,7 +63,10 @@ public static class UsageChart
         plot.Axes.Margins(bottom: 0);
         plot.Title(title);
         plot.ShowLegend(ScottPlot.Edge.Right);
-        return plot.GetSvgXml(width, height);
+        var svg = plot.GetSvgXml(width, height);
+        // Inline in HTML: without the XML declaration, and scaling to the page's width.
+        return svg[svg.IndexOf("<svg", StringComparison.Ordinal)..]
+            .Replace($"width=\"{width}\" height=\"{height}\"", $"viewBox=\"0 0 {width} {height}\" width=\"100%\"", StringComparison.Ordinal);
     }
 
     private static string Label(string startingAt, string width, TimeZoneInfo zone)
