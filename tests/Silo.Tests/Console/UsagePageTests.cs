@@ -46,6 +46,30 @@ public sealed partial class UsagePageTests(SiloFixture silo) : IClassFixture<Sil
     }
 
     [Fact]
+    public async Task ACustomRange_CountsItsDaysOnly_AndAReversedOneShowsTheApisRefusal()
+    {
+        await TestClock.AwayFromPeriodBoundaryAsync();
+        using var world = await silo.OnboardAsync();
+        await world.Admin.PutOkAsync($"/api/v1/api-keys/k-{world.Suffix}", $$"""{"environment_id":"{{world.EnvironmentId}}"}""");
+        var today = DateOnly.FromDateTime(TestClock.Now.UtcDateTime);
+        await world.Gateway.PostTelemetryOkAsync(UsageEvents.Body([
+            UsageEvents.Event("c1-" + world.Suffix, apiKeyId: $"k-{world.Suffix}", cost: "0.50"),
+            UsageEvents.Event("c2-" + world.Suffix, occurredAt: TestClock.Now.AddDays(-3), apiKeyId: $"k-{world.Suffix}", cost: "0.25"),
+        ]));
+        using var browser = BrowserSession.Open(silo.AdminUri);
+        var session = await BrowserSession.LoginAsync(browser);
+        var days = $"/console/orgs/{world.OrgId}/usage?range=custom&zone=UTC&by=model";
+
+        using var lastTwoDays = await BrowserSession.GetWithCookieAsync(browser, $"{days}&from={today.AddDays(-1):yyyy-MM-dd}&to={today:yyyy-MM-dd}", session, page: true);
+        using var lastWeek = await BrowserSession.GetWithCookieAsync(browser, $"{days}&from={today.AddDays(-6):yyyy-MM-dd}&to={today:yyyy-MM-dd}", session, page: true);
+        using var reversed = await BrowserSession.GetWithCookieAsync(browser, $"{days}&from={today:yyyy-MM-dd}&to={today.AddDays(-2):yyyy-MM-dd}", session, page: true);
+
+        Assert.Contains("Total spend: $0.50 USD", await lastTwoDays.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("Total spend: $0.75 USD", await lastWeek.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("&#x27;ending_at&#x27;", await reversed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AnUnknownZone_IsSaidSo_AndNothingIsDrawn()
     {
         using var browser = BrowserSession.Open(silo.AdminUri);

@@ -53,4 +53,28 @@ public sealed class UsageRangeTests
         Assert.Equal("1d", parameters["bucket_width"].ToString());
         Assert.Equal(expected.UtcDateTime, DateTimeOffset.Parse(parameters["starting_at"]!, System.Globalization.CultureInfo.InvariantCulture).UtcDateTime);
     }
+
+    [Fact]
+    public void Custom_IsWholeLocalDays_BothEndsIncluded_AcrossADstChange()
+    {
+        // Berlin's clocks go back on the last Sunday of October: that day has 25 hours.
+        var year = TestClock.Now.Year;
+        var lastSunday = new DateOnly(year, 10, 31);
+        while (lastSunday.DayOfWeek != DayOfWeek.Sunday)
+        {
+            lastSunday = lastSunday.AddDays(-1);
+        }
+
+        var parameters = UsageRange.Custom(lastSunday, lastSunday, Berlin, "model")!;
+
+        var start = DateTimeOffset.Parse(parameters["starting_at"]!, System.Globalization.CultureInfo.InvariantCulture);
+        var end = DateTimeOffset.Parse(parameters["ending_at"]!, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(TimeSpan.FromHours(25), end - start);
+        Assert.Equal(new DateTime(lastSunday.Year, lastSunday.Month, lastSunday.Day, 0, 0, 0), TimeZoneInfo.ConvertTime(start, Berlin).DateTime);
+        Assert.Equal("1d", parameters["bucket_width"].ToString());
+    }
+
+    [Fact]
+    public void Custom_WithoutBothDates_IsNothing() =>
+        Assert.Null(UsageRange.Custom(new DateOnly(2026, 1, 1), null, Berlin, "model"));
 }
