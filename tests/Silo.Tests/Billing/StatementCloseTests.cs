@@ -86,6 +86,13 @@ public sealed class StatementCloseTests(StatementClockFixture silo) : IClassFixt
             statements.TakeLast(2).Select(s => ((string)s!["period"]!, (string)s["status"]!, (string?)s["content_sha256"])));
         Assert.All(statements.SkipLast(2), s => Assert.Equal(("closed", "0.00"), ((string)s!["status"]!, (string)s["total_usd"]!)));
         Assert.Equal("0.42", (string)statements[^1]!["total_usd"]!);
+
+        // The console shows the same: the current month's adjustments for the closed one.
+        using var browser = BrowserSession.Open(silo.AdminUri);
+        using var page = await BrowserSession.GetWithCookieAsync(browser, $"/console/orgs/{world.OrgId}/statements", await BrowserSession.LoginAsync(browser), page: true);
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.Contains($"<tr data-period=\"{next}\">", html, StringComparison.Ordinal);
+        Assert.Contains($"<td data-field=\"adjustments\">2 for {month}: $0.12 USD</td>", html, StringComparison.Ordinal);
     }
 
     private static JsonObject Event(string id, DateTimeOffset at, string model, string cost) =>

@@ -44,6 +44,8 @@ public sealed class GatewaysAndStatementsPageTests(SiloFixture silo) : IClassFix
 
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.Contains($"<td data-field=\"total\">{BudgetCluster.Silo.Console.Money.Format((string)current["total_usd"]!)}</td>", html, StringComparison.Ordinal);
+        // A new org's first statement has nothing late to adjust.
+        Assert.Contains("<td data-field=\"adjustments\">none</td>", html, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, json.StatusCode);
         Assert.Equal(await apiBody.Content.ReadAsStringAsync(), await json.Content.ReadAsStringAsync());
     }
