@@ -75,6 +75,17 @@ public sealed class ConsoleBrowserTests(SiloFixture silo) : IClassFixture<SiloFi
             Assert.Equal(Money((string)status["spent_usd"]!), await card.Locator("[data-field=spent]").InnerTextAsync());
             Assert.Equal(Money((string)status["limit_usd"]!) + " per month", await card.Locator("[data-field=limit]").InnerTextAsync());
             await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, $"budgets-{name}.png"), FullPage = true });
+            // Keyboard only: Tab reaches "New budget" and Enter opens the form.
+            var reached = false;
+            for (var tab = 0; tab < 30 && !reached; tab++)
+            {
+                await page.Keyboard.PressAsync("Tab");
+                reached = await page.EvaluateAsync<string>("document.activeElement.textContent") == "New budget";
+            }
+
+            Assert.True(reached, "Tab never reached the 'New budget' link");
+            await page.Keyboard.PressAsync("Enter");
+            await page.WaitForURLAsync($"**/console/orgs/{world.OrgId}/budgets/new");
 
             await page.GotoAsync($"/console/orgs/{world.OrgId}/gateways");
             Assert.Equal(((long)gateway["telemetry"]!["events_accepted"]!).ToString(CultureInfo.InvariantCulture), await page.InnerTextAsync("[data-field=accepted]"));
