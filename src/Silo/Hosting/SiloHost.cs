@@ -57,7 +57,7 @@ public static partial class SiloHost
     /// <param name="time">The clock of the domain (periods, certificate checks); tests pass a controllable one.</param>
     public static WebApplication Build(string[] args, TimeProvider? time = null)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        var builder = WebApplication.CreateBuilder(ConfigurationArguments.WithoutReload(args));
         // Lowest precedence: appsettings, environment variables and arguments all override these.
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = Defaults });
         builder.AddBudgetCluster(time ?? ShiftedClock.FromConfiguration(builder.Configuration));
