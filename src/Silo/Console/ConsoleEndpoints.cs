@@ -1,8 +1,5 @@
-using BudgetCluster.Grains.Ledger;
 using BudgetCluster.Silo.Admin.Statements;
 using BudgetCluster.Silo.Admin.Usage;
-using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Options;
 
 namespace BudgetCluster.Silo.Console;
 
@@ -14,23 +11,10 @@ public static class ConsoleEndpoints
         ArgumentNullException.ThrowIfNull(app);
         app.MapGet("/", () => Results.Redirect("/console")).ExcludeFromDescription();
         // The usage API's CSV, for the console's session: the API itself takes only the bearer token.
-        app.MapGet("/console/orgs/{org_id}/usage.csv", UsageCsvAsync).ExcludeFromDescription();
+        app.MapGet("/console/orgs/{org_id}/usage.csv", UsageApi.CsvAsync).ExcludeFromDescription();
         // A statement's JSON as the API serves it, byte for byte.
         app.MapGet("/console/orgs/{org_id}/statements/{period}.json", StatementsApi.GetAsync).ExcludeFromDescription();
         app.MapRazorComponents<ConsoleApp>();
         return app;
-    }
-
-    private static async Task<IResult> UsageCsvAsync(
-        [FromRoute(Name = "org_id")] string orgId,
-        HttpRequest request,
-        IGrainFactory grains,
-        IUsageLedger ledger,
-        TimeProvider time,
-        IOptions<UsageOptions> options)
-    {
-        var (query, view, problem) = await UsageApi.ReadAsync(
-            orgId, request.Query, grains, ledger, time.GetUtcNow(), options.Value.SettleAfter, request.HttpContext.RequestAborted);
-        return problem ?? new UsageCsvResult(view!, query!.GroupBy);
     }
 }

@@ -34,13 +34,27 @@ public static class UsageApi
         return api;
     }
 
-    private static async Task<IResult> UsageAsync(
+    private static Task<IResult> UsageAsync(
         [FromRoute(Name = "org_id")] string orgId,
         HttpRequest request,
         IGrainFactory grains,
         IUsageLedger ledger,
         TimeProvider time,
-        IOptions<UsageOptions> options)
+        IOptions<UsageOptions> options) =>
+        AnswerAsync(orgId, request, grains, ledger, time, options, csv: QueryParameters.Accepts(request, UsageCsvResult.MediaType));
+
+    /// <summary>The usage view as CSV whatever the request accepts: the console's download link.</summary>
+    internal static Task<IResult> CsvAsync(
+        [FromRoute(Name = "org_id")] string orgId,
+        HttpRequest request,
+        IGrainFactory grains,
+        IUsageLedger ledger,
+        TimeProvider time,
+        IOptions<UsageOptions> options) =>
+        AnswerAsync(orgId, request, grains, ledger, time, options, csv: true);
+
+    private static async Task<IResult> AnswerAsync(
+        string orgId, HttpRequest request, IGrainFactory grains, IUsageLedger ledger, TimeProvider time, IOptions<UsageOptions> options, bool csv)
     {
         if (Ids.Check(orgId, "org_id") is { } badId)
         {
@@ -53,7 +67,7 @@ public static class UsageApi
             return problem;
         }
 
-        return QueryParameters.Accepts(request, UsageCsvResult.MediaType)
+        return csv
             ? new UsageCsvResult(view!, query!.GroupBy)
             : TypedResults.Json(view!, AdminJsonContext.Default.UsageView);
     }
