@@ -10,15 +10,6 @@ namespace BudgetCluster.TelemetryIngress.Tests.Budgets;
 /// </summary>
 public sealed class OrgBudgetViewCatchUpTests
 {
-    private static OrgBudgetView NewView()
-    {
-        long sequence = 0;
-        return new OrgBudgetView("acme", () => ++sequence);
-    }
-
-    private static Task Push(OrgBudgetView view, BudgetEventKind kind, BudgetStatus status) =>
-        view.OnNextAsync(new BudgetEvent { Kind = kind, Status = status, OccurredAt = Now });
-
     [Fact]
     public async Task AStatusPastTheLastToldTransition_IsDue_AndTheMissedTransitionIsToldOnce()
     {

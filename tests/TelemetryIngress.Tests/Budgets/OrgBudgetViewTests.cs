@@ -8,15 +8,6 @@ public sealed class OrgBudgetViewTests
 {
     private static readonly (ScopeType, string?)[] OrgScope = [(ScopeType.Org, "acme")];
 
-    private static OrgBudgetView NewView()
-    {
-        long sequence = 0;
-        return new OrgBudgetView("acme", () => ++sequence);
-    }
-
-    private static Task Push(OrgBudgetView view, BudgetEventKind kind, BudgetStatus status) =>
-        view.OnNextAsync(new BudgetEvent { Kind = kind, Status = status, OccurredAt = Now });
-
     [Fact]
     public async Task Load_NewerVersion_ReplacesAndOlderIsIgnored()
     {

@@ -1,4 +1,5 @@
 using BudgetCluster.Grains.Abstractions.Budgets;
+using BudgetCluster.TelemetryIngress.Budgets;
 
 namespace BudgetCluster.TelemetryIngress.Tests.Budgets;
 
@@ -9,6 +10,17 @@ internal static class Statuses
     public static readonly DateTimeOffset Now = new(2026, 11, 15, 12, 0, 0, TimeSpan.Zero);
 
     public static readonly DateTimeOffset MonthEnd = new(2026, 12, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>An empty view of org "acme", numbering its transitions from 1.</summary>
+    public static OrgBudgetView NewView()
+    {
+        long sequence = 0;
+        return new OrgBudgetView("acme", () => ++sequence);
+    }
+
+    /// <summary>Delivers <paramref name="status"/> to <paramref name="view"/> as its org stream would.</summary>
+    public static Task Push(OrgBudgetView view, BudgetEventKind kind, BudgetStatus status) =>
+        view.OnNextAsync(new BudgetEvent { Kind = kind, Status = status, OccurredAt = Now });
 
     /// <summary>A $10 budget of <paramref name="scope"/> with <paramref name="spent"/> spent; exceeded (and, when hard-stop, blocking) at $10.</summary>
     public static BudgetStatus Of(
