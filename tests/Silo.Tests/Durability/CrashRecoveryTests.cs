@@ -35,9 +35,7 @@ public sealed class CrashRecoveryTests : IDisposable
             budgetId = (string)(await admin.PostOkAsync("/api/v1/budgets", """
                 {"org_id":"acme","name":"all","scope":{"type":"org","ref":"acme"},"limit_usd":"1000","period":"month","mode":"hard_stop"}
                 """))["id"]!;
-            var issued = await admin.PostOkAsync("/api/v1/environments/prod/gateway-certificates", """{"dp_id":"dp-1"}""");
-            await File.WriteAllTextAsync(Path.Combine(_dataDirectory, "gw.crt.pem"), (string)issued["certificate_pem"]!);
-            await File.WriteAllTextAsync(Path.Combine(_dataDirectory, "gw.key.pem"), (string)issued["private_key_pem"]!);
+            await GatewayClient.KeepIssuedAsync(admin, _dataDirectory);
             using var gateway = Gateway(first.DataPlaneUri);
 
             for (var i = 0; i < Batches; i++)
@@ -91,13 +89,7 @@ public sealed class CrashRecoveryTests : IDisposable
         }
     }
 
-    private GatewayClient Gateway(Uri dataPlane)
-    {
-        var certificate = X509Certificate2.CreateFromPemFile(
-            Path.Combine(_dataDirectory, "gw.crt.pem"), Path.Combine(_dataDirectory, "gw.key.pem"));
-        var ca = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(_dataDirectory, "pki", "ca.crt.pem")));
-        return new GatewayClient(dataPlane, certificate, ca, "prod", "dp-1");
-    }
+    private GatewayClient Gateway(Uri dataPlane) => GatewayClient.FromFiles(dataPlane, _dataDirectory);
 
     private static long Prompt(int batch, int e) => 100 + (batch * 7) + e;
 

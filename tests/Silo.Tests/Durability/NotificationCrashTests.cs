@@ -85,9 +85,7 @@ public sealed class NotificationCrashTests : IDisposable
             budgetId = (string)(await admin.PostOkAsync("/api/v1/budgets", """
                 {"org_id":"acme","name":"daily","scope":{"type":"api_key","ref":"k-1"},"limit_usd":"1","period":"day","mode":"hard_stop"}
                 """))["id"]!;
-            var issued = await admin.PostOkAsync("/api/v1/environments/prod/gateway-certificates", """{"dp_id":"dp-1"}""");
-            await File.WriteAllTextAsync(Path.Combine(_dataDirectory, "gw.crt.pem"), (string)issued["certificate_pem"]!);
-            await File.WriteAllTextAsync(Path.Combine(_dataDirectory, "gw.key.pem"), (string)issued["private_key_pem"]!);
+            await GatewayClient.KeepIssuedAsync(admin, _dataDirectory);
             using var gateway = Gateway(first.DataPlaneUri);
             var status = await admin.GetOkAsync($"/api/v1/budgets/{budgetId}/status");
             var resets = DateTimeOffset.Parse((string)status["period_resets_at"]!, CultureInfo.InvariantCulture);
@@ -130,11 +128,5 @@ public sealed class NotificationCrashTests : IDisposable
         }
     }
 
-    private GatewayClient Gateway(Uri dataPlane)
-    {
-        var certificate = X509Certificate2.CreateFromPemFile(
-            Path.Combine(_dataDirectory, "gw.crt.pem"), Path.Combine(_dataDirectory, "gw.key.pem"));
-        var ca = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(_dataDirectory, "pki", "ca.crt.pem")));
-        return new GatewayClient(dataPlane, certificate, ca, "prod", "dp-1");
-    }
+    private GatewayClient Gateway(Uri dataPlane) => GatewayClient.FromFiles(dataPlane, _dataDirectory);
 }

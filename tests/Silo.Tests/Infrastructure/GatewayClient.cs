@@ -44,6 +44,26 @@ public sealed class GatewayClient : IDisposable
             dpId);
     }
 
+    /// <summary>
+    /// Issues a certificate for prod/dp-1 and keeps it in <paramref name="directory"/>, for a test
+    /// whose silo process is killed and started again: the restarted one is reached with <see cref="FromFiles"/>.
+    /// </summary>
+    public static async Task KeepIssuedAsync(AdminClient admin, string directory)
+    {
+        ArgumentNullException.ThrowIfNull(admin);
+        var issued = await admin.PostOkAsync("/api/v1/environments/prod/gateway-certificates", """{"dp_id":"dp-1"}""");
+        await File.WriteAllTextAsync(Path.Combine(directory, "gw.crt.pem"), (string)issued["certificate_pem"]!);
+        await File.WriteAllTextAsync(Path.Combine(directory, "gw.key.pem"), (string)issued["private_key_pem"]!);
+    }
+
+    /// <summary>Gateway prod/dp-1 with the certificate <see cref="KeepIssuedAsync"/> kept and the CA of the silo's data directory.</summary>
+    public static GatewayClient FromFiles(Uri dataPlane, string directory)
+    {
+        var certificate = X509Certificate2.CreateFromPemFile(Path.Combine(directory, "gw.crt.pem"), Path.Combine(directory, "gw.key.pem"));
+        var ca = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(directory, "pki", "ca.crt.pem")));
+        return new GatewayClient(dataPlane, certificate, ca, "prod", "dp-1");
+    }
+
     public string EnvironmentId { get; }
 
     public string DpId { get; }
