@@ -55,7 +55,7 @@ public sealed class SiloProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>A separate ingress process on its own data plane port; ready once that port accepts connections.</summary>
+    /// <summary>A separate ingress process on its own data plane port; ready once that port accepts connections and its operations listener answers /healthz.</summary>
     public static Task<SiloProcess> StartIngressAsync(string dataDirectory, params string[] extraArgs) =>
         StartIngressAsync(dataDirectory, LocalEndpoints.FreePort(), extraArgs);
 
@@ -65,16 +65,29 @@ public sealed class SiloProcess : IAsyncDisposable
     /// </summary>
     public static async Task<SiloProcess> StartIngressAsync(string dataDirectory, int dataPlanePort, params string[] extraArgs)
     {
-        var operationsPort = LocalEndpoints.FreePort();
-        var ingress = Launch("TelemetryIngress", "BudgetCluster.TelemetryIngress.dll", dataDirectory, operationsPort, dataPlanePort,
-        [
-            $"--Urls=http://127.0.0.1:{operationsPort}",
-            $"--DataPlane:Url=https://127.0.0.1:{dataPlanePort}",
-            $"--Storage:DataDirectory={dataDirectory}",
-            .. extraArgs,
-        ]);
-        await ingress.WaitUntilAsync(() => LocalEndpoints.AcceptsConnectionsAsync(dataPlanePort));
-        return ingress;
+        for (var attempt = 1; ; attempt++)
+        {
+            var operationsPort = LocalEndpoints.FreePort();
+            var ingress = Launch("TelemetryIngress", "BudgetCluster.TelemetryIngress.dll", dataDirectory, operationsPort, dataPlanePort,
+            [
+                $"--Urls=http://127.0.0.1:{operationsPort}",
+                $"--DataPlane:Url=https://127.0.0.1:{dataPlanePort}",
+                $"--Storage:DataDirectory={dataDirectory}",
+                .. extraArgs,
+            ]);
+            try
+            {
+                // The data plane listener starts before the operations listener: a test that
+                // reads /readyz right after the data plane accepts can find nobody there yet.
+                await ingress.WaitUntilAsync(async () =>
+                    await LocalEndpoints.AcceptsConnectionsAsync(dataPlanePort) && await LocalEndpoints.IsHealthyAsync(ingress.AdminUri));
+                return ingress;
+            }
+            catch (InvalidOperationException ex) when (attempt < 3 && ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+                await ingress.DisposeAsync();
+            }
+        }
     }
 
     private static SiloProcess Launch(string project, string assembly, string dataDirectory, int adminPort, int dataPlanePort, string[] args)
