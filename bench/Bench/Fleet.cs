@@ -14,6 +14,11 @@ internal sealed class Fleet(Gateway[] gateways, string keyPrefix, int keys, int 
     private long _events;
     private long _failures;
 
+    public IReadOnlyList<Gateway> Gateways => gateways;
+
+    /// <summary>The same batches (keys, mix, size) from other gateways, counted afresh.</summary>
+    public Fleet With(Gateway[] others) => new(others, keyPrefix, keys, batchSize);
+
     /// <summary>Events acknowledged (accepted by a 200) so far.</summary>
     public long Events => Interlocked.Read(ref _events);
 

@@ -13,10 +13,14 @@ internal sealed class Gateway : IDisposable
 {
     private static readonly MediaTypeHeaderValue Json = new("application/json");
     private readonly HttpClient _http;
+    private readonly int _connections;
 
     public Gateway(Uri dataPlane, X509Certificate2 certificate, X509Certificate2 ca, string dpId, int connections = 4)
     {
         DpId = dpId;
+        Certificate = certificate;
+        Ca = ca;
+        _connections = connections;
         var handler = new SocketsHttpHandler
         {
             MaxConnectionsPerServer = connections,
@@ -31,6 +35,14 @@ internal sealed class Gateway : IDisposable
     }
 
     public string DpId { get; }
+
+    public X509Certificate2 Certificate { get; }
+
+    /// <summary>The cluster's CA: it issued <see cref="Certificate"/> and the server certificate this gateway trusts.</summary>
+    public X509Certificate2 Ca { get; }
+
+    /// <summary>The same gateway (certificate, connections) posting to another server that <paramref name="trust"/> vouches for.</summary>
+    public Gateway Toward(Uri server, X509Certificate2 trust) => new(server, Certificate, trust, DpId, _connections);
 
     /// <summary>Posts one telemetry batch; returns the status code and the answer.</summary>
     public async Task<(int Status, string Body)> PostTelemetryAsync(ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)

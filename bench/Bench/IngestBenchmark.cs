@@ -47,12 +47,23 @@ internal static class IngestBenchmark
         var ours = await RunWithProgressAsync(fleet, duration, rate);
         var cpu = CpuUse.Now(cluster) - cpuBefore;
 
+        Console.WriteLine("floor (the same gateways and bodies to a bare HTTPS + mTLS listener in this process):");
+        var (floor, floorCpu) = await RunFloorAsync(fleet, warmup, duration, rate);
+
         Report.Table(
             ["run", "events", "seconds", "events/s", "ack p50 ms", "ack p99 ms", "ack max ms", "failed batches"],
-            [Row("cluster: " + cluster.Description, ours), Row("baseline: parse + ledger, no cluster", baseline)]);
+            [
+                Row("cluster: " + cluster.Description, ours),
+                Row("baseline: parse + ledger, no cluster", baseline),
+                Row("floor: HTTPS + mTLS echo, no work", floor),
+            ]);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"ratio (cluster / baseline events/s): {ours.EventsPerSecond / baseline.EventsPerSecond:N2}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"ratio (cluster / floor events/s): {ours.EventsPerSecond / floor.EventsPerSecond:N2}"));
         Console.WriteLine(cpu.Per(ours.Events, "event"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"floor CPU per event (server and load generator, one process): {floorCpu / floor.Events * 1e6:N1} µs"));
         // The baseline's process does the generating too; its warm-up is included (same work per event).
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"baseline CPU per event (generation included): {(baselineCpu.LoadGenerator + baselineCpu.Database) / (baseline.Events * (warmup + duration) / duration) * 1e6:N1} µs"));
@@ -62,6 +73,28 @@ internal static class IngestBenchmark
         }
 
         return 0;
+    }
+
+    /// <summary>The fleet's gateways (certificates, connections, bodies) against <see cref="TransportFloor"/>: warm-up, then the measured run and this process's CPU in it.</summary>
+    private static async Task<(FleetResult Result, double CpuSeconds)> RunFloorAsync(Fleet fleet, TimeSpan warmup, TimeSpan duration, double rate)
+    {
+        await using var floor = await TransportFloor.StartAsync(fleet.Gateways[0].Ca);
+        var gateways = fleet.Gateways.Select(gateway => gateway.Toward(floor.Address, floor.Ca)).ToArray();
+        try
+        {
+            var toFloor = fleet.With(gateways);
+            await RunWithProgressAsync(toFloor, warmup, rate);
+            var before = Cpu.ThisProcessSeconds();
+            var result = await RunWithProgressAsync(toFloor, duration, rate);
+            return (result, Cpu.ThisProcessSeconds() - before);
+        }
+        finally
+        {
+            foreach (var gateway in gateways)
+            {
+                gateway.Dispose();
+            }
+        }
     }
 
     /// <summary>One fleet run with the progress line.</summary>

@@ -20,13 +20,15 @@ public sealed class BenchmarkSmokeTests
     [Theory]
     [InlineData("sqlite", "1")]
     [InlineData("postgres", "2")]
-    public async Task IngestBenchmark_TinyRun_PrintsClusterBaselineAndRatio(string store, string silos)
+    public async Task IngestBenchmark_TinyRun_PrintsClusterBaselineFloorAndRatios(string store, string silos)
     {
         var output = await RunAsync("ingest", "--store", store, "--silos", silos, "--gateways", "2", "--batch", "20", "--duration", "2", "--warmup", "1");
 
         Assert.Contains("| cluster: ", output, StringComparison.Ordinal);
         Assert.Contains("| baseline: parse + ledger, no cluster", output, StringComparison.Ordinal);
         Assert.Contains("ratio (cluster / baseline events/s):", output, StringComparison.Ordinal);
+        Assert.Contains("| floor: HTTPS + mTLS echo, no work", output, StringComparison.Ordinal);
+        Assert.Contains("ratio (cluster / floor events/s):", output, StringComparison.Ordinal);
         Assert.Contains("CPU per event: cluster processes", output, StringComparison.Ordinal);
         Assert.DoesNotContain("last failure:", output, StringComparison.Ordinal);
     }
