@@ -11,6 +11,7 @@ return args.FirstOrDefault() switch
     "usage-query" => await UsageQueryBenchmark.RunAsync(options),
     "rollup-cost" => await RollupCostBenchmark.RunAsync(options),
     "fold" => await FoldBenchmark.RunAsync(options),
+    "definitions" => await DefinitionsBenchmark.RunAsync(options),
     _ => Usage(),
 };
 
@@ -25,5 +26,6 @@ static int Usage()
     Console.Error.WriteLine("  " + UsageQueryBenchmark.Usage);
     Console.Error.WriteLine("  " + RollupCostBenchmark.Usage);
     Console.Error.WriteLine("  " + FoldBenchmark.Usage);
+    Console.Error.WriteLine("  " + DefinitionsBenchmark.Usage);
     return 2;
 }

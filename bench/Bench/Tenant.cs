@@ -60,13 +60,18 @@ internal sealed class Tenant : IDisposable
     /// <summary>Creates a budget; returns its id.</summary>
     public async Task<string> CreateBudgetAsync(string scopeType, string scopeRef, decimal limitUsd, string mode = "hard_stop")
     {
-        var limit = limitUsd.ToString(CultureInfo.InvariantCulture);
-        var created = await SendAsync(HttpMethod.Post, "/api/v1/budgets", $$$"""
-            {"org_id":"{{{OrgId}}}","name":"{{{scopeType}}} {{{scopeRef}}}","scope":{"type":"{{{scopeType}}}","ref":"{{{scopeRef}}}"},
-             "limit_usd":"{{{limit}}}","period":"month","mode":"{{{mode}}}"}
-            """);
+        var created = await SendAsync(HttpMethod.Post, "/api/v1/budgets", BudgetBody(scopeType, scopeRef, limitUsd, mode));
         return (string)created["id"]!;
     }
+
+    /// <summary>Replaces a budget's policy (<c>PUT /budgets/{id}</c>).</summary>
+    public Task PutBudgetAsync(string budgetId, string scopeType, string scopeRef, decimal limitUsd, string mode = "hard_stop") =>
+        SendAsync(HttpMethod.Put, "/api/v1/budgets/" + budgetId, BudgetBody(scopeType, scopeRef, limitUsd, mode));
+
+    private string BudgetBody(string scopeType, string scopeRef, decimal limitUsd, string mode) => $$$"""
+        {"org_id":"{{{OrgId}}}","name":"{{{scopeType}}} {{{scopeRef}}}","scope":{"type":"{{{scopeType}}}","ref":"{{{scopeRef}}}"},
+         "limit_usd":"{{{limitUsd.ToString(CultureInfo.InvariantCulture)}}}","period":"month","mode":"{{{mode}}}"}
+        """;
 
     /// <summary>Creates many budgets, several requests at a time; returns their ids in order.</summary>
     public async Task<string[]> CreateBudgetsAsync(int count, Func<int, (string Type, string Ref, decimal Limit)> budget, int parallel = 8)

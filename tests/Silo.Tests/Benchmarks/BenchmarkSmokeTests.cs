@@ -60,6 +60,15 @@ public sealed class BenchmarkSmokeTests
         Assert.Contains("created and charged 20 budgets", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task DefinitionsBenchmark_TinyRun_ReportsEveryStep()
+    {
+        var output = await RunAsync("definitions", "--budgets", "20", "--steps", "2", "--gateways", "1", "--changes", "3");
+
+        Assert.Matches(@"\| 10\s+\|\s+[\d,]+ \|\s+[\d.,]+ \|", output);
+        Assert.Matches(@"\| 20\s+\|\s+[\d,]+ \|\s+[\d.,]+ \|", output);
+    }
+
     private static async Task<string> RunAsync(params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
