@@ -60,6 +60,14 @@ public interface IEnvironmentGrain : IGrainWithStringKey
     [Alias("update-org-settings")]
     Task UpdateOrgSettingsAsync(OrgSettings settings);
 
+    /// <summary>
+    /// Passes one change of the org's budget index on to every gateway of the environment; stores
+    /// nothing (the org grain owns the index). A gateway that cannot be reached is logged: it
+    /// fetches the index from the org when it next finds itself behind.
+    /// </summary>
+    [Alias("update-budget-index")]
+    Task UpdateBudgetIndexAsync(BudgetIndexChange change);
+
     /// <summary>Records a gateway of this environment (certificate issued); idempotent, durable when it returns.</summary>
     [Alias("register-gateway")]
     Task RegisterGatewayAsync(string dpId);

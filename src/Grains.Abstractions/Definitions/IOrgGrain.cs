@@ -6,7 +6,9 @@ namespace BudgetCluster.Grains.Abstractions.Definitions;
 
 /// <summary>
 /// An organization: its definition, its environments and the registry of its budgets. Key: <c>org_id</c>.
-/// Pushes <see cref="OrgSettings"/> (fail mode, budget index) to every environment on each change.
+/// Pushes <see cref="OrgSettings"/> (fail mode) to every environment on each change, and each
+/// change of its <see cref="BudgetIndex"/> as a <see cref="BudgetIndexChange"/> through the
+/// environments to their gateways.
 /// </summary>
 [Alias("budgetcluster.org")]
 public interface IOrgGrain : IGrainWithStringKey
@@ -93,7 +95,20 @@ public interface IOrgGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task WakeBudgetsAsync();
 
-    /// <summary>The current settings (fail mode, budget index).</summary>
+    /// <summary>The current settings (fail mode).</summary>
     [Alias("get-settings")]
     Task<OrgSettings> GetSettingsAsync();
+
+    /// <summary>
+    /// The budget index as stored: what a gateway fetches when it activates or finds it missed a
+    /// change. Interleaves (an immutable snapshot): the org may be waiting on that gateway's push.
+    /// </summary>
+    [Alias("get-budget-index")]
+    [AlwaysInterleave]
+    Task<BudgetIndex> GetBudgetIndexAsync();
+
+    /// <summary>The stored budget index's version: a gateway's timer compares it with its own before fetching the index.</summary>
+    [Alias("get-budget-index-version")]
+    [AlwaysInterleave]
+    Task<long> GetBudgetIndexVersionAsync();
 }

@@ -1,4 +1,5 @@
 using BudgetCluster.Grains.Abstractions.Definitions;
+using Orleans.Concurrency;
 
 namespace BudgetCluster.Grains.Abstractions.Gateways;
 
@@ -32,4 +33,14 @@ public interface IGatewayGrain : IGrainWithStringKey
     /// </summary>
     [Alias("update-catalog")]
     Task UpdateCatalogAsync(EnvironmentCatalog catalog);
+
+    /// <summary>
+    /// Applies one change of the org's budget index when it follows the gateway's version; when a
+    /// change is missing before it, fetches the whole index from the org. Older changes are ignored.
+    /// Interleaves: applying is one synchronous step between the gateway's turns, and the org that
+    /// pushes may be waiting on this gateway's fetch.
+    /// </summary>
+    [Alias("update-budget-index")]
+    [AlwaysInterleave]
+    Task UpdateBudgetIndexAsync(BudgetIndexChange change);
 }

@@ -10,43 +10,108 @@ namespace BudgetCluster.Grains.Budgets;
 /// Which budgets an event counts toward, and in which of their periods: the budgets of its
 /// organization, its environment and its model's provider key, and, when its API key is bound to
 /// the gateway's environment, the key's own, its team's and its member's (team and member budgets
-/// are org-wide, so they collect from every environment, each through keys bound there). Built once
-/// per catalog version, so resolving an event is dictionary lookups, never a call.
+/// are org-wide, so they collect from every environment, each through keys bound there). Resolving
+/// an event is dictionary lookups, never a call. One gateway grain owns each router and changes it
+/// in place, between its turns: a new catalog (<see cref="UseCatalog"/>), a whole budget index
+/// (<see cref="UseIndex"/>) or one change of it (<see cref="TryApply"/>, the cost of one budget
+/// whatever the org's size).
 /// </summary>
 public sealed class BudgetRouter
 {
     private readonly string _environmentId;
-    private readonly EnvironmentCatalog _catalog;
-    private readonly Dictionary<(ScopeType, string), Route[]> _routes;
+    private readonly Dictionary<string, BudgetIndexEntry> _entries = new(StringComparer.Ordinal);
+    private readonly Dictionary<(ScopeType, string), Route[]> _routes = [];
+    private EnvironmentCatalog _catalog;
 
-    private BudgetRouter(string environmentId, EnvironmentCatalog catalog, Dictionary<(ScopeType, string), Route[]> routes)
+    private BudgetRouter(string environmentId, EnvironmentCatalog catalog)
     {
         _environmentId = environmentId;
         _catalog = catalog;
-        _routes = routes;
     }
 
     public long CatalogVersion => _catalog.Version;
 
-    public static BudgetRouter For(string environmentId, EnvironmentCatalog catalog)
+    /// <summary>The version of the budget index routed by; -1 before any.</summary>
+    public long IndexVersion { get; private set; } = -1;
+
+    public static BudgetRouter For(string environmentId, EnvironmentCatalog catalog, BudgetIndex? index = null)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        var zones = new Dictionary<string, TimeZoneInfo>(StringComparer.Ordinal);
-        var routes = (catalog.Org?.Budgets ?? [])
-            .GroupBy(entry => (entry.Scope.Type, entry.Scope.Ref))
-            .ToDictionary(
-                group => group.Key,
-                group => group.Select(entry => new Route(entry.BudgetId, entry.Period, Zone(entry.TimeZone))).ToArray());
-        return new BudgetRouter(environmentId, catalog, routes);
-
-        TimeZoneInfo Zone(string id)
+        var router = new BudgetRouter(environmentId, catalog);
+        if (index is not null)
         {
-            if (!zones.TryGetValue(id, out var zone))
-            {
-                zones[id] = zone = TimeZoneInfo.FindSystemTimeZoneById(id);
-            }
+            router.UseIndex(index);
+        }
 
-            return zone;
+        return router;
+    }
+
+    /// <summary>Prices and bindings from now on come from <paramref name="catalog"/>; the budget index stays.</summary>
+    public void UseCatalog(EnvironmentCatalog catalog) => _catalog = catalog ?? throw new ArgumentNullException(nameof(catalog));
+
+    /// <summary>Routes by <paramref name="index"/> from now on, in place of every entry before.</summary>
+    public void UseIndex(BudgetIndex index)
+    {
+        ArgumentNullException.ThrowIfNull(index);
+        _entries.Clear();
+        _routes.Clear();
+        foreach (var (budgetId, entry) in index.Entries)
+        {
+            _entries[budgetId] = entry;
+        }
+
+        foreach (var group in index.Entries.Values.GroupBy(entry => (entry.Scope.Type, entry.Scope.Ref)))
+        {
+            _routes[group.Key] = [.. group.OrderBy(entry => entry.BudgetId, StringComparer.Ordinal).Select(Route.Of)];
+        }
+
+        IndexVersion = index.Version;
+    }
+
+    /// <summary>
+    /// Applies <paramref name="change"/> when it follows <see cref="IndexVersion"/>; true when it did
+    /// or when it is not newer. False when changes are missing before it (or it carries none): the
+    /// caller fetches the whole index.
+    /// </summary>
+    public bool TryApply(BudgetIndexChange change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        if (change.Version <= IndexVersion)
+        {
+            return true;
+        }
+
+        if (change.Version != IndexVersion + 1 || change.BudgetId is not { } budgetId)
+        {
+            return false;
+        }
+
+        if (_entries.Remove(budgetId, out var old))
+        {
+            Reroute((old.Scope.Type, old.Scope.Ref), routes => routes.Where(route => route.BudgetId != budgetId));
+        }
+
+        if (change.Entry is { } entry)
+        {
+            _entries[budgetId] = entry;
+            Reroute((entry.Scope.Type, entry.Scope.Ref), routes => routes.Append(Route.Of(entry)).OrderBy(route => route.BudgetId, StringComparer.Ordinal));
+        }
+
+        IndexVersion = change.Version;
+        return true;
+    }
+
+    /// <summary>Replaces one scope's routes (a handful of budgets at most), dropping the scope when none remain.</summary>
+    private void Reroute((ScopeType, string) scope, Func<IEnumerable<Route>, IEnumerable<Route>> change)
+    {
+        var routes = change(_routes.GetValueOrDefault(scope) ?? []).ToArray();
+        if (routes.Length == 0)
+        {
+            _routes.Remove(scope);
+        }
+        else
+        {
+            _routes[scope] = routes;
         }
     }
 
@@ -101,5 +166,9 @@ public sealed class BudgetRouter
             ? binding
             : null;
 
-    private sealed record Route(string BudgetId, BudgetPeriod Period, TimeZoneInfo Zone);
+    private sealed record Route(string BudgetId, BudgetPeriod Period, TimeZoneInfo Zone)
+    {
+        // The runtime caches zones by id, so a whole index looks each one up once.
+        public static Route Of(BudgetIndexEntry entry) => new(entry.BudgetId, entry.Period, TimeZoneInfo.FindSystemTimeZoneById(entry.TimeZone));
+    }
 }

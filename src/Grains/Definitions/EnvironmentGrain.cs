@@ -144,6 +144,23 @@ internal sealed partial class EnvironmentGrain(
         return CommitCatalogChangeAsync();
     }
 
+    public Task UpdateBudgetIndexAsync(BudgetIndexChange change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        var environmentId = this.GetPrimaryKeyString();
+        return Task.WhenAll(state.State.Gateways.Select(async dpId =>
+        {
+            try
+            {
+                await GrainFactory.GetGrain<IGatewayGrain>(GatewayKey.Format(environmentId, dpId)).UpdateBudgetIndexAsync(change);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                LogIndexPushFailed(logger, ex, environmentId, dpId, change.Version);
+            }
+        }));
+    }
+
     public async Task RegisterGatewayAsync(string dpId)
     {
         if (state.State.Gateways.Add(dpId))
@@ -227,6 +244,9 @@ internal sealed partial class EnvironmentGrain(
 
     [LoggerMessage(5001, LogLevel.Warning, "Environment {EnvironmentId} could not push catalog {Version} to gateway {DpId}")]
     private static partial void LogPushFailed(ILogger logger, Exception exception, string environmentId, string dpId, long version);
+
+    [LoggerMessage(5003, LogLevel.Warning, "Environment {EnvironmentId} could not push budget index {Version} to gateway {DpId}; it fetches the index when it finds itself behind")]
+    private static partial void LogIndexPushFailed(ILogger logger, Exception exception, string environmentId, string dpId, long version);
 
     [LoggerMessage(5002, LogLevel.Warning, "Environment {EnvironmentId} could not publish catalog {Version} to the data plane")]
     private static partial void LogPublishFailed(ILogger logger, Exception exception, string environmentId, long version);

@@ -10,7 +10,9 @@ namespace BudgetCluster.Grains.Definitions;
 /// <summary>
 /// An organization, its environments and its budgets. State (<see cref="OrgState"/>) is written
 /// on every change before the call returns; then the new <see cref="OrgSettings"/> are pushed to
-/// every environment, which pushes them on to its gateways.
+/// every environment, which pushes them on to its gateways, and a budget change goes the same way
+/// as one <see cref="BudgetIndexChange"/> (never the whole index, which gateways fetch when they
+/// activate or find they missed a change).
 /// <para>
 /// The org grain is the single owner of its budgets' definitions: a budget's policy is stored
 /// here first (marked pending), then given to the budget grain, which keeps the copy it evaluates
@@ -31,15 +33,24 @@ internal sealed partial class OrgGrain(
     /// <summary>Per budget, the end of the period it was last seen in (memory only: a new activation asks every budget once).</summary>
     private Dictionary<string, DateTimeOffset>? _periodEnds;
     private OrgSettings? _settings;
+    /// <summary>Changed only after a write stored it: <see cref="GetBudgetIndexAsync"/> interleaves with writes in progress.</summary>
+    private BudgetIndex _index = BudgetIndex.Empty;
 
     private OrgSettings Settings => _settings ??= new OrgSettings
     {
         Version = state.State.SettingsVersion,
         FailMode = state.State.Definition?.FailMode ?? FailMode.Sticky,
-        Budgets = state.State.Budgets
-            .Select(pair => new BudgetIndexEntry(pair.Key, pair.Value.Scope, pair.Value.Period, pair.Value.TimeZone, pair.Value.Mode))
-            .ToImmutableArray(),
     };
+
+    /// <summary>The index of the stored registry, without budgets whose grain may not have their policy yet (pending).</summary>
+    private BudgetIndex IndexOfStoredState() => new(
+        state.State.BudgetIndexVersion,
+        state.State.Budgets
+            .Where(pair => !state.State.PendingBudgets.Contains(pair.Key))
+            .ToImmutableDictionary(pair => pair.Key, pair => EntryOf(pair.Key, pair.Value), StringComparer.Ordinal));
+
+    private static BudgetIndexEntry EntryOf(string budgetId, BudgetPolicy policy) =>
+        new(budgetId, policy.Scope, policy.Period, policy.TimeZone, policy.Mode);
 
     public async Task PutOrgAsync(OrgDefinition definition)
     {
@@ -154,9 +165,15 @@ internal sealed partial class OrgGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _index = IndexOfStoredState();
         if (state.State.PendingBudgets.Count > 0 || state.State.DeletingBudgets.Count > 0)
         {
-            await CompletePendingAsync();
+            // Right after activation, not in it: completing pushes to gateways, and a gateway
+            // activating meanwhile asks this org for its index, which waits for the activation.
+            _pendingTimer = this.RegisterGrainTimer(
+                static (grain, _) => grain.CompletePendingAsync(),
+                this,
+                new GrainTimerCreationOptions(TimeSpan.Zero, PendingRetryInterval));
         }
 
         // An org stored before the directory existed lists itself the first time it is used;
@@ -197,21 +214,27 @@ internal sealed partial class OrgGrain(
         }
 
         var changed = !state.State.Budgets.TryGetValue(budgetId, out var stored) || stored != policy;
+        var change = new BudgetIndexChange(_index.Version, null, null);
         if (changed || state.State.PendingBudgets.Contains(budgetId))
         {
             state.State.Budgets[budgetId] = policy;
             state.State.PendingBudgets.Add(budgetId);
             state.State.DeletingBudgets.Remove(budgetId);
-            state.State.SettingsVersion += changed ? 1 : 0;
+            // Also for a pending one unchanged: the index did not have it, and gets it now.
+            state.State.BudgetIndexVersion++;
             await state.WriteOrResetAsync(this);
-            _settings = null;
             await CompleteOrRetryLaterAsync(() => budget.DefineBudgetAsync(policy));
             state.State.PendingBudgets.Remove(budgetId);
             await state.WriteOrResetAsync(this);
+            // Into the index only once the budget grain has the policy: a budget applies no
+            // delta before, and a gateway may fetch the index at any moment.
+            change = new BudgetIndexChange(state.State.BudgetIndexVersion, budgetId, EntryOf(budgetId, policy));
+            _index = new BudgetIndex(change.Version, _index.Entries.SetItem(budgetId, change.Entry!));
         }
 
-        // Also when nothing changed: a retried request repairs an environment a failed push missed.
-        await PushSettingsAsync();
+        // Also when nothing changed: a retried request repairs a gateway a failed push missed (it
+        // hears the version and fetches the index).
+        await PushIndexChangeAsync(change);
     }
 
     public async Task<bool> DeleteBudgetAsync(string budgetId)
@@ -223,17 +246,19 @@ internal sealed partial class OrgGrain(
             return false;
         }
 
+        var change = new BudgetIndexChange(_index.Version, null, null);
         if (known)
         {
             state.State.PendingBudgets.Remove(budgetId);
             state.State.DeletingBudgets.Add(budgetId);
-            state.State.SettingsVersion++;
+            state.State.BudgetIndexVersion++;
             await state.WriteOrResetAsync(this);
-            _settings = null;
+            change = new BudgetIndexChange(state.State.BudgetIndexVersion, budgetId, null);
+            _index = new BudgetIndex(change.Version, _index.Entries.Remove(budgetId));
         }
 
         // Out of the index before the grain clears it: no gateway counts toward it any more.
-        await PushSettingsAsync();
+        await PushIndexChangeAsync(change);
         await CompleteOrRetryLaterAsync(() => GrainFactory.GetGrain<IBudgetGrain>(budgetId).DeleteBudgetAsync());
         state.State.DeletingBudgets.Remove(budgetId);
         await state.WriteOrResetAsync(this);
@@ -249,6 +274,10 @@ internal sealed partial class OrgGrain(
         Task.FromResult(state.State.Budgets.Select(pair => new OrgBudget(pair.Key, pair.Value)).ToImmutableArray());
 
     public Task<OrgSettings> GetSettingsAsync() => Task.FromResult(Settings);
+
+    public Task<BudgetIndex> GetBudgetIndexAsync() => Task.FromResult(_index);
+
+    public Task<long> GetBudgetIndexVersionAsync() => Task.FromResult(_index.Version);
 
     private async Task CommitSettingsChangeAsync()
     {
@@ -278,9 +307,12 @@ internal sealed partial class OrgGrain(
                 state.State.DeletingBudgets.Remove(budgetId);
             }
 
+            // A new version: the completed budgets join the index (or leave it) only now.
+            state.State.BudgetIndexVersion++;
             await state.WriteStateAsync();
-            // The push may be what the crash interrupted; environments ignore settings they have.
-            await PushSettingsAsync();
+            _index = IndexOfStoredState();
+            // The push may be what the crash interrupted: gateways behind this version fetch the index.
+            await PushIndexChangeAsync(new BudgetIndexChange(_index.Version, null, null));
             _pendingTimer?.Dispose();
             _pendingTimer = null;
         }
@@ -319,6 +351,11 @@ internal sealed partial class OrgGrain(
 
     [LoggerMessage(5101, LogLevel.Warning, "Org {OrgId} could not complete a budget definition or deletion; will retry")]
     private static partial void LogPendingFailed(ILogger logger, Exception exception, string orgId);
+
+    /// <summary>Through every environment to its gateways. Idempotent; a failure reaches the caller, who retries.</summary>
+    private Task PushIndexChangeAsync(BudgetIndexChange change) =>
+        Task.WhenAll(state.State.Environments.Select(environmentId =>
+            GrainFactory.GetGrain<IEnvironmentGrain>(environmentId).UpdateBudgetIndexAsync(change)));
 
     /// <summary>Idempotent: environments ignore settings not newer than theirs. A failure reaches the caller, who retries.</summary>
     private Task PushSettingsAsync()

@@ -11,7 +11,7 @@ public sealed class OrgState
     [Id(0)] public OrgDefinition? Definition { get; set; }
     [Id(1)] public SortedSet<string> Environments { get; set; } = new(StringComparer.Ordinal);
     [Id(2)] public SortedDictionary<string, BudgetPolicy> Budgets { get; set; } = new(StringComparer.Ordinal);
-    /// <summary>Increases with every change of fail mode or budgets, across restarts.</summary>
+    /// <summary>Increases with every change of the org's settings (fail mode), across restarts; before the budget index had its own version, with every budget change too.</summary>
     [Id(3)] public long SettingsVersion { get; set; }
     /// <summary>Budgets whose grain may not yet have the policy in <see cref="Budgets"/>: defined, not yet confirmed.</summary>
     [Id(4)] public SortedSet<string> PendingBudgets { get; set; } = new(StringComparer.Ordinal);
@@ -23,4 +23,6 @@ public sealed class OrgState
     [Id(7)] public DateTimeOffset? CreatedAt { get; set; }
     /// <summary>Environments of this org since deleted: the ledger keeps their usage, and statements count it.</summary>
     [Id(8)] public SortedSet<string> FormerEnvironments { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>Increases with every budget definition or deletion, across restarts: the <see cref="Abstractions.Definitions.BudgetIndex"/> version.</summary>
+    [Id(9)] public long BudgetIndexVersion { get; set; }
 }

@@ -43,6 +43,8 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
     private string _dpId = "";
     private EnvironmentCatalog _catalog = EnvironmentCatalog.Empty;
     private BudgetRouter _router = BudgetRouter.For("", EnvironmentCatalog.Empty);
+    /// <summary>The org whose budget index <see cref="_router"/> routes by.</summary>
+    private string? _indexOrgId;
     /// <summary>Per budget, its deltas not yet delivered, in sequence order, and whether one is in flight.</summary>
     private readonly Dictionary<string, BudgetOutbox> _outboxes = new(StringComparer.Ordinal);
     private long _lastSequence;
@@ -64,8 +66,9 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         (_environmentId, _dpId) = GatewayKey.Parse(this.GetPrimaryKeyString());
+        _router = BudgetRouter.For(_environmentId, EnvironmentCatalog.Empty);
         var environment = GrainFactory.GetGrain<IEnvironmentGrain>(_environmentId);
-        SetCatalog(await environment.GetCatalogAsync());
+        await UpdateCatalogAsync(await environment.GetCatalogAsync());
         await environment.AnnounceGatewayAsync(_dpId);
 
         var state = _state.State;
@@ -244,15 +247,43 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
         return Task.FromResult(detail);
     }
 
-    public Task UpdateCatalogAsync(EnvironmentCatalog catalog)
+    public async Task UpdateCatalogAsync(EnvironmentCatalog catalog)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        if (catalog.Version > _catalog.Version)
+        if (catalog.Version <= _catalog.Version)
         {
-            SetCatalog(catalog);
+            return;
         }
 
-        return Task.CompletedTask;
+        var orgChanged = catalog.OrgId != _catalog.OrgId || _router.IndexVersion < 0;
+        _catalog = catalog;
+        _router.UseCatalog(catalog);
+        if (orgChanged)
+        {
+            // The environment's org is known (or another) from now on: route by its budget index.
+            await FetchBudgetIndexAsync();
+        }
+    }
+
+    public async Task UpdateBudgetIndexAsync(BudgetIndexChange change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        if (!_router.TryApply(change))
+        {
+            await FetchBudgetIndexAsync();
+        }
+    }
+
+    /// <summary>The whole budget index of the catalog's org, adopted when newer than the one routed by (fetches may interleave).</summary>
+    private async Task FetchBudgetIndexAsync()
+    {
+        var orgId = _catalog.OrgId;
+        var index = orgId is null ? BudgetIndex.Empty : await GrainFactory.GetGrain<IOrgGrain>(orgId).GetBudgetIndexAsync();
+        if (orgId == _catalog.OrgId && (index.Version > _router.IndexVersion || _indexOrgId != orgId))
+        {
+            _router.UseIndex(index);
+            _indexOrgId = orgId;
+        }
     }
 
     /// <summary>The priced, attributed ledger row of the event at <paramref name="position"/>, or why it cannot be priced, attributed or stored.</summary>
@@ -304,12 +335,6 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
         {
             counts[rejection.Reason] = counts.GetValueOrDefault(rejection.Reason) + 1;
         }
-    }
-
-    private void SetCatalog(EnvironmentCatalog catalog)
-    {
-        _catalog = catalog;
-        _router = BudgetRouter.For(_environmentId, catalog);
     }
 
     /// <summary>Queues a delta for its budget; the task completes with the budget's answer, or null when delivery failed for now.</summary>
@@ -433,6 +458,11 @@ internal sealed partial class GatewayGrain : Grain, IGatewayGrain
         try
         {
             await UpdateCatalogAsync(await GrainFactory.GetGrain<IEnvironmentGrain>(_environmentId).GetCatalogAsync());
+            // And a budget index change that was missed: the version first, the index only when it moved.
+            if (_catalog.OrgId is { } orgId && await GrainFactory.GetGrain<IOrgGrain>(orgId).GetBudgetIndexVersionAsync() != _router.IndexVersion)
+            {
+                await FetchBudgetIndexAsync();
+            }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

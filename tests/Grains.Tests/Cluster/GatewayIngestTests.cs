@@ -137,6 +137,52 @@ public sealed class GatewayIngestTests(GrainClusterFixture cluster)
         Assert.Equal(6, usage.Requests);
     }
 
+    [Fact]
+    public async Task IngestTelemetry_GatewayActivatedAfterTheBudgets_RoutesByTheIndexItFetchedFromTheOrg()
+    {
+        await TestClock.AwayFromPeriodBoundaryAsync();
+        var tenant = await TenantAsync();
+        var budget = await tenant.BudgetAsync(ScopeType.Environment, tenant.EnvironmentId);
+        var late = tenant.Gateway("dp-late-" + Guid.NewGuid().ToString("N")[..6]);
+
+        var result = await late.IngestTelemetryAsync(Batch(Event("late", 1.25m)));
+
+        Assert.Equal(1, result.Accepted);
+        Assert.Equal([1.25m], await AttributedAsync(budget));
+    }
+
+    [Fact]
+    public async Task IngestTelemetry_BudgetWhoseFirstDefinitionFailed_IsRoutedOnceTheOrgCompletesIt()
+    {
+        await TestClock.AwayFromPeriodBoundaryAsync();
+        var tenant = await TenantAsync();
+        var gateway = tenant.Gateway("dp");
+        await gateway.IngestTelemetryAsync(Batch(Event("before", 1.00m)));
+        var id = "b-" + Guid.NewGuid().ToString("N")[..12];
+        var budget = cluster.Grains.GetGrain<IBudgetGrain>(id);
+        FaultyGrainStorage.FailWrites(budget.GetGrainId());
+        await Assert.ThrowsAnyAsync<Exception>(() => tenant.DefineAsync(id, ScopeType.Environment, tenant.EnvironmentId));
+        FaultyGrainStorage.Heal(budget.GetGrainId());
+
+        // The org's retry completes the definition, then tells the gateways the index's new version
+        // (no change with it): the gateway, now behind, fetches the index.
+        var deadline = Stopwatch.StartNew();
+        while (await budget.GetBudgetAsync() is null && deadline.Elapsed < TimeSpan.FromSeconds(15))
+        {
+            await Task.Delay(100);
+        }
+
+        await Task.Delay(200);
+        var result = await gateway.IngestTelemetryAsync(Batch(Event("after", 2.00m)));
+
+        Assert.Equal(1, result.Accepted);
+        Assert.Equal([2.00m], await AttributedAsync(budget));
+    }
+
+    /// <summary>What gateways routed to <paramref name="budget"/> this month, as stored (not the budget's spend, which a re-base would complete anyway).</summary>
+    private async Task<decimal[]> AttributedAsync(IBudgetGrain budget) =>
+        [.. (await cluster.Ledger.ReadBudgetAttributionsAsync(budget.GetPrimaryKeyString(), TestClock.Now.AddDays(-40))).Select(row => row.CostUsd)];
+
     private async Task<Tenant> TenantAsync()
     {
         var suffix = Guid.NewGuid().ToString("N")[..10];
@@ -185,6 +231,12 @@ public sealed class GatewayIngestTests(GrainClusterFixture cluster)
         public async Task<IBudgetGrain> BudgetAsync(ScopeType type, string reference, string zone = "UTC", decimal limit = 100m)
         {
             var id = "b-" + Guid.NewGuid().ToString("N")[..12];
+            await DefineAsync(id, type, reference, zone, limit);
+            return Grains.GetGrain<IBudgetGrain>(id);
+        }
+
+        public Task DefineAsync(string id, ScopeType type, string reference, string zone = "UTC", decimal limit = 100m)
+        {
             var policy = new BudgetPolicy
             {
                 OrgId = OrgId,
@@ -196,8 +248,7 @@ public sealed class GatewayIngestTests(GrainClusterFixture cluster)
                 TimeZone = zone,
                 Thresholds = ImmutableArray.Create(0.8m),
             };
-            await Grains.GetGrain<IOrgGrain>(OrgId).DefineBudgetAsync(id, policy);
-            return Grains.GetGrain<IBudgetGrain>(id);
+            return Grains.GetGrain<IOrgGrain>(OrgId).DefineBudgetAsync(id, policy);
         }
     }
 }

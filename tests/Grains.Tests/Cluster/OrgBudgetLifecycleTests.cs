@@ -37,7 +37,7 @@ public sealed class OrgBudgetLifecycleTests(GrainClusterFixture cluster)
 
         await Assert.ThrowsAnyAsync<Exception>(() => org.DeleteBudgetAsync(id));
         Assert.DoesNotContain(await org.ListBudgetsAsync(), b => b.BudgetId == id);
-        Assert.DoesNotContain((await org.GetSettingsAsync()).Budgets, b => b.BudgetId == id);
+        Assert.False((await org.GetBudgetIndexAsync()).Entries.ContainsKey(id));
         FaultyGrainStorage.Heal(budget.GetGrainId());
 
         Assert.Null(await EventuallyAsync(budget.GetBudgetAsync, policy => policy is null));
