@@ -15,14 +15,16 @@ namespace BudgetCluster.Grains.Definitions;
 /// activate or find they missed a change).
 /// <para>
 /// The org grain is the single owner of its budgets' definitions: a budget's policy is stored
-/// here first (marked pending), then given to the budget grain, which keeps the copy it evaluates
-/// with. A crash between the steps leaves the entry pending, and the next activation (or the
-/// retry timer) completes it; deletion goes the same way through <see cref="OrgState.DeletingBudgets"/>.
+/// first (marked pending, one row of the registry table: <see cref="OrgRegistry"/>), then given to
+/// the budget grain, which keeps the copy it evaluates with. A crash between the steps leaves the
+/// entry pending, and the next activation (or the retry timer) completes it; deletion goes the
+/// same way through <see cref="OrgRegistry.Deleting"/>.
 /// </para>
 /// </summary>
 [GrainType("org")]
 internal sealed partial class OrgGrain(
     [PersistentState("org", GrainStorageNames.Default)] IPersistentState<OrgState> state,
+    BudgetRegistryStore registryStore,
     TimeProvider time,
     ILogger<OrgGrain> logger)
     : Grain, IOrgGrain
@@ -35,6 +37,7 @@ internal sealed partial class OrgGrain(
     private OrgSettings? _settings;
     /// <summary>Changed only after a write stored it: <see cref="GetBudgetIndexAsync"/> interleaves with writes in progress.</summary>
     private BudgetIndex _index = BudgetIndex.Empty;
+    private OrgRegistry _registry = null!;
 
     private OrgSettings Settings => _settings ??= new OrgSettings
     {
@@ -44,9 +47,9 @@ internal sealed partial class OrgGrain(
 
     /// <summary>The index of the stored registry, without budgets whose grain may not have their policy yet (pending).</summary>
     private BudgetIndex IndexOfStoredState() => new(
-        state.State.BudgetIndexVersion,
-        state.State.Budgets
-            .Where(pair => !state.State.PendingBudgets.Contains(pair.Key))
+        _registry.IndexVersion,
+        _registry.Budgets
+            .Where(pair => !_registry.Pending.Contains(pair.Key))
             .ToImmutableDictionary(pair => pair.Key, pair => EntryOf(pair.Key, pair.Value), StringComparer.Ordinal));
 
     private static BudgetIndexEntry EntryOf(string budgetId, BudgetPolicy policy) =>
@@ -82,8 +85,8 @@ internal sealed partial class OrgGrain(
         if (Remaining.Describe(
             $"org '{this.GetPrimaryKeyString()}'",
             ("environment", "environments", state.State.Environments),
-            ("budget", "budgets", state.State.Budgets.Keys),
-            ("budget still being deleted", "budgets still being deleted", state.State.DeletingBudgets),
+            ("budget", "budgets", _registry.Budgets.Keys),
+            ("budget still being deleted", "budgets still being deleted", _registry.Deleting),
             ("webhook", "webhooks", [.. webhooks.Select(endpoint => endpoint.Id)])) is { } remaining)
         {
             throw new DefinitionConflictException(remaining);
@@ -133,7 +136,7 @@ internal sealed partial class OrgGrain(
     {
         var now = time.GetUtcNow();
         _periodEnds ??= new(StringComparer.Ordinal);
-        var due = state.State.Budgets.Keys
+        var due = _registry.Budgets.Keys
             .Where(id => !_periodEnds.TryGetValue(id, out var end) || end <= now)
             .ToList();
         await Task.WhenAll(due.Select(async id =>
@@ -165,8 +168,18 @@ internal sealed partial class OrgGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _registry = new OrgRegistry(registryStore, this.GetPrimaryKeyString());
+        if (await _registry.LoadAsync(state.State))
+        {
+            // Kept in the state before the registry had a table of its own: stored there now.
+            state.State.Budgets.Clear();
+            state.State.PendingBudgets.Clear();
+            state.State.DeletingBudgets.Clear();
+            await state.WriteStateAsync(cancellationToken);
+        }
+
         _index = IndexOfStoredState();
-        if (state.State.PendingBudgets.Count > 0 || state.State.DeletingBudgets.Count > 0)
+        if (_registry.Pending.Count > 0 || _registry.Deleting.Count > 0)
         {
             // Right after activation, not in it: completing pushes to gateways, and a gateway
             // activating meanwhile asks this org for its index, which waits for the activation.
@@ -207,28 +220,23 @@ internal sealed partial class OrgGrain(
         _periodEnds?.Remove(budgetId);
         ArgumentNullException.ThrowIfNull(policy);
         var budget = GrainFactory.GetGrain<IBudgetGrain>(budgetId);
-        if (!state.State.Budgets.ContainsKey(budgetId) && await budget.GetBudgetAsync() is { } existing && existing.OrgId != policy.OrgId)
+        if (!_registry.Budgets.ContainsKey(budgetId) && await budget.GetBudgetAsync() is { } existing && existing.OrgId != policy.OrgId)
         {
             throw new DefinitionConflictException(
                 $"budget '{budgetId}' belongs to org '{existing.OrgId}' and cannot move to org '{policy.OrgId}'");
         }
 
-        var changed = !state.State.Budgets.TryGetValue(budgetId, out var stored) || stored != policy;
+        var changed = !_registry.Budgets.TryGetValue(budgetId, out var stored) || stored != policy;
         var change = new BudgetIndexChange(_index.Version, null, null);
-        if (changed || state.State.PendingBudgets.Contains(budgetId))
+        if (changed || _registry.Pending.Contains(budgetId))
         {
-            state.State.Budgets[budgetId] = policy;
-            state.State.PendingBudgets.Add(budgetId);
-            state.State.DeletingBudgets.Remove(budgetId);
-            // Also for a pending one unchanged: the index did not have it, and gets it now.
-            state.State.BudgetIndexVersion++;
-            await state.WriteOrResetAsync(this);
+            // A new index version also for a pending one unchanged: the index did not have it, and gets it now.
+            await StoreOrResetAsync(() => _registry.StorePendingAsync(budgetId, policy));
             await CompleteOrRetryLaterAsync(() => budget.DefineBudgetAsync(policy));
-            state.State.PendingBudgets.Remove(budgetId);
-            await state.WriteOrResetAsync(this);
+            _registry.MarkDefined(budgetId);
             // Into the index only once the budget grain has the policy: a budget applies no
             // delta before, and a gateway may fetch the index at any moment.
-            change = new BudgetIndexChange(state.State.BudgetIndexVersion, budgetId, EntryOf(budgetId, policy));
+            change = new BudgetIndexChange(_registry.IndexVersion, budgetId, EntryOf(budgetId, policy));
             _index = new BudgetIndex(change.Version, _index.Entries.SetItem(budgetId, change.Entry!));
         }
 
@@ -240,8 +248,8 @@ internal sealed partial class OrgGrain(
     public async Task<bool> DeleteBudgetAsync(string budgetId)
     {
         _periodEnds?.Remove(budgetId);
-        var known = state.State.Budgets.Remove(budgetId);
-        if (!known && !state.State.DeletingBudgets.Contains(budgetId))
+        var known = _registry.Budgets.ContainsKey(budgetId);
+        if (!known && !_registry.Deleting.Contains(budgetId))
         {
             return false;
         }
@@ -249,19 +257,15 @@ internal sealed partial class OrgGrain(
         var change = new BudgetIndexChange(_index.Version, null, null);
         if (known)
         {
-            state.State.PendingBudgets.Remove(budgetId);
-            state.State.DeletingBudgets.Add(budgetId);
-            state.State.BudgetIndexVersion++;
-            await state.WriteOrResetAsync(this);
-            change = new BudgetIndexChange(state.State.BudgetIndexVersion, budgetId, null);
+            await StoreOrResetAsync(() => _registry.StoreDeletingAsync(budgetId));
+            change = new BudgetIndexChange(_registry.IndexVersion, budgetId, null);
             _index = new BudgetIndex(change.Version, _index.Entries.Remove(budgetId));
         }
 
         // Out of the index before the grain clears it: no gateway counts toward it any more.
         await PushIndexChangeAsync(change);
         await CompleteOrRetryLaterAsync(() => GrainFactory.GetGrain<IBudgetGrain>(budgetId).DeleteBudgetAsync());
-        state.State.DeletingBudgets.Remove(budgetId);
-        await state.WriteOrResetAsync(this);
+        _registry.MarkDeleted(budgetId);
         return true;
     }
 
@@ -271,7 +275,7 @@ internal sealed partial class OrgGrain(
         Task.FromResult(state.State.Environments.Union(state.State.FormerEnvironments).Order(StringComparer.Ordinal).ToImmutableArray());
 
     public Task<ImmutableArray<OrgBudget>> ListBudgetsAsync() =>
-        Task.FromResult(state.State.Budgets.Select(pair => new OrgBudget(pair.Key, pair.Value)).ToImmutableArray());
+        Task.FromResult(_registry.Budgets.Select(pair => new OrgBudget(pair.Key, pair.Value)).ToImmutableArray());
 
     public Task<OrgSettings> GetSettingsAsync() => Task.FromResult(Settings);
 
@@ -295,21 +299,20 @@ internal sealed partial class OrgGrain(
     {
         try
         {
-            foreach (var budgetId in state.State.PendingBudgets.ToList())
+            foreach (var budgetId in _registry.Pending.ToList())
             {
-                await GrainFactory.GetGrain<IBudgetGrain>(budgetId).DefineBudgetAsync(state.State.Budgets[budgetId]);
-                state.State.PendingBudgets.Remove(budgetId);
+                await GrainFactory.GetGrain<IBudgetGrain>(budgetId).DefineBudgetAsync(_registry.Budgets[budgetId]);
+                _registry.MarkDefined(budgetId);
             }
 
-            foreach (var budgetId in state.State.DeletingBudgets.ToList())
+            foreach (var budgetId in _registry.Deleting.ToList())
             {
                 await GrainFactory.GetGrain<IBudgetGrain>(budgetId).DeleteBudgetAsync();
-                state.State.DeletingBudgets.Remove(budgetId);
+                _registry.MarkDeleted(budgetId);
             }
 
             // A new version: the completed budgets join the index (or leave it) only now.
-            state.State.BudgetIndexVersion++;
-            await state.WriteStateAsync();
+            await StoreOrResetAsync(_registry.StoreNewVersionAsync);
             _index = IndexOfStoredState();
             // The push may be what the crash interrupted: gateways behind this version fetch the index.
             await PushIndexChangeAsync(new BudgetIndexChange(_index.Version, null, null));
@@ -322,6 +325,36 @@ internal sealed partial class OrgGrain(
             ArmPendingRetry();
         }
     }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // Best effort: what is not stored now is done again (idempotently) by the next activation.
+        try
+        {
+            await _registry.FlushAsync();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogFlushFailed(logger, ex, this.GetPrimaryKeyString());
+        }
+    }
+
+    /// <summary>A registry write; when it fails, memory holds what was not stored, so the activation ends.</summary>
+    private async Task StoreOrResetAsync(Func<Task> write)
+    {
+        try
+        {
+            await write();
+        }
+        catch
+        {
+            DeactivateOnIdle();
+            throw;
+        }
+    }
+
+    [LoggerMessage(5104, LogLevel.Warning, "Org {OrgId} could not store which budget definitions and deletions completed; its next activation repeats them")]
+    private static partial void LogFlushFailed(ILogger logger, Exception exception, string orgId);
 
     /// <summary>The budget grain's step of a change already stored here; when it fails, the caller hears of it and the timer completes it.</summary>
     private async Task CompleteOrRetryLaterAsync(Func<Task> step)

@@ -18,8 +18,10 @@ internal sealed class ClusterStorage
     /// <summary>The grain storage name Orleans' stream pub/sub uses.</summary>
     private const string PubSubStore = "PubSubStore";
 
-    private ClusterStorage(string invariant, string connectionString, IUsageLedger ledger, bool clustered, DbDataSource? dataSource = null)
+    private ClusterStorage(
+        string invariant, string connectionString, IUsageLedger ledger, bool clustered, DbDataSource registryDataSource, DbDataSource? dataSource = null)
     {
+        RegistryDataSource = registryDataSource;
         Invariant = invariant;
         ConnectionString = connectionString;
         Ledger = ledger;
@@ -38,6 +40,9 @@ internal sealed class ClusterStorage
 
     public IUsageLedger Ledger { get; }
 
+    /// <summary>Connections to the grain state database for the budget registry table (<c>BudgetRegistryStore</c>).</summary>
+    public DbDataSource RegistryDataSource { get; }
+
     /// <summary>Whether silos find each other through the membership table (else: localhost clustering).</summary>
     public bool Clustered { get; }
 
@@ -46,10 +51,10 @@ internal sealed class ClusterStorage
         if (string.Equals(options.Provider, "Sqlite", StringComparison.OrdinalIgnoreCase))
         {
             var embedded = EmbeddedStorage.Prepare(dataDirectory, options.SqliteBusyTimeout);
+            var grains = new WaitingSqliteDataSource(embedded.GrainsConnectionString, options.SqliteBusyTimeout);
             // Orleans' name for SQLite; it is served by Microsoft.Data.Sqlite.
             return new ClusterStorage(
-                "System.Data.SQLite", embedded.GrainsConnectionString, new SqliteUsageLedger(embedded.LedgerConnectionString), clustered: false,
-                new WaitingSqliteDataSource(embedded.GrainsConnectionString, options.SqliteBusyTimeout));
+                "System.Data.SQLite", embedded.GrainsConnectionString, new SqliteUsageLedger(embedded.LedgerConnectionString), clustered: false, grains, grains);
         }
 
         if (string.Equals(options.Provider, "PostgreSql", StringComparison.OrdinalIgnoreCase))
@@ -62,7 +67,7 @@ internal sealed class ClusterStorage
 
             var dataSource = NpgsqlDataSource.Create(connectionString);
             PostgresSchema.ApplyAsync(dataSource, ["PostgreSql/Grains", "PostgreSql/Ledger"]).GetAwaiter().GetResult();
-            return new ClusterStorage("Npgsql", connectionString, new PostgresUsageLedger(dataSource), clustered: true);
+            return new ClusterStorage("Npgsql", connectionString, new PostgresUsageLedger(dataSource), clustered: true, dataSource);
         }
 
         throw new InvalidOperationException($"Storage:Provider '{options.Provider}' is not supported; use 'Sqlite' or 'PostgreSql'.");

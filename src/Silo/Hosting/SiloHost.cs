@@ -2,6 +2,7 @@ using BudgetCluster.Grains.Abstractions.Definitions;
 using BudgetCluster.Grains.Abstractions.Budgets;
 using BudgetCluster.Grains.Billing;
 using BudgetCluster.Grains.Budgets;
+using BudgetCluster.Grains.Definitions;
 using BudgetCluster.Grains.Gateways;
 using BudgetCluster.Grains.Ledger;
 using BudgetCluster.Grains.Storage;
@@ -111,6 +112,7 @@ public static partial class SiloHost
         services.AddSingleton(AdminToken.Resolve(configuration["Admin:Token"], dataDirectory));
         services.AddSingleton<DashboardSessions>();
         services.AddSingleton(storage.Ledger);
+        services.AddSingleton(serviceProvider => new BudgetRegistryStore(storage.RegistryDataSource, serviceProvider.GetRequiredService<Serializer>()));
         services.AddOptions<GatewayGrainOptions>().Bind(configuration.GetSection(GatewayGrainOptions.SectionName));
         services.AddOptions<BudgetGrainOptions>().Bind(configuration.GetSection(BudgetGrainOptions.SectionName));
         services.AddUsageApi(configuration);

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Diagnostics;
 using BudgetCluster.Grains.Abstractions.Budgets;
 using BudgetCluster.Grains.Abstractions.Definitions;
+using BudgetCluster.Grains.Definitions;
 
 namespace BudgetCluster.Grains.Tests.Cluster;
 
@@ -55,6 +56,35 @@ public sealed class OrgBudgetLifecycleTests(GrainClusterFixture cluster)
 
         Assert.Contains(firstId, conflict.Message, StringComparison.Ordinal);
         Assert.Equal(firstId, (await cluster.Grains.GetGrain<IBudgetGrain>(id).GetBudgetAsync())!.OrgId);
+    }
+
+    [Fact]
+    public async Task Activate_RegistryKeptInTheOrgStateByEarlierCode_MovesToTheRegistryTableAndKeepsEveryBudget()
+    {
+        var orgId = "org-" + Guid.NewGuid().ToString("N")[..10];
+        var (defined, pending, deleting) = ("b-" + Guid.NewGuid().ToString("N")[..12], "b-" + Guid.NewGuid().ToString("N")[..12], "b-" + Guid.NewGuid().ToString("N")[..12]);
+        var legacy = new OrgState { Definition = new OrgDefinition("Acme", FailMode.Sticky), SettingsVersion = 12, Listed = true };
+        legacy.Budgets[defined] = Policy(orgId);
+        legacy.Budgets[pending] = Policy(orgId) with { LimitUsd = 20m };
+        legacy.PendingBudgets.Add(pending);
+        legacy.DeletingBudgets.Add(deleting);
+        await cluster.StoreStateAsync("org", GrainId.Create("org", orgId), legacy);
+        // The defined budget's grain as that code left it (its definition asks the org for its
+        // environments, so the org is stored first; the deleting one's grain is deleted anyway).
+        await cluster.Grains.GetGrain<IBudgetGrain>(defined).DefineBudgetAsync(Policy(orgId));
+        var org = cluster.Grains.GetGrain<IOrgGrain>(orgId);
+
+        var listed = await org.ListBudgetsAsync();
+
+        Assert.Equal(new[] { defined, pending }.Order(StringComparer.Ordinal), listed.Select(b => b.BudgetId));
+        // The pending definition and the deletion are completed as before (the deletion's row goes), and the index has both budgets.
+        Assert.Equal(20m, (await EventuallyAsync(cluster.Grains.GetGrain<IBudgetGrain>(pending).GetBudgetAsync, policy => policy is not null))!.LimitUsd);
+        var index = await EventuallyAsync(org.GetBudgetIndexAsync, index => index.Entries.Count == 2);
+        Assert.True(index.Version > 12);
+        var (rows, _) = await cluster.Registry.LoadAsync(orgId);
+        Assert.Equal(new[] { defined, pending }.Order(StringComparer.Ordinal), rows.Select(row => row.BudgetId));
+        Assert.All(rows, row => Assert.Equal(RegistryStatus.Defined, row.Status));
+        Assert.Empty((await cluster.StoredOrgAsync(orgId)).Budgets);
     }
 
     private async Task<(IOrgGrain Org, string Id)> OrgAsync()
