@@ -8,11 +8,12 @@ namespace BudgetCluster.Bench;
 /// in steps, every budget then receives spend (one priced event on its key), and the silo's
 /// resident memory is read after each step. The slope between steps is what one more active
 /// budget costs in that process: its grain and state, the decision view's entry, its share of the
-/// org's index and catalogs (and of its org, environment and gateway grains).
+/// org's index and catalogs (and of its org, environment and gateway grains). With
+/// <c>--gateways</c>, the same for active gateways afterwards.
 /// </summary>
 internal static class MemoryBenchmark
 {
-    public const string Usage = "memory [--budgets 100000] [--orgs 1000] [--steps 4] [--parallel 8]";
+    public const string Usage = "memory [--budgets 100000] [--orgs 1000] [--steps 4] [--parallel 8] [--gateways 0] [--gateways-per-env 20]";
 
     public static async Task<int> RunAsync(Options options)
     {
@@ -57,7 +58,63 @@ internal static class MemoryBenchmark
         Report.Table(["active budgets", "silo RSS MiB", "bytes/budget (this step)", "bytes/budget (since 0)"], rows);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"created and charged {created:N0} budgets in {clock.Elapsed.TotalSeconds:N0} s ({created / clock.Elapsed.TotalSeconds:N0}/s)"));
+
+        var gateways = options.Int("--gateways", 0);
+        if (gateways > 0)
+        {
+            await MeasureGatewaysAsync(cluster, gateways, Math.Clamp(options.Int("--gateways-per-env", 20), 1, gateways), steps, parallel);
+        }
+
         return 0;
+    }
+
+    /// <summary>
+    /// Memory per active gateway: environments (each of its own org) with their gateways, each
+    /// gateway with its certificate and one acknowledged batch (so its grain is active with its
+    /// totals, catalog and budget router), read after each step like the budgets above.
+    /// </summary>
+    private static async Task MeasureGatewaysAsync(Cluster cluster, int gateways, int perEnvironment, int steps, int parallel)
+    {
+        var environments = (gateways + perEnvironment - 1) / perEnvironment;
+        steps = Math.Clamp(steps, 1, environments);
+        Console.WriteLine($"gateways: {environments * perEnvironment:N0} gateways, {perEnvironment} per environment (each environment in an org of its own), in {steps} steps");
+        var first = await SettledResidentBytesAsync(cluster);
+        var previous = first;
+        var rows = new List<string[]> { new[] { "0", Mib(first), "-", "-" } };
+        var active = 0;
+        for (var step = 1; step <= steps; step++)
+        {
+            var before = active;
+            using var progress = new CancellationTokenSource();
+            var printing = Report.ProgressAsync("gateways", () => Volatile.Read(ref active), null, progress.Token);
+            await Parallel.ForAsync(environments * (step - 1) / steps, environments * step / steps, new ParallelOptions { MaxDegreeOfParallelism = parallel }, async (environment, _) =>
+            {
+                using var tenant = await Tenant.CreateAsync(cluster, string.Create(CultureInfo.InvariantCulture, $"g{environment:D5}"), models: false);
+                var mix = new EventMix("k-g" + environment, 1, environment);
+                foreach (var gateway in await tenant.IssueGatewaysAsync(perEnvironment, "dp"))
+                {
+                    using (gateway)
+                    {
+                        await SpendAsync(gateway, mix, 0, 1);
+                    }
+
+                    Interlocked.Increment(ref active);
+                }
+            });
+            await progress.CancelAsync();
+            await printing;
+
+            var now = await SettledResidentBytesAsync(cluster);
+            rows.Add([
+                active.ToString("N0", CultureInfo.InvariantCulture),
+                Mib(now),
+                Bytes((now - previous) / (double)(active - before)),
+                Bytes((now - first) / (double)active),
+            ]);
+            previous = now;
+        }
+
+        Report.Table(["active gateways", "silo RSS MiB", "bytes/gateway (this step)", "bytes/gateway (since 0)"], rows);
     }
 
     /// <summary>An org with its environment, a gateway, and <paramref name="count"/> budgets, each charged once.</summary>

@@ -184,8 +184,12 @@ public static partial class SiloHost
             });
             storage.ConfigureStreamSubscriptions(silo);
             silo.AddDashboard();
-            // A batch's trace goes on through the grains (gateway, ledger, budgets) it reaches.
-            silo.AddActivityPropagation();
+            // A batch's trace goes on through the grains (gateway, ledger, budgets) it reaches,
+            // when traces are exported at all (the filter runs on every grain call).
+            if (Observability.ExportsTraces(configuration))
+            {
+                silo.AddActivityPropagation();
+            }
         });
 
         // After the silo, so the data plane starts once grains can be called and stops first.

@@ -89,8 +89,11 @@ public static partial class IngressHost
             // A request in flight to a silo that dies fails after this, as a 503 the gateway retries;
             // 10 s matches the gateway's own request timeout.
             client.Configure<ClientMessagingOptions>(messaging => messaging.ResponseTimeout = TimeSpan.FromSeconds(10));
-            // A batch's trace goes on from this process into the grains it calls.
-            client.AddActivityPropagation();
+            // A batch's trace goes on from this process into the grains it calls, when traces are exported.
+            if (Observability.ExportsTraces(configuration))
+            {
+                client.AddActivityPropagation();
+            }
         });
         builder.Services.AddDataPlane(configuration);
         builder.Services.AddReadiness().AddCheck<ClusterReachableCheck>("cluster", timeout: Readiness.CheckTimeout);

@@ -20,6 +20,14 @@ public static class Observability
     /// <summary>Our activity sources: this one and every <c>BudgetCluster.*</c> (the ledger's append).</summary>
     public const string ActivitySourceName = "BudgetCluster";
 
+    /// <summary>
+    /// Whether spans are recorded and exported: only with <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>. Orleans'
+    /// activity propagation (a filter on every grain call) is added only then too: without an
+    /// exporter it carried no trace anywhere and took 2.8% of a silo's ingest CPU in a profile (BENCHMARKS.md).
+    /// </summary>
+    public static bool ExportsTraces(IConfiguration configuration) =>
+        !string.IsNullOrWhiteSpace(configuration?["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+
     /// <summary>Registers the process's metrics and traces, named <paramref name="serviceName"/> unless <c>OTEL_SERVICE_NAME</c> says otherwise.</summary>
     /// <param name="services">The process's services.</param>
     /// <param name="configuration">Where the standard <c>OTEL_*</c> variables are read.</param>
@@ -42,7 +50,7 @@ public static class Observability
                 .AddRuntimeInstrumentation()
                 .AddPrometheusConventions()
                 .AddPrometheusExporter());
-        if (!string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        if (ExportsTraces(configuration))
         {
             // Spans only when they go somewhere: a listener makes Orleans and ASP.NET Core create
             // an activity for every grain call and request, which costs CPU for nothing unexported.

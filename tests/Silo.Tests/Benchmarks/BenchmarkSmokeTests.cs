@@ -52,12 +52,14 @@ public sealed class BenchmarkSmokeTests
     }
 
     [Fact]
-    public async Task MemoryBenchmark_TinyRun_ReadsTheSiloAfterEveryStep()
+    public async Task MemoryBenchmark_TinyRun_ReadsTheSiloAfterEveryStepOfBudgetsAndOfGateways()
     {
-        var output = await RunAsync("memory", "--budgets", "20", "--orgs", "4", "--steps", "2");
+        var output = await RunAsync("memory", "--budgets", "20", "--orgs", "4", "--steps", "2", "--gateways", "4", "--gateways-per-env", "2");
 
         Assert.Matches(@"\| 20\s+\|\s+[\d.,]+ \|", output);
         Assert.Contains("created and charged 20 budgets", output, StringComparison.Ordinal);
+        Assert.Contains("| active gateways", output, StringComparison.Ordinal);
+        Assert.Matches(@"\| 4\s+\|\s+[\d.,]+ \|", output);
     }
 
     [Fact]
