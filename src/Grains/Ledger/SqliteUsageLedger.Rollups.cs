@@ -342,19 +342,12 @@ public sealed partial class SqliteUsageLedger
         return query.KeyBoundOnly ? conditions.Append(" AND key_bound = 1").ToString() : conditions.ToString();
     }
 
-    /// <summary>The <c>usage_ledger</c> column a dimension's value is read from as it is, or null when it is derived (status class).</summary>
-    private static string? LedgerColumn(UsageDimension dimension) => dimension switch
-    {
-        UsageDimension.Environment => "environment_id",
-        UsageDimension.Gateway => "dp_id",
-        UsageDimension.ApiKey => "api_key_id",
-        UsageDimension.Model => "model_id",
-        UsageDimension.ProviderKey => "provider_key_id",
-        UsageDimension.Team => "team_id",
-        UsageDimension.Member => "member_id",
-        UsageDimension.AttemptKind => "attempt_kind",
-        _ => null,
-    };
+    /// <summary>
+    /// The <c>usage_ledger</c> column a dimension's value is read from as it is: the dimension's own
+    /// field name (the ledger names its columns alike), or null for the status class, which is derived.
+    /// </summary>
+    private static string? LedgerColumn(UsageDimension dimension) =>
+        dimension == UsageDimension.StatusClass ? null : UsageDimensionNames.FieldName(dimension);
 
     private static async Task ReadTierAsync(
         SqliteTransaction snapshot, RollupQuery query, RollupShape shape, List<string> environments, RollupTier tier,
