@@ -25,35 +25,24 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public Uri DataPlaneUri { get; }
 
-    public static async Task<SiloProcess> StartAsync(string dataDirectory, params string[] extraArgs)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            var adminPort = LocalEndpoints.FreePort();
-            var dataPlanePort = LocalEndpoints.FreePort();
-            var silo = Launch("Silo", "BudgetCluster.Silo.dll", dataDirectory, adminPort, dataPlanePort,
-            [
-                $"--Urls=http://127.0.0.1:{adminPort}",
-                $"--DataPlane:Url=https://127.0.0.1:{dataPlanePort}",
-                $"--Storage:DataDirectory={dataDirectory}",
-                $"--Orleans:SiloPort={LocalEndpoints.FreePort()}",
-                $"--Orleans:GatewayPort={LocalEndpoints.FreePort()}",
-                $"--Admin:Token={SiloFixture.Token}",
-                .. extraArgs,
-            ]);
-            try
+    public static Task<SiloProcess> StartAsync(string dataDirectory, params string[] extraArgs) =>
+        StartUntilReadyAsync(
+            () =>
             {
-                await silo.WaitUntilAsync(() => LocalEndpoints.IsHealthyAsync(silo.AdminUri));
-                return silo;
-            }
-            catch (InvalidOperationException ex) when (attempt < 3 && ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
-            {
-                // A port found free was taken by someone else (another test's process or an
-                // outgoing connection) before the silo bound it: start again on new ports.
-                await silo.DisposeAsync();
-            }
-        }
-    }
+                var adminPort = LocalEndpoints.FreePort();
+                var dataPlanePort = LocalEndpoints.FreePort();
+                return Launch("Silo", "BudgetCluster.Silo.dll", dataDirectory, adminPort, dataPlanePort,
+                [
+                    $"--Urls=http://127.0.0.1:{adminPort}",
+                    $"--DataPlane:Url=https://127.0.0.1:{dataPlanePort}",
+                    $"--Storage:DataDirectory={dataDirectory}",
+                    $"--Orleans:SiloPort={LocalEndpoints.FreePort()}",
+                    $"--Orleans:GatewayPort={LocalEndpoints.FreePort()}",
+                    $"--Admin:Token={SiloFixture.Token}",
+                    .. extraArgs,
+                ]);
+            },
+            silo => LocalEndpoints.IsHealthyAsync(silo.AdminUri));
 
     /// <summary>A separate ingress process on its own data plane port; ready once that port accepts connections and its operations listener answers /healthz.</summary>
     public static Task<SiloProcess> StartIngressAsync(string dataDirectory, params string[] extraArgs) =>
@@ -63,29 +52,41 @@ public sealed class SiloProcess : IAsyncDisposable
     /// A separate ingress on the given data plane port (a restarted ingress keeps its address); its
     /// operations listener (<c>/healthz</c>, <c>/readyz</c>, <c>/metrics</c>) is <see cref="AdminUri"/>.
     /// </summary>
-    public static async Task<SiloProcess> StartIngressAsync(string dataDirectory, int dataPlanePort, params string[] extraArgs)
+    public static Task<SiloProcess> StartIngressAsync(string dataDirectory, int dataPlanePort, params string[] extraArgs) =>
+        StartUntilReadyAsync(
+            () =>
+            {
+                var operationsPort = LocalEndpoints.FreePort();
+                return Launch("TelemetryIngress", "BudgetCluster.TelemetryIngress.dll", dataDirectory, operationsPort, dataPlanePort,
+                [
+                    $"--Urls=http://127.0.0.1:{operationsPort}",
+                    $"--DataPlane:Url=https://127.0.0.1:{dataPlanePort}",
+                    $"--Storage:DataDirectory={dataDirectory}",
+                    .. extraArgs,
+                ]);
+            },
+            // The data plane listener starts before the operations listener: a test that reads
+            // /readyz right after the data plane accepts can find nobody there yet.
+            async ingress => await LocalEndpoints.AcceptsConnectionsAsync(dataPlanePort) && await LocalEndpoints.IsHealthyAsync(ingress.AdminUri));
+
+    /// <summary>
+    /// Launches until <paramref name="ready"/> holds. A port found free that was taken by someone
+    /// else (another test's process or an outgoing connection) before the process bound it ends
+    /// that process: it is launched again (on new ports where <paramref name="launch"/> picks them), twice at most.
+    /// </summary>
+    private static async Task<SiloProcess> StartUntilReadyAsync(Func<SiloProcess> launch, Func<SiloProcess, Task<bool>> ready)
     {
         for (var attempt = 1; ; attempt++)
         {
-            var operationsPort = LocalEndpoints.FreePort();
-            var ingress = Launch("TelemetryIngress", "BudgetCluster.TelemetryIngress.dll", dataDirectory, operationsPort, dataPlanePort,
-            [
-                $"--Urls=http://127.0.0.1:{operationsPort}",
-                $"--DataPlane:Url=https://127.0.0.1:{dataPlanePort}",
-                $"--Storage:DataDirectory={dataDirectory}",
-                .. extraArgs,
-            ]);
+            var process = launch();
             try
             {
-                // The data plane listener starts before the operations listener: a test that
-                // reads /readyz right after the data plane accepts can find nobody there yet.
-                await ingress.WaitUntilAsync(async () =>
-                    await LocalEndpoints.AcceptsConnectionsAsync(dataPlanePort) && await LocalEndpoints.IsHealthyAsync(ingress.AdminUri));
-                return ingress;
+                await process.WaitUntilAsync(() => ready(process));
+                return process;
             }
             catch (InvalidOperationException ex) when (attempt < 3 && ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
             {
-                await ingress.DisposeAsync();
+                await process.DisposeAsync();
             }
         }
     }
