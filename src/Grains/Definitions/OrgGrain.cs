@@ -233,7 +233,12 @@ internal sealed partial class OrgGrain(
             // A new index version also for a pending one unchanged: the index did not have it, and gets it now.
             await StoreOrResetAsync(() => _registry.StorePendingAsync(budgetId, policy));
             await CompleteOrRetryLaterAsync(() => budget.DefineBudgetAsync(policy));
+            // Stored before the budget joins the index: a pending row is left out of the index a
+            // new activation builds (its grain may lack the policy), so a defined budget left
+            // pending would route nothing on another silo until completed, and the events routed
+            // meanwhile would be missing from its spend.
             _registry.MarkDefined(budgetId);
+            await StoreOrResetAsync(_registry.FlushAsync);
             // Into the index only once the budget grain has the policy: a budget applies no
             // delta before, and a gateway may fetch the index at any moment.
             change = new BudgetIndexChange(_registry.IndexVersion, budgetId, EntryOf(budgetId, policy));

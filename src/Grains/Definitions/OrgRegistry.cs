@@ -6,9 +6,10 @@ namespace BudgetCluster.Grains.Definitions;
 /// An org grain's copy of its budget registry and the writes that keep <see cref="BudgetRegistryStore"/>
 /// in step with it: one row per change, whatever the org's size. A change is applied here and then
 /// written; when the write fails, the caller ends the activation (memory holds what was not stored).
-/// That a pending budget became defined, or a deleting one was deleted, is written with the next
-/// change (or <see cref="FlushAsync"/>): until then its row says it may still need doing, and a new
-/// activation does it again, which is idempotent.
+/// What <see cref="MarkDefined"/> and <see cref="MarkDeleted"/> record is written by the next write
+/// or <see cref="FlushAsync"/>: the org grain flushes a definition at once (a pending budget stays
+/// out of the index a new activation builds), and lets a deletion's outcome wait for the next
+/// change (until then its row says deleting, and a new activation deletes again, idempotently).
 /// </summary>
 internal sealed class OrgRegistry(BudgetRegistryStore store, string orgId)
 {
